@@ -1,0 +1,61 @@
+"""Shared pieces of the typed stack configuration.
+
+Every section is a strict pydantic model: keys are camelCase in the stack file (as Pulumi users
+write them), attributes are snake_case in Python, unknown keys are rejected instead of ignored.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class Section(BaseModel):
+    """Base of every config section: camelCase keys, no unknown keys, immutable once loaded."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
+    )
+
+
+class InvalidSetting(ValueError):
+    """A rule that spans several keys failed; names the one key to fix and its value."""
+
+    def __init__(self, key: str, value: object, reason: str) -> None:
+        super().__init__(reason)
+        self.key = key
+        self.value = value
+        self.reason = reason
+
+
+def _check_network(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not a CIDR network (expected e.g. 10.0.0.0/16): {err}") from err
+
+
+def _check_cidr_list_entry(value: str) -> str:
+    try:
+        return str(ipaddress.ip_network(value, strict=False))
+    except ValueError as err:
+        raise ValueError(f"{value!r} is not an IP address or CIDR (expected e.g. 203.0.113.7/32)") from err
+
+
+Cidr = Annotated[str, AfterValidator(_check_network)]
+"""A network in CIDR notation whose host bits are zero (10.0.1.0/24, not 10.0.1.5/24)."""
+
+SourceCidr = Annotated[str, AfterValidator(_check_cidr_list_entry)]
+"""An address or network allowed to reach a port; a bare address becomes a /32 or /128."""
+
+
+def is_world(cidr: str) -> bool:
+    """True for a CIDR that admits the whole IPv4 or IPv6 internet."""
+    return ipaddress.ip_network(cidr, strict=False).prefixlen == 0

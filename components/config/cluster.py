@@ -1,0 +1,130 @@
+"""The k3s cluster: node pools, versions and cluster-wide networking."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .. import versions
+from .base import Cidr, Section
+from .catalog import SERVER_TYPES
+
+_K3S_VERSION = re.compile(r"^v1\.\d+\.\d+\+k3s\d+$")
+_POOL_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$")
+
+
+def check_server_type(value: str) -> str:
+    if value not in SERVER_TYPES:
+        allowed = ", ".join(sorted(SERVER_TYPES))
+        raise ValueError(f"unknown Hetzner server type {value!r}; allowed: {allowed}")
+    return value
+
+
+class ControlPlaneConfig(Section):
+    """k3s servers running the API server and embedded etcd."""
+
+    count: int = 1
+    """Number of k3s servers: 1 (dev) or an odd number up to 7 so etcd keeps quorum."""
+
+    server_type: str = "cx23"
+    """Hetzner server type of each k3s server."""
+
+    _check_type = field_validator("server_type")(check_server_type)
+
+    @field_validator("count")
+    @classmethod
+    def _odd_count(cls, value: int) -> int:
+        if value < 1 or value % 2 == 0 or value > 7:
+            raise ValueError(
+                f"{value} is not allowed: use 1, 3, 5 or 7 servers (embedded etcd needs an odd "
+                "number to keep quorum when one fails)"
+            )
+        return value
+
+
+class AgentPoolConfig(Section):
+    """A group of identical k3s agents. Scaling one pool never touches the others."""
+
+    name: str
+    """Pool name, part of every server name in the pool (lowercase letters, digits, dashes)."""
+
+    count: int = Field(default=1, ge=0, le=100)
+    """Number of agents in the pool (0 to 100)."""
+
+    server_type: str = "cx33"
+    """Hetzner server type of each agent."""
+
+    labels: dict[str, str] = Field(default_factory=dict)
+    """Kubernetes node labels for the pool."""
+
+    taints: list[str] = Field(default_factory=list)
+    """Kubernetes node taints, as `key=value:Effect`."""
+
+    _check_type = field_validator("server_type")(check_server_type)
+
+    @field_validator("name")
+    @classmethod
+    def _dns_name(cls, value: str) -> str:
+        if not _POOL_NAME.match(value):
+            raise ValueError(f"{value!r} is not a pool name: use 1-20 lowercase letters, digits or dashes")
+        return value
+
+    @field_validator("taints")
+    @classmethod
+    def _taint_form(cls, value: list[str]) -> list[str]:
+        for taint in value:
+            if not re.match(r"^[\w./-]+(=[\w.-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$", taint):
+                raise ValueError(f"taint {taint!r} is not `key=value:NoSchedule|PreferNoSchedule|NoExecute`")
+        return value
+
+
+class ClusterConfig(Section):
+    """k3s itself."""
+
+    k3s_version: str = versions.K3S_VERSION
+    """k3s release to install, e.g. v1.34.1+k3s1. Changing it later upgrades in place."""
+
+    image: str = versions.SERVER_IMAGE
+    """Hetzner OS image of every node."""
+
+    control_plane: ControlPlaneConfig = ControlPlaneConfig()
+    """The k3s servers."""
+
+    agent_pools: list[AgentPoolConfig] = Field(
+        default_factory=lambda: [AgentPoolConfig(name="general")]
+    )
+    """Agent pools; each has its own name, size and server type."""
+
+    flannel_backend: Literal["vxlan", "wireguard-native"] = "vxlan"
+    """Pod network encapsulation; wireguard-native encrypts pod traffic between nodes."""
+
+    cluster_cidr: Cidr = "10.42.0.0/16"
+    """Pod IP range (must not overlap the private network)."""
+
+    service_cidr: Cidr = "10.43.0.0/16"
+    """Service IP range (must not overlap the private network)."""
+
+    api_load_balancer_type: str = "lb11"
+    """Hetzner load balancer type of the private API load balancer (created when there are 3+ servers)."""
+
+    @field_validator("k3s_version")
+    @classmethod
+    def _version_form(cls, value: str) -> str:
+        if not _K3S_VERSION.match(value):
+            raise ValueError(f"{value!r} is not a k3s release name like {versions.K3S_VERSION}")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_pool_names(self) -> ClusterConfig:
+        names = [pool.name for pool in self.agent_pools]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"agentPools has duplicate names {duplicates}; each pool needs its own")
+        return self
+
+    @property
+    def ha(self) -> bool:
+        """True when the control plane has more than one server (embedded etcd, API load balancer)."""
+        return self.control_plane.count > 1

@@ -1,0 +1,102 @@
+"""The root of the typed stack configuration: one object per stack, validated as a whole."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .base import InvalidSetting, Section, SourceCidr, is_world
+from .catalog import ALL_LOCATIONS, NETWORK_ZONES, SERVER_TYPES
+from .cluster import ClusterConfig
+from .network import NetworkConfig
+
+_SSH_KEY = re.compile(r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$")
+
+
+class StackConfig(Section):
+    """Everything a stack file (`Pulumi.<stack>.yaml`) may set under the project namespace."""
+
+    environment: Literal["dev", "staging", "prod"]
+    """Which environment this stack is; prod turns on protections and stricter checks."""
+
+    location: str = "nbg1"
+    """Hetzner location of every server (fsn1, nbg1, hel1, ash, hil, sin)."""
+
+    admin_cidrs: list[SourceCidr] = Field(min_length=1)
+    """Addresses allowed to reach SSH and the Kubernetes API on the public interfaces."""
+
+    ssh_public_keys: list[str] = Field(min_length=1)
+    """OpenSSH public keys installed for root on every server (Hetzner then never mails passwords)."""
+
+    protect: bool | None = None
+    """Delete and rebuild protection on stateful servers and volumes; defaults to true in prod."""
+
+    network: NetworkConfig = NetworkConfig()
+    """The private network."""
+
+    cluster: ClusterConfig = ClusterConfig()
+    """The k3s cluster."""
+
+    @field_validator("location")
+    @classmethod
+    def _known_location(cls, value: str) -> str:
+        if value not in ALL_LOCATIONS:
+            raise ValueError(f"unknown Hetzner location {value!r}; allowed: {', '.join(ALL_LOCATIONS)}")
+        return value
+
+    @field_validator("ssh_public_keys")
+    @classmethod
+    def _openssh_keys(cls, value: list[str]) -> list[str]:
+        for key in value:
+            if not _SSH_KEY.match(key.strip()):
+                shown = key if len(key) < 40 else key[:37] + "..."
+                raise ValueError(
+                    f"{shown!r} is not an OpenSSH public key (expected 'ssh-ed25519 AAAA... comment')"
+                )
+        return [key.strip() for key in value]
+
+    @model_validator(mode="after")
+    def _whole_stack_rules(self) -> StackConfig:
+        if self.environment == "prod":
+            open_to_world = [c for c in self.admin_cidrs if is_world(c)]
+            if open_to_world:
+                raise InvalidSetting(
+                    "adminCidrs",
+                    self.admin_cidrs,
+                    f"{open_to_world[0]} is not allowed in prod: SSH and the Kubernetes API would be open "
+                    "to the whole internet; list your office or VPN addresses instead",
+                )
+        for role, server_type in self._server_types():
+            offered = SERVER_TYPES[server_type].locations
+            if self.location not in offered:
+                raise InvalidSetting(
+                    f"{role}.serverType",
+                    server_type,
+                    f"not sold in {self.location}; it is offered in {', '.join(offered)}",
+                )
+        private = ipaddress.ip_network(self.network.cidr)
+        for key, cidr in (("cluster.clusterCidr", self.cluster.cluster_cidr),
+                          ("cluster.serviceCidr", self.cluster.service_cidr)):
+            if ipaddress.ip_network(cidr).overlaps(private):
+                raise InvalidSetting(key, cidr, f"overlaps network.cidr {private}; pick a disjoint range")
+        return self
+
+    def _server_types(self) -> list[tuple[str, str]]:
+        pools = [(f"cluster.agentPools[{i}]", p.server_type) for i, p in enumerate(self.cluster.agent_pools)]
+        return [("cluster.controlPlane", self.cluster.control_plane.server_type), *pools]
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+    @property
+    def protected(self) -> bool:
+        """Whether stateful resources get delete/rebuild protection (explicit `protect`, else prod)."""
+        return self.is_prod if self.protect is None else self.protect
+
+    @property
+    def network_zone(self) -> str:
+        return NETWORK_ZONES[self.location]
