@@ -93,9 +93,10 @@ class ClusterConfig(Section):
     """The k3s servers."""
 
     agent_pools: list[AgentPoolConfig] = Field(
-        default_factory=lambda: [AgentPoolConfig(name="general")]
+        default_factory=lambda: [AgentPoolConfig(name="general")], max_length=16
     )
-    """Agent pools; each has its own name, size and server type."""
+    """Agent pools (at most 16); each has its own name, size, server type and /24 subnet.
+    Add new pools at the end: a pool's subnet follows its position in the list."""
 
     flannel_backend: Literal["vxlan", "wireguard-native"] = "vxlan"
     """Pod network encapsulation; wireguard-native encrypts pod traffic between nodes."""
