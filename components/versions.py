@@ -21,3 +21,14 @@ HCLOUD_CSI_CHART_VERSION = "2.17.0"
 """Chart `hcloud-csi` from https://charts.hetzner.cloud."""
 
 HETZNER_HELM_REPO = "https://charts.hetzner.cloud"
+
+POSTGRES_MAJOR = 17
+"""PostgreSQL major version of the database VM (postgresql-17 from the PostgreSQL project's apt
+repository, which ships every minor release; minors are bug and security fixes only)."""
+
+POSTGRES_SUPPORTED_MAJORS = (15, 16, 17, 18)
+"""Majors whose settings the rendered postgresql.conf uses (wal_compression = lz4 needs 15)."""
+
+PGBACKREST_VERSION = "2.59.2"
+"""pgBackRest from the same apt repository, pinned through apt preferences
+(https://pgbackrest.org/release.html)."""

@@ -12,6 +12,7 @@ from .base import InvalidSetting, Section, SourceCidr, is_world
 from .catalog import ALL_LOCATIONS, NETWORK_ZONES, SERVER_TYPES
 from .cluster import ClusterConfig
 from .network import NetworkConfig
+from .postgres import PostgresConfig
 
 _SSH_KEY = re.compile(r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$")
 
@@ -39,6 +40,9 @@ class StackConfig(Section):
 
     cluster: ClusterConfig = ClusterConfig()
     """The k3s cluster."""
+
+    postgres: PostgresConfig = PostgresConfig()
+    """The application database (phase 4): managed, or the PostgreSQL VM."""
 
     @field_validator("location")
     @classmethod
@@ -86,7 +90,8 @@ class StackConfig(Section):
 
     def _server_types(self) -> list[tuple[str, str]]:
         pools = [(f"cluster.agentPools[{i}]", p.server_type) for i, p in enumerate(self.cluster.agent_pools)]
-        return [("cluster.controlPlane", self.cluster.control_plane.server_type), *pools]
+        database = [("postgres", self.postgres.server_type)] if self.postgres.mode == "vm" else []
+        return [("cluster.controlPlane", self.cluster.control_plane.server_type), *pools, *database]
 
     @property
     def is_prod(self) -> bool:
