@@ -84,7 +84,9 @@ class PostgresBackupConfig(Section):
     @classmethod
     def _bucket_name(cls, value: str) -> str:
         if value and not _BUCKET.match(value):
-            raise ValueError(f"{value!r} is not an S3 bucket name (3-63 lowercase letters, digits, dots, dashes)")
+            raise ValueError(
+                f"{value!r} is not an S3 bucket name (3-63 lowercase letters, digits, dots, dashes)"
+            )
         return value
 
     @field_validator("s3_endpoint")
@@ -152,7 +154,9 @@ class PostgresConfig(Section):
     def _supported_major(cls, value: int) -> int:
         if value not in versions.POSTGRES_SUPPORTED_MAJORS:
             allowed = ", ".join(map(str, versions.POSTGRES_SUPPORTED_MAJORS))
-            raise ValueError(f"PostgreSQL {value} is not supported by the rendered configuration; use {allowed}")
+            raise ValueError(
+                f"PostgreSQL {value} is not supported by the rendered configuration; use {allowed}"
+            )
         return value
 
     @model_validator(mode="after")

@@ -177,7 +177,9 @@ def pgbackrest_conf(layout: HostLayout, spec: DatabaseSpec) -> str:
     )
 
 
-def pgbackrest_secrets_conf(cipher_pass: str, s3_key: str | None = None, s3_key_secret: str | None = None) -> str:
+def pgbackrest_secrets_conf(
+    cipher_pass: str, s3_key: str | None = None, s3_key_secret: str | None = None
+) -> str:
     """conf.d/secrets.conf: the repository passphrase and, for S3, the bucket credentials."""
     lines = ["[global]", f"repo1-cipher-pass={cipher_pass}"]
     if s3_key is not None and s3_key_secret is not None:
@@ -200,6 +202,8 @@ def environment_file(layout: HostLayout, spec: DatabaseSpec, extra: dict[str, st
         "DRILL_DIR": layout.drill_directory,
         "DRILL_PORT": str(layout.drill_port),
         "DRILL_SOCKET_DIR": layout.drill_socket_directory,
+        "SPOOL_PATH": layout.spool_path,
+        "LOG_PATH": layout.log_path,
         "DATABASE": spec.database,
         "APP_USER": spec.app_user,
         "ADMIN_USER": spec.admin_user,

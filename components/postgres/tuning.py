@@ -9,14 +9,14 @@ The formula is the one PGTune (le0pard/pgtune, `configurationSlice.js`, profile 
 | effective_cache_size             | RAM * 3 / 4                                                     |
 | maintenance_work_mem             | RAM / 16, at most 2 GB                                          |
 | wal_buffers                      | 3 % of shared_buffers, at most 16 MB (14 MB and up become 16 MB)|
-| work_mem                         | (RAM - shared_buffers) / ((max_connections + workers) * 3), at least 4 MB |
+| work_mem                         | (RAM - shared_buffers) / ((max_connections + workers) * 3), >= 4 MB |
 | min_wal_size / max_wal_size      | 1 GB / 4 GB                                                     |
 | checkpoint_completion_target     | 0.9                                                             |
 | random_page_cost                 | 1.1 (SSD-backed Hetzner volumes)                                |
 | effective_io_concurrency         | 200 (SSD)                                                       |
 | huge_pages                       | `try` once shared_buffers reaches 2 GB, else `off`              |
 | jit                              | off (short OLTP queries pay the compile time and gain nothing)  |
-| parallel workers                 | only with 4+ vCPUs: workers = vCPUs, per gather/maintenance = vCPUs / 2 (at most 4) |
+| parallel workers                 | 4+ vCPUs only: vCPUs; per gather / maintenance vCPUs / 2, <= 4 |
 
 `workers` is max_worker_processes: the vCPU count with 4+ vCPUs, PostgreSQL's default 8 below.
 RAM is the server type's nominal memory (Hetzner's catalog), as PGTune takes it.

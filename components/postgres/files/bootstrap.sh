@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# First boot (and every later boot) of the database VM, run as root by cloud-init:
+# First boot of each database VM, run as root by cloud-init:
 # mounts the data volume, installs PostgreSQL and pgBackRest from the PostgreSQL project's apt
 # repository, creates or adopts the cluster on the volume, installs the configuration Pulumi
 # rendered, keeps the roles in step, creates the pgBackRest stanza, checks it, takes the first
