@@ -98,11 +98,28 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
+class ProgramError(Exception):
+    """The program failed; `registered` says what it had registered before failing."""
+
+    def __init__(self, cause: BaseException, registered: list[Registration]) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.registered = registered
+
+
 def run_program(
-    stack: str, project_dir: Path = PROJECT_DIR, overrides: dict[str, Any] | None = None
+    stack: str,
+    project_dir: Path = PROJECT_DIR,
+    overrides: dict[str, Any] | None = None,
+    *,
+    stand_in_missing_secrets: bool = True,
 ) -> ProgramRun:
-    """Run `__main__.py` for `stack`; raises what the program raises (a ConfigError, for one)."""
-    settings = read_stack(project_dir, stack, overrides)
+    """Run `__main__.py` for `stack` under the mocks.
+
+    `overrides` replace stack-file keys (without the project prefix); a value of None removes a key.
+    Raises ProgramError when the program fails (a ConfigError, for one).
+    """
+    settings = read_stack(project_dir, stack, overrides, stand_in_missing_secrets=stand_in_missing_secrets)
     mocks = PlatformMocks()
     monitor = _RecordingMonitor(mocks)
     loop = asyncio.new_event_loop()
@@ -112,8 +129,17 @@ def run_program(
         pulumi.runtime.set_all_config(settings.config, settings.secret_keys)
         pulumi_settings.ROOT.set(None)  # run_in_stack makes the Stack resource, as the CLI's host does
         main = str(project_dir / "__main__.py")
-        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(main, run_name="__main__")))
+
+        def program() -> None:
+            runpy.run_path(main, run_name="__main__")
+
+        loop.run_until_complete(run_in_stack(program))
+    except Exception as err:
+        registered = [r for r in monitor.registrations.values() if r.type != "pulumi:pulumi:Stack"]
+        raise ProgramError(err, registered) from err
     finally:
         loop.close()
         asyncio.set_event_loop(None)
-    return ProgramRun(settings, list(monitor.registrations.values()), monitor.stack_outputs, mocks.secret_values)
+    return ProgramRun(
+        settings, list(monitor.registrations.values()), monitor.stack_outputs, mocks.secret_values
+    )

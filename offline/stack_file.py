@@ -28,16 +28,29 @@ def _as_config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def read_stack(project_dir: Path, stack: str, overrides: dict[str, Any] | None = None) -> StackSettings:
+def read_stack(
+    project_dir: Path,
+    stack: str,
+    overrides: dict[str, Any] | None = None,
+    *,
+    stand_in_missing_secrets: bool = True,
+) -> StackSettings:
+    """The stack's config as the SDK receives it; `overrides` (None deletes a key) win over the file."""
     project_file = project_dir / "Pulumi.yaml"
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.exists():
-        known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in project_dir.glob("Pulumi.*.yaml"))
+        known = sorted(
+            p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in project_dir.glob("Pulumi.*.yaml")
+        )
         raise FileNotFoundError(f"no stack file {stack_file.name}; stacks here: {', '.join(known)}")
     project = yaml.safe_load(project_file.read_text())["name"]
     raw = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
     for key, value in (overrides or {}).items():
-        raw[key if ":" in key else f"{project}:{key}"] = value
+        full_key = key if ":" in key else f"{project}:{key}"
+        if value is None:
+            raw.pop(full_key, None)
+        else:
+            raw[full_key] = value
 
     config: dict[str, str] = {}
     secret_keys: list[str] = []
@@ -49,7 +62,7 @@ def read_stack(project_dir: Path, stack: str, overrides: dict[str, Any] | None =
             stand_ins[key] = "encrypted in the stack file; replaced by a generated stand-in"
         else:
             config[key] = _as_config_string(value)
-    for spec in SECRET_SPECS:
+    for spec in SECRET_SPECS if stand_in_missing_secrets else ():
         key = f"{project}:{spec.key}"
         if key not in config:
             config[key] = f"offline-stand-in-{secrets.token_hex(16)}"
