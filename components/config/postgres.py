@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from .. import versions
-from .base import InvalidSetting, Section
+from .base import InvalidSettingError, Section
 from .cluster import check_server_type
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -162,5 +162,5 @@ class PostgresConfig(Section):
     @model_validator(mode="after")
     def _distinct_roles(self) -> PostgresConfig:
         if self.app_user == self.admin_user:
-            raise InvalidSetting("appUser", self.app_user, "must differ from postgres.adminUser")
+            raise InvalidSettingError("appUser", self.app_user, "must differ from postgres.adminUser")
         return self

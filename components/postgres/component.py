@@ -25,6 +25,9 @@ import pulumi_tls as tls
 from .. import versions
 from ..config.catalog import SERVER_TYPES
 from ..config.postgres import PostgresConfig
+from ..config.secrets import StackSecrets
+from ..config.stack import StackConfig
+from ..network import Network
 from ..naming import base_labels
 from .cloud_init import Schedules, VmSecrets, user_data
 from .render import DatabaseSpec, HostLayout, S3Repository
@@ -61,7 +64,36 @@ class PostgresServerArgs:
     s3_secret_key: pulumi.Output[str] | None = None
     managed_url: pulumi.Output[str] | None = None
     secret_namespace: str | None = None
-    """Namespace of the connection Secret; None creates no Kubernetes object."""
+    """Namespace of the connection Secret (where the app runs); None creates no Kubernetes object."""
+
+    @classmethod
+    def from_config(
+        cls,
+        config: StackConfig,
+        secrets: StackSecrets,
+        network: Network,
+        secret_namespace: str | None = None,
+    ) -> PostgresServerArgs:
+        project_stack = f"{pulumi.get_project()}-{pulumi.get_stack()}"
+        backup = config.postgres.backup
+        return cls(
+            config=config.postgres,
+            location=config.location,
+            image=config.cluster.image,
+            protect=config.protected,
+            network_cidr=config.network.cidr,
+            database_ip=network.ip_plan.database_ip,
+            repo_path=backup.repo_path or f"/pgbackrest/{project_stack}",
+            bucket=backup.s3_bucket or f"{project_stack}-pgbackrest",
+            network_id=network.network_id,
+            infra_subnet_id=network.infra_subnet_id,
+            ssh_key_ids=tuple(network.ssh_key_ids),
+            firewall_id=network.database_firewall_id,
+            s3_access_key=secrets.get("postgresS3AccessKey"),
+            s3_secret_key=secrets.get("postgresS3SecretKey"),
+            managed_url=secrets.get("postgresManagedUrl"),
+            secret_namespace=secret_namespace,
+        )
 
 
 def database_spec(args: PostgresServerArgs) -> DatabaseSpec:
@@ -192,8 +224,8 @@ class PostgresServer(pulumi.ComponentResource):
                 f"{name}-{role}-password", length=40, special=False, opts=self._child
             )
 
-        def salt(role: str) -> random.RandomBytes:
-            return random.RandomBytes(f"{name}-{role}-scram-salt", length=16, opts=self._child)
+        def salt(role: str) -> random.RandomId:
+            return random.RandomId(f"{name}-{role}-scram-salt", byte_length=16, opts=self._child)
 
         admin_password, app_password = password("admin"), password("app")
         admin_salt, app_salt = salt("admin"), salt("app")
@@ -246,9 +278,9 @@ class PostgresServer(pulumi.ComponentResource):
             args.s3_access_key,
             args.s3_secret_key,
             admin_password.result,
-            admin_salt.base64,
+            admin_salt.b64_std,
             app_password.result,
-            app_salt.base64,
+            app_salt.b64_std,
         ).apply(render)
 
         networks = None
