@@ -130,7 +130,7 @@ fi
 log "restoring ${target:-the newest backup and all archived WAL} into $DRILL_DIR"
 t0=$(now)
 pgbackrest --config-path="$PGBACKREST_CONFIG_PATH" --stanza="$PGBACKREST_STANZA" \
-  --pg1-path="$DRILL_DIR" --archive-mode=off "${restore_args[@]}" restore
+  --pg1-path="$DRILL_DIR" --no-delta --archive-mode=off "${restore_args[@]}" restore
 t1=$(now)
 
 # The primary's configuration first, then what must differ for a scratch copy on the same host.
@@ -164,8 +164,10 @@ log "promoted; checking the copy"
 databases=$(drill_sql "select count(*) from pg_database where datallowconn")
 tables=$(drill_sql "select count(*) from pg_class where relkind in ('r', 'p')
   and relnamespace::regnamespace::text not in ('pg_catalog', 'information_schema')" "$DATABASE")
-restored_last_commit=$(drill_sql "select coalesce(extract(epoch from pg_last_xact_replay_timestamp())::text, '')")
-"$PG_BINDIR/pg_amcheck" -h "$DRILL_SOCKET_DIR" -p "$DRILL_PORT" --all --install-missing --heapallindexed --quiet
+# The newest transaction replayed from WAL; with none replayed, the newest one in the backup itself.
+restored_last_commit=$(drill_sql "select coalesce(extract(epoch from coalesce(pg_last_xact_replay_timestamp(),
+  (pg_last_committed_xact()).timestamp))::text, '')")
+"$PG_BINDIR/pg_amcheck" -h "$DRILL_SOCKET_DIR" -p "$DRILL_PORT" --all --install-missing --heapallindexed
 t3=$(now)
 
 restore_s=$(elapsed "$t0" "$t1")
@@ -180,5 +182,6 @@ fi
 log "restore=${restore_s}s recovery+promote=${recovery_s}s verify(amcheck)=${verify_s}s" \
   "databases=$databases ${DATABASE}_tables=$tables" \
   "last_restored_commit=$(date -u -d "@${restored_last_commit:-0}" +%FT%TZ)" \
-  "data_loss=${data_loss_s:-unknown (primary down or point-in-time target)}s amcheck=ok"
+  "data_loss=${data_loss_s:+${data_loss_s}s}${data_loss_s:-unknown (primary down or point-in-time target)}" \
+  "amcheck=ok"
 write_metrics 1
