@@ -8,6 +8,12 @@ packages=(
   cloud-init            # `cloud-init schema` on every user-data document
   yamllint              # rendered YAML
   graphviz              # resource graph picture in the offline preview
+  postgresql            # tests/postgres: runs the rendered postgresql.conf, pg_hba.conf, roles.sql; pgbench
+  postgresql-contrib    # tests/postgres: pg_stat_statements preload, amcheck for the restore drill
+  pgbackrest            # tests/postgres: stanza, backups, PITR and the restore drill with the rendered config
+  jq                    # tests/postgres: metrics.sh reads `pgbackrest info --output=json`
+  prometheus            # promtool: alert rules and their tests, textfile metrics
+  systemd               # systemd-analyze calendar on the rendered backup timers
 )
 
 missing=()

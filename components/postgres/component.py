@@ -27,8 +27,8 @@ from ..config.catalog import SERVER_TYPES
 from ..config.postgres import PostgresConfig
 from ..config.secrets import StackSecrets
 from ..config.stack import StackConfig
-from ..network import Network
 from ..naming import base_labels
+from ..network import Network
 from .cloud_init import Schedules, VmSecrets, user_data
 from .render import DatabaseSpec, HostLayout, S3Repository
 from .scram import scram_sha256_verifier
@@ -150,7 +150,7 @@ class PostgresServer(pulumi.ComponentResource):
             self.host: pulumi.Input[str] = pulumi.Output.secret(
                 args.managed_url.apply(lambda url: urllib.parse.urlsplit(url).hostname or "")
             )
-            self.app_url: pulumi.Output[str] = pulumi.Output.secret(args.managed_url)  # type: ignore[arg-type]
+            self.app_url: pulumi.Output[str] = pulumi.Output.secret(args.managed_url)
             secret_data: dict[str, pulumi.Input[str]] = {"uri": self.app_url}
         else:
             secret_data = self._vm(args)
@@ -298,7 +298,7 @@ class PostgresServer(pulumi.ComponentResource):
             firewall_ids=[args.firewall_id] if args.firewall_id is not None else None,
             networks=networks,
             public_nets=[hcloud.ServerPublicNetArgs(ipv4_enabled=True, ipv6_enabled=True)],
-            user_data=pulumi.Output.secret(rendered),
+            user_data=rendered,  # secret: it is derived from secrets
             labels=labels,
             delete_protection=args.protect,
             rebuild_protection=args.protect,

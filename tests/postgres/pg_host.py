@@ -158,7 +158,17 @@ class PgHost:
             listen_addresses="127.0.0.1,::1",
         )
         spec = vm_spec(allowed_network, str(base / "repo"), config)
-        for sub in ("conf", "sock", "pgbackrest/conf.d", "spool", "lock", "log", "textfile", "repo", "scripts"):
+        for sub in (
+            "conf",
+            "sock",
+            "pgbackrest/conf.d",
+            "spool",
+            "lock",
+            "log",
+            "textfile",
+            "repo",
+            "scripts",
+        ):
             (base / sub).mkdir(parents=True, exist_ok=True)
         ca_file = _certificates(base / "conf")
         host = cls(base, layout, spec, ca_file)
@@ -193,15 +203,35 @@ class PgHost:
 
     def initdb(self) -> None:
         data = self.layout.data_directory
-        self.run([self.bin("initdb"), "-D", data, "-U", "postgres", "--data-checksums", "--encoding=UTF8",
-                  "--locale=C.UTF-8", "--auth=reject"])
+        self.run(
+            [
+                self.bin("initdb"),
+                "-D",
+                data,
+                "-U",
+                "postgres",
+                "--data-checksums",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+                "--auth=reject",
+            ]
+        )
         # Like Debian: the configuration lives outside the data directory.
         for name in ("postgresql.conf", "pg_hba.conf", "pg_ident.conf"):
             self.run(["rm", f"{data}/{name}"])
 
     def start(self) -> None:
-        self.run([self.bin("pg_ctl"), "-D", self.layout.conf_dir, "-l", str(self.base / "log" / "pg.log"),
-                  "-w", "start"])
+        self.run(
+            [
+                self.bin("pg_ctl"),
+                "-D",
+                self.layout.conf_dir,
+                "-l",
+                str(self.base / "log" / "pg.log"),
+                "-w",
+                "start",
+            ]
+        )
 
     def stop(self) -> None:
         self.run([self.bin("pg_ctl"), "-D", self.layout.conf_dir, "-m", "fast", "-w", "stop"], check=False)
@@ -213,31 +243,74 @@ class PgHost:
         while Path(f"/proc/{pid}").exists():
             time.sleep(0.05)
 
-    def psql(self, sql: str, port: int | None = None, socket_dir: str | None = None, db: str = "postgres") -> str:
-        result = self.run(["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h",
-                           socket_dir or self.layout.socket_directory, "-p", str(port or self.layout.port),
-                           "-d", db, "-c", sql])
+    def psql(
+        self, sql: str, port: int | None = None, socket_dir: str | None = None, db: str = "postgres"
+    ) -> str:
+        result = self.run(
+            [
+                "psql",
+                "-X",
+                "-A",
+                "-t",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                socket_dir or self.layout.socket_directory,
+                "-p",
+                str(port or self.layout.port),
+                "-d",
+                db,
+                "-c",
+                sql,
+            ]
+        )
         return result.stdout.strip()
 
-    def tcp(self, conninfo: str, sql: str = "select 1", password: str = APP_PASSWORD) -> subprocess.CompletedProcess[str]:
+    def tcp(
+        self, conninfo: str, sql: str = "select 1", password: str = APP_PASSWORD
+    ) -> subprocess.CompletedProcess[str]:
         """A client connection over TCP (as any client on the private network would make)."""
         env = {**os.environ, "PGPASSWORD": password, "PGCONNECT_TIMEOUT": "5"}
-        return subprocess.run(["psql", "-X", "-A", "-t", "-w", "-c", sql, conninfo],
-                              capture_output=True, text=True, check=False, env=env)
+        return subprocess.run(
+            ["psql", "-X", "-A", "-t", "-w", "-c", sql, conninfo],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+        )
 
     def create_roles(self) -> None:
         spec = self.spec
-        self.run(["psql", "-X", "-q", "-h", self.layout.socket_directory, "-p", str(self.layout.port),
-                  "-d", "postgres", "-f", str(self.scripts / "roles.sql"),
-                  "-v", f"admin_user={spec.admin_user}",
-                  "-v", f"admin_verifier={scram_sha256_verifier(ADMIN_PASSWORD, os.urandom(16))}",
-                  "-v", f"app_user={spec.app_user}",
-                  "-v", f"app_verifier={scram_sha256_verifier(APP_PASSWORD, os.urandom(16))}",
-                  "-v", f"database={spec.database}"])
+        self.run(
+            [
+                "psql",
+                "-X",
+                "-q",
+                "-h",
+                self.layout.socket_directory,
+                "-p",
+                str(self.layout.port),
+                "-d",
+                "postgres",
+                "-f",
+                str(self.scripts / "roles.sql"),
+                "-v",
+                f"admin_user={spec.admin_user}",
+                "-v",
+                f"admin_verifier={scram_sha256_verifier(ADMIN_PASSWORD, os.urandom(16))}",
+                "-v",
+                f"app_user={spec.app_user}",
+                "-v",
+                f"app_verifier={scram_sha256_verifier(APP_PASSWORD, os.urandom(16))}",
+                "-v",
+                f"database={spec.database}",
+            ]
+        )
 
     def pgbackrest(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return self.run(["pgbackrest", f"--config-path={self.layout.pgbackrest_config_path}",
-                         f"--stanza={STANZA}", *args])
+        return self.run(
+            ["pgbackrest", f"--config-path={self.layout.pgbackrest_config_path}", f"--stanza={STANZA}", *args]
+        )
 
     def script(self, name: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return self.run([str(self.scripts / name), *args], check=check)
@@ -252,6 +325,8 @@ class PgHost:
         raise AssertionError(f"WAL segment {segment} was not archived within 60 s")
 
     def destroy(self) -> None:
-        self.run([self.bin("pg_ctl"), "-D", self.layout.drill_directory, "-m", "immediate", "stop"], check=False)
+        self.run(
+            [self.bin("pg_ctl"), "-D", self.layout.drill_directory, "-m", "immediate", "stop"], check=False
+        )
         self.run([self.bin("pg_ctl"), "-D", self.layout.conf_dir, "-m", "immediate", "stop"], check=False)
         shutil.rmtree(self.base, ignore_errors=True)

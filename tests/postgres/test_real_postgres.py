@@ -104,18 +104,25 @@ def test_pg_hba_admits_only_the_configured_network(host: PgHost) -> None:
 def test_metrics_file_is_valid_exposition_and_reports_the_backup(host: PgHost) -> None:
     host.script("metrics.sh")
     text = Path(host.layout.textfile_dir, "postgres_backup.prom").read_text()
-    lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True, check=False)
+    lint = subprocess.run(
+        ["promtool", "check", "metrics"], input=text, capture_output=True, text=True, check=False
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr
     values = dict(line.rsplit(" ", 1) for line in text.splitlines() if not line.startswith("#"))
-    assert abs(float(values['pgbackrest_last_good_backup_timestamp_seconds{stanza="main"}']) - time.time()) < 3600
+    assert (
+        abs(float(values['pgbackrest_last_good_backup_timestamp_seconds{stanza="main"}']) - time.time())
+        < 3600
+    )
     assert values['pgbackrest_last_backup_timestamp_seconds{stanza="main",type="diff"}'] == "0"
     assert values["postgres_up"] == "1"
     assert values["postgres_archiver_failed_total"] == "0"
 
 
 def test_restore_drill_restores_the_newest_state_checks_it_and_cleans_up(host: PgHost) -> None:
-    host.psql("create table drill_rows(id int primary key); insert into drill_rows select generate_series(1, 5000)",
-              db="app")
+    host.psql(
+        "create table drill_rows(id int primary key); insert into drill_rows select generate_series(1, 5000)",
+        db="app",
+    )
     host.wait_archived()
     result = host.script("restore-drill.sh")
     assert "amcheck=ok" in result.stdout
@@ -153,8 +160,14 @@ def test_point_in_time_recovery_after_the_server_is_killed(host: PgHost) -> None
             db="app",
         )
         assert rows == "100|1|100|t", "rows up to the target are back, none after it"
-        assert host.psql("select pg_is_in_recovery()", port=host.layout.drill_port,
-                         socket_dir=host.layout.drill_socket_directory) == "f"
+        assert (
+            host.psql(
+                "select pg_is_in_recovery()",
+                port=host.layout.drill_port,
+                socket_dir=host.layout.drill_socket_directory,
+            )
+            == "f"
+        )
     finally:
         host.script("restore-drill.sh", "--cleanup")
     assert not Path(host.layout.drill_directory).exists()
