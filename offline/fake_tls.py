@@ -18,7 +18,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
-_CURVES = {"P224": ec.SECP224R1, "P256": ec.SECP256R1, "P384": ec.SECP384R1, "P521": ec.SECP521R1}
+_CURVES: dict[str, ec.EllipticCurve] = {
+    "P224": ec.SECP224R1(),
+    "P256": ec.SECP256R1(),
+    "P384": ec.SECP384R1(),
+    "P521": ec.SECP521R1(),
+}
 _SUBJECT_FIELDS = {
     "commonName": NameOID.COMMON_NAME,
     "organization": NameOID.ORGANIZATION_NAME,
@@ -38,7 +43,7 @@ def private_key(inputs: dict[str, Any]) -> dict[str, Any]:
         key = rsa.generate_private_key(public_exponent=65537, key_size=int(inputs.get("rsaBits", 2048)))
         pem_format = serialization.PrivateFormat.TraditionalOpenSSL
     elif algorithm == "ECDSA":
-        key = ec.generate_private_key(_CURVES[inputs.get("ecdsaCurve", "P224")]())
+        key = ec.generate_private_key(_CURVES[inputs.get("ecdsaCurve", "P224")])
         pem_format = serialization.PrivateFormat.TraditionalOpenSSL
     elif algorithm == "ED25519":
         key = ed25519.Ed25519PrivateKey.generate()

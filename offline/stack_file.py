@@ -32,7 +32,9 @@ def read_stack(project_dir: Path, stack: str, overrides: dict[str, Any] | None =
     project_file = project_dir / "Pulumi.yaml"
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.exists():
-        known = sorted(p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in project_dir.glob("Pulumi.*.yaml"))
+        known = sorted(
+            p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in project_dir.glob("Pulumi.*.yaml")
+        )
         raise FileNotFoundError(f"no stack file {stack_file.name}; stacks here: {', '.join(known)}")
     project = yaml.safe_load(project_file.read_text())["name"]
     raw = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}

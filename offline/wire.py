@@ -10,6 +10,11 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 MASK = "[secret]"
 
 
+def secret(value: Any) -> dict[str, Any]:
+    """Wrap a plain value in the engine's secret envelope."""
+    return {SECRET_SIG_KEY: SECRET_SIG_VALUE, "value": value}
+
+
 def is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG_VALUE
 

@@ -36,7 +36,9 @@ class Baseline(_Strict):
     def _convertible(self) -> Baseline:
         for item in self.items:
             if item.currency != self.currency and item.currency not in self.fx:
-                raise ValueError(f"item {item.name!r} is in {item.currency} but fx has no {item.currency} rate")
+                raise ValueError(
+                    f"item {item.name!r} is in {item.currency} but fx has no {item.currency} rate"
+                )
         return self
 
     def monthly(self, item: BaselineItem) -> float:
@@ -61,4 +63,6 @@ def load_baseline(path: Path | None = None) -> Baseline:
         return Baseline.model_validate(data)
     except ValidationError as err:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
-        raise ValueError(f"baseline file {path} is malformed ({problems}); compare it with {DEFAULT_BASELINE}") from None
+        raise ValueError(
+            f"baseline file {path} is malformed ({problems}); compare it with {DEFAULT_BASELINE}"
+        ) from None

@@ -12,7 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..model import Resource
+from ..program import Registration
 from .baseline import Baseline
 from .prices import PriceTable
 
@@ -50,7 +50,7 @@ FREE_HCLOUD_TYPES = frozenset(
 @dataclass(frozen=True)
 class LineItem:
     what: str
-    """Resource name, or the account-level charge."""
+    """Registration name, or the account-level charge."""
     kind: str
     detail: str
     monthly: float
@@ -88,7 +88,7 @@ class _Pricer:
     items: list[LineItem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def _price(self, table: dict[str, float], key: object, what: str, resource: Resource) -> float | None:
+    def _price(self, table: dict[str, float], key: object, what: str, resource: Registration) -> float | None:
         if isinstance(key, str) and key in table:
             return table[key]
         self.warnings.append(
@@ -97,15 +97,15 @@ class _Pricer:
         )
         return None
 
-    def _check_location(self, resource: Resource) -> None:
+    def _check_location(self, resource: Registration) -> None:
         location = resource.plain("location")
         if isinstance(location, str) and location not in self.prices.locations:
             self.warnings.append(
-                f"{resource.name}: priced with {self.prices.table}, which lists {', '.join(self.prices.locations)}, "
-                f"not {location}; prices there differ"
+                f"{resource.name}: priced with {self.prices.table}, which lists "
+                f"{', '.join(self.prices.locations)}, not {location}; prices there differ"
             )
 
-    def server(self, resource: Resource) -> None:
+    def server(self, resource: Registration) -> None:
         server_type = resource.plain("serverType")
         price = self._price(self.prices.server_types, server_type, "server type", resource)
         if price is None:
@@ -120,9 +120,11 @@ class _Pricer:
             monthly += self.prices.primary_ipv4
             parts.append(f"primary IPv4 {self.prices.primary_ipv4:.2f}")
         self._check_location(resource)
-        self.items.append(LineItem(resource.name, "server", " + ".join(parts), round(monthly, 2), resource.urn))
+        self.items.append(
+            LineItem(resource.name, "server", " + ".join(parts), round(monthly, 2), resource.urn)
+        )
 
-    def volume(self, resource: Resource) -> None:
+    def volume(self, resource: Registration) -> None:
         size = resource.plain("size")
         if not isinstance(size, int | float):
             self.warnings.append(f"{resource.name}: volume size unknown in preview; not priced")
@@ -132,20 +134,20 @@ class _Pricer:
         detail = f"{size:g} GB x {self.prices.volume_per_gb}"
         self.items.append(LineItem(resource.name, "volume", detail, monthly, resource.urn))
 
-    def load_balancer(self, resource: Resource) -> None:
+    def load_balancer(self, resource: Registration) -> None:
         lb_type = resource.plain("loadBalancerType")
         price = self._price(self.prices.load_balancer_types, lb_type, "load balancer type", resource)
         if price is not None:
             self._check_location(resource)
             self.items.append(LineItem(resource.name, "load balancer", str(lb_type), price, resource.urn))
 
-    def primary_ip(self, resource: Resource) -> None:
+    def primary_ip(self, resource: Registration) -> None:
         ip_type = resource.plain("type")
         price = self.prices.primary_ipv4 if ip_type == "ipv4" else self.prices.primary_ipv6
         self.items.append(LineItem(resource.name, "primary IP", str(ip_type), price, resource.urn))
 
 
-def _gets_primary_ipv4(server: Resource) -> bool:
+def _gets_primary_ipv4(server: Registration) -> bool:
     """True when Hetzner creates (and bills) a primary IPv4 together with the server."""
     nets = server.plain("publicNets")
     if not nets:
@@ -154,12 +156,16 @@ def _gets_primary_ipv4(server: Resource) -> bool:
 
 
 def estimate(
-    resources: Sequence[Resource],
+    resources: Sequence[Registration],
     prices: PriceTable,
     baseline: Baseline | None = None,
     object_storage: bool = False,
 ) -> CostEstimate:
-    """Monthly estimate for a preview; `object_storage` when the stack keeps data in Hetzner Object Storage."""
+    """Monthly estimate for a preview.
+
+    `object_storage` is set when the stack keeps data in Hetzner Object Storage, which no hcloud
+    resource represents (buckets are made through the S3 API).
+    """
     pricer = _Pricer(prices)
     handlers = {
         SERVER: pricer.server,
@@ -182,12 +188,24 @@ def estimate(
         included = servers * prices.traffic.included_tb_per_server
         overage = max(0.0, usage.egress_tb_per_month - included)
         if overage:
-            pricer.items.append(LineItem("traffic", "traffic", f"{math.ceil(overage)} TB over {included:g} TB included",
-                                         math.ceil(overage) * prices.traffic.overage_per_tb))
+            pricer.items.append(
+                LineItem(
+                    "traffic",
+                    "traffic",
+                    f"{math.ceil(overage)} TB over {included:g} TB included",
+                    math.ceil(overage) * prices.traffic.overage_per_tb,
+                )
+            )
     if object_storage:
         store = prices.object_storage
         stored = usage.object_storage_tb if usage else 0.0
         extra = max(0.0, stored - store.included_storage_tb) * store.storage_per_tb
-        pricer.items.append(LineItem("object storage", "object storage",
-                                     f"base {store.base:.2f}, {stored:g} TB stored", round(store.base + extra, 2)))
+        pricer.items.append(
+            LineItem(
+                "object storage",
+                "object storage",
+                f"base {store.base:.2f}, {stored:g} TB stored",
+                round(store.base + extra, 2),
+            )
+        )
     return CostEstimate(prices, tuple(pricer.items), tuple(dict.fromkeys(pricer.warnings)), baseline)

@@ -72,4 +72,6 @@ def load_prices(path: Path | None = None) -> PriceTable:
         return PriceTable.model_validate(data)
     except ValidationError as err:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
-        raise ValueError(f"price table {path} is malformed ({problems}); compare it with {default_prices_file()}") from None
+        raise ValueError(
+            f"price table {path} is malformed ({problems}); compare it with {default_prices_file()}"
+        ) from None

@@ -58,7 +58,9 @@ def _split(value: Any, where: str) -> tuple[str | None, dict[str, Any]]:
     raise PolicyPackError(f"{where} must be an enforcement level or an object, got {value!r}")
 
 
-def reconcile(info: analyzer_pb2.AnalyzerInfo, file_config: Mapping[str, Any], source: str) -> dict[str, PolicySetting]:
+def reconcile(
+    info: analyzer_pb2.AnalyzerInfo, file_config: Mapping[str, Any], source: str
+) -> dict[str, PolicySetting]:
     names = {policy.name for policy in info.policies}
     unknown = sorted(set(file_config) - names - {"all"})
     if unknown:
@@ -69,7 +71,11 @@ def reconcile(info: analyzer_pb2.AnalyzerInfo, file_config: Mapping[str, Any], s
     all_level, _ = _split(file_config.get("all"), f"{source}: all") if "all" in file_config else (None, {})
     settings = {}
     for policy in info.policies:
-        schema = json_format.MessageToDict(policy.configSchema.properties) if policy.HasField("configSchema") else {}
+        schema = (
+            json_format.MessageToDict(policy.configSchema.properties)
+            if policy.HasField("configSchema")
+            else {}
+        )
         level = LEVEL_NAMES[policy.enforcementLevel]
         props: dict[str, Any] = {k: v["default"] for k, v in schema.items() if "default" in v}
         initial = info.initialConfig.get(policy.name)

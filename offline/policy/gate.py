@@ -16,8 +16,8 @@ from typing import Any
 import grpc
 from google.protobuf import empty_pb2, json_format
 
-from ..model import Resource
-from . import wire
+from ..program import Registration
+from . import messages
 from .config import LEVEL_NAMES, configure_request, load_config_file, reconcile
 from .pack import PackProject, PolicyPackError, PolicyPackProcess, StackContext
 
@@ -63,19 +63,20 @@ class PolicyReport:
 class _Run:
     pack: PolicyPackProcess
     version: str
-    by_urn: Mapping[str, Resource]
+    by_urn: Mapping[str, Registration]
     violations: list[Violation] = field(default_factory=list)
     remediations: list[Remediation] = field(default_factory=list)
 
-    def record(self, diagnostics: Any, resource: Resource | None) -> None:
+    def record(self, diagnostics: Any, resource: Registration | None) -> None:
         for d in diagnostics:
             urn = resource.urn if resource is not None else d.urn
             target = resource or self.by_urn.get(urn)
             self.violations.append(
                 Violation(
                     policy=d.policyName,
-                    level="mandatory" if LEVEL_NAMES[d.enforcementLevel] == "remediate" else LEVEL_NAMES[
-                        d.enforcementLevel],
+                    level="mandatory"
+                    if LEVEL_NAMES[d.enforcementLevel] == "remediate"
+                    else LEVEL_NAMES[d.enforcementLevel],
                     description=d.description,
                     message=d.message,
                     urn=urn,
@@ -84,28 +85,36 @@ class _Run:
                 )
             )
 
-    def analyze(self, resource: Resource) -> Resource:
+    def analyze(self, resource: Registration) -> Registration:
         inputs = dict(resource.inputs)
-        remediated = self.pack.stub.Remediate(wire.analyze_request(resource, inputs, self.by_urn))
+        remediated = self.pack.stub.Remediate(messages.analyze_request(resource, inputs, self.by_urn))
         for remediation in remediated.remediations:
             if remediation.diagnostic:
-                self.violations.append(Violation(remediation.policyName, "advisory", remediation.description,
-                                                 remediation.diagnostic, resource.urn, resource.type,
-                                                 resource.name))
+                self.violations.append(
+                    Violation(
+                        remediation.policyName,
+                        "advisory",
+                        remediation.description,
+                        remediation.diagnostic,
+                        resource.urn,
+                        resource.type,
+                        resource.name,
+                    )
+                )
             elif remediation.HasField("properties"):
                 inputs = json_format.MessageToDict(remediation.properties)
                 self.remediations.append(Remediation(remediation.policyName, resource.urn))
-        response = self.pack.stub.Analyze(wire.analyze_request(resource, inputs, self.by_urn))
+        response = self.pack.stub.Analyze(messages.analyze_request(resource, inputs, self.by_urn))
         self.record(response.diagnostics, resource)
         return replace(resource, inputs=inputs) if inputs != dict(resource.inputs) else resource
 
 
 def run_policy_pack(
     directory: Path,
-    resources: Sequence[Resource],
+    resources: Sequence[Registration],
     context: StackContext,
     config_file: Path | None = None,
-) -> tuple[PolicyReport, list[Resource]]:
+) -> tuple[PolicyReport, list[Registration]]:
     """Run the pack over the preview; returns the verdict and the resources after remediation."""
     project = PackProject.load(directory)
     file_config = load_config_file(config_file)
@@ -118,7 +127,7 @@ def run_policy_pack(
             version = project.version or info.version
             run = _Run(pack, version, {r.urn: r for r in resources})
             analyzed = [run.analyze(resource) for resource in resources]
-            stack = pack.stub.AnalyzeStack(wire.analyze_stack_request(analyzed))
+            stack = pack.stub.AnalyzeStack(messages.analyze_stack_request(analyzed))
             run.record(stack.diagnostics, None)
         except grpc.RpcError as err:
             raise PolicyPackError(

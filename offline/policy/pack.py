@@ -61,14 +61,20 @@ class PackProject:
         except yaml.YAMLError as err:
             raise PolicyPackError(f"{path} is not valid YAML: {err}") from err
         runtime = data.get("runtime")
-        name, options = (runtime.get("name"), runtime.get("options") or {}) if isinstance(runtime, dict) else (
-            runtime,
-            {},
+        name, options = (
+            (runtime.get("name"), runtime.get("options") or {})
+            if isinstance(runtime, dict)
+            else (
+                runtime,
+                {},
+            )
         )
         if name != "python":
             raise PolicyPackError(f"{path}: runtime is {name!r}; the offline gate runs Python packs only")
         version = data.get("version")
-        return cls(directory, name, options, None if version is None else str(version), data.get("description"))
+        return cls(
+            directory, name, options, None if version is None else str(version), data.get("description")
+        )
 
     def interpreter(self) -> str:
         """The shim's choice: the virtualenv's python when `virtualenv` is set and exists, else ours."""
@@ -79,8 +85,8 @@ class PackProject:
         python = venv_path / "bin" / "python"
         if not python.is_file():
             raise PolicyPackError(
-                f'"{venv_path}" doesn\'t appear to be a virtual environment (PulumiPolicy.yaml runtime.options.'
-                "virtualenv); create it or remove the option to use this interpreter"
+                f'"{venv_path}" doesn\'t appear to be a virtual environment (PulumiPolicy.yaml '
+                "runtime.options.virtualenv); create it or remove the option to use this interpreter"
             )
         return str(python)
 
@@ -175,12 +181,23 @@ class PolicyPackProcess:
     def _handshake_and_configure_stack(self) -> None:
         directory = str(self.project.directory)
         for call, request in (
-            (self.stub.Handshake, analyzer_pb2.AnalyzerHandshakeRequest(
-                engine_address=_ENGINE_ADDRESS, root_directory=directory, program_directory=directory)),
-            (self.stub.ConfigureStack, analyzer_pb2.AnalyzerStackConfigureRequest(
-                stack=self.context.stack, project=self.context.project,
-                organization=self.context.organization, dry_run=self.context.dry_run,
-                config=dict(self.context.config), config_secret_keys=list(self.context.secret_keys))),
+            (
+                self.stub.Handshake,
+                analyzer_pb2.AnalyzerHandshakeRequest(
+                    engine_address=_ENGINE_ADDRESS, root_directory=directory, program_directory=directory
+                ),
+            ),
+            (
+                self.stub.ConfigureStack,
+                analyzer_pb2.AnalyzerStackConfigureRequest(
+                    stack=self.context.stack,
+                    project=self.context.project,
+                    organization=self.context.organization,
+                    dry_run=self.context.dry_run,
+                    config=dict(self.context.config),
+                    config_secret_keys=list(self.context.secret_keys),
+                ),
+            ),
         ):
             try:
                 call(request)

@@ -1,4 +1,4 @@
-"""Resources to Analyzer messages, marshalled the way the engine marshals them.
+"""Registered resources to Analyzer messages, marshalled the way the engine marshals them.
 
 The engine sends properties with `KeepUnknowns` and `KeepSecrets` (analyzer_plugin.go): secrets stay
 as `{"4dabf…": "1b47…", "value": …}` maps inside the protobuf Struct and unknowns become the unknown
@@ -15,7 +15,8 @@ from google.protobuf import struct_pb2
 from pulumi.output import Unknown
 from pulumi.runtime.proto import analyzer_pb2
 
-from ..model import UNKNOWN, Resource
+from ..program import Registration
+from ..wire import UNKNOWN
 
 
 def wire_value(value: Any) -> Any:
@@ -37,7 +38,7 @@ def to_struct(properties: Mapping[str, Any]) -> struct_pb2.Struct:
     return struct
 
 
-def _options(resource: Resource) -> analyzer_pb2.AnalyzerResourceOptions:
+def _options(resource: Registration) -> analyzer_pb2.AnalyzerResourceOptions:
     return analyzer_pb2.AnalyzerResourceOptions(
         protect=resource.protect,
         parent=resource.parent or "",
@@ -45,7 +46,9 @@ def _options(resource: Resource) -> analyzer_pb2.AnalyzerResourceOptions:
     )
 
 
-def _provider(resource: Resource, by_urn: Mapping[str, Resource]) -> analyzer_pb2.AnalyzerProviderResource | None:
+def _provider(
+    resource: Registration, by_urn: Mapping[str, Registration]
+) -> analyzer_pb2.AnalyzerProviderResource | None:
     urn = resource.provider_urn
     provider = by_urn.get(urn) if urn else None
     if provider is None:
@@ -56,7 +59,7 @@ def _provider(resource: Resource, by_urn: Mapping[str, Resource]) -> analyzer_pb
 
 
 def analyze_request(
-    resource: Resource, properties: Mapping[str, Any], by_urn: Mapping[str, Resource]
+    resource: Registration, properties: Mapping[str, Any], by_urn: Mapping[str, Registration]
 ) -> analyzer_pb2.AnalyzeRequest:
     """`Analyze`/`Remediate` see the resource's (checked) inputs."""
     request = analyzer_pb2.AnalyzeRequest(
@@ -72,7 +75,7 @@ def analyze_request(
     return request
 
 
-def analyze_stack_request(resources: Sequence[Resource]) -> analyzer_pb2.AnalyzeStackRequest:
+def analyze_stack_request(resources: Sequence[Registration]) -> analyzer_pb2.AnalyzeStackRequest:
     """`AnalyzeStack` sees every resource's final outputs, with parent and dependencies."""
     by_urn = {r.urn: r for r in resources}
     messages = []
@@ -81,7 +84,7 @@ def analyze_stack_request(resources: Sequence[Resource]) -> analyzer_pb2.Analyze
             urn=resource.urn,
             type=resource.type,
             name=resource.name,
-            properties=to_struct(resource.outputs or resource.inputs),
+            properties=to_struct(resource.final_outputs),
             options=_options(resource),
             parent=resource.parent or "",
             dependencies=list(resource.dependencies),
