@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import runpy
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,10 +123,17 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
 
 
 def run_program(
-    stack: str, project_dir: Path = PROJECT_DIR, overrides: dict[str, Any] | None = None
+    stack: str,
+    project_dir: Path = PROJECT_DIR,
+    overrides: Mapping[str, Any] | None = None,
+    secret_overrides: Mapping[str, str] | None = None,
 ) -> ProgramRun:
-    """Run `__main__.py` for `stack`; raises what the program raises (a ConfigError, for one)."""
-    settings = read_stack(project_dir, stack, overrides)
+    """Run `__main__.py` for `stack`; raises what the program raises (a ConfigError, for one).
+
+    `overrides` and `secret_overrides` map config paths (`cluster.agentPools[0].count`) to values for
+    this run only; see offline.stack_file.
+    """
+    settings = read_stack(project_dir, stack, overrides, secret_overrides)
     mocks = PlatformMocks()
     monitor = _RecordingMonitor(mocks)
     loop = asyncio.new_event_loop()
