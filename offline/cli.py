@@ -30,7 +30,6 @@ from .report.text import render_text
 from .report.totals import write_totals
 from .stack_file import StackSettings
 
-
 EXIT_OK, EXIT_POLICY, EXIT_INPUT = 0, 1, 2
 
 
@@ -47,12 +46,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     preview.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
     preview.add_argument("--format", choices=("text", "markdown"), default="text", help="report format")
-    preview.add_argument("--out", type=Path, help="write user-data, Kubernetes YAML, graph and resources.json here")
-    preview.add_argument("--json", type=Path, dest="json_file", help="write totals (resources, cost, policy) as JSON")
+    preview.add_argument(
+        "--out", type=Path, help="write user-data, Kubernetes YAML, graph and resources.json here"
+    )
+    preview.add_argument(
+        "--json", type=Path, dest="json_file", help="write totals (resources, cost, policy) as JSON"
+    )
     preview.add_argument("--prices", type=Path, help=f"price table (default: {default_prices_file().name})")
-    preview.add_argument("--baseline", type=Path, help="managed-hosting baseline (default: offline/managed-today.yaml)")
+    preview.add_argument(
+        "--baseline", type=Path, help="managed-hosting baseline (default: offline/managed-today.yaml)"
+    )
     preview.add_argument("--policy-pack", type=Path, help="policy pack directory (default: policies/)")
-    preview.add_argument("--policy-config", type=Path, help="pack config JSON (default: policies/config.<stack>.json)")
+    preview.add_argument(
+        "--policy-config", type=Path, help="pack config JSON (default: policies/config.<stack>.json)"
+    )
     preview.add_argument("--no-policy", action="store_true", help="skip the policy gate")
     preview.add_argument(
         "--set",
@@ -173,6 +180,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INPUT
-
-
-

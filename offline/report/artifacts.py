@@ -19,6 +19,7 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -67,6 +68,14 @@ def _is_kubernetes_object(resource: Registration) -> bool:
     )
 
 
+def _kubernetes_order(document: dict[str, Any]) -> dict[str, Any]:
+    """apiVersion, kind and metadata first, as people write manifests."""
+    head: dict[str, Any] = {
+        key: document[key] for key in ("apiVersion", "kind", "metadata") if key in document
+    }
+    return {**head, **{key: value for key, value in document.items() if key not in head}}
+
+
 def _dump(document: object) -> str:
     return yaml.safe_dump(document, sort_keys=False, default_flow_style=False, allow_unicode=True)
 
@@ -89,9 +98,13 @@ def write_kubernetes(ordered: Sequence[Registration], out: Path) -> list[Artifac
     objects = [r for r in ordered if _is_kubernetes_object(r)]
     releases = [r for r in ordered if r.type == HELM_RELEASE]
     for index, resource in enumerate(objects, start=1):
-        document = mask(resource.inputs)
+        document = _kubernetes_order(mask(resource.inputs, keep_shape=True))
         metadata = document.get("metadata") or {}
-        parts = [document.get("kind", "object"), metadata.get("namespace", ""), metadata.get("name", resource.name)]
+        parts = [
+            document.get("kind", "object"),
+            metadata.get("namespace", ""),
+            metadata.get("name", resource.name),
+        ]
         path = out / "kubernetes" / f"{index:03d}-{_slug('-'.join(p for p in parts if p))}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_dump(document))
@@ -99,7 +112,7 @@ def write_kubernetes(ordered: Sequence[Registration], out: Path) -> list[Artifac
     for index, release in enumerate(releases, start=1):
         path = out / "helm" / f"{index:03d}-{_slug(release.name)}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(_dump(mask(release.inputs)))
+        path.write_text(_dump(mask(release.inputs, keep_shape=True)))
         artifacts.append(Artifact(path, f"Helm release {release.name}"))
     return artifacts
 
@@ -113,7 +126,9 @@ def render_dot(ordered: Sequence[Registration]) -> str:
         lines.append(f"  {index[resource.urn]} [label={label}{shape}];")
     for resource in ordered:
         if resource.parent in index:
-            lines.append(f"  {index[resource.parent]} -> {index[resource.urn]} [style=dashed, arrowhead=none];")
+            lines.append(
+                f"  {index[resource.parent]} -> {index[resource.urn]} [style=dashed, arrowhead=none];"
+            )
         for dep in sorted(set(resource.dependencies)):
             if dep in index and dep != resource.parent:
                 lines.append(f"  {index[dep]} -> {index[resource.urn]};")
@@ -145,7 +160,7 @@ def write_resources_json(ordered: Sequence[Registration], out: Path) -> Artifact
             "provider": r.provider or None,
             "protect": r.protect,
             "dependencies": sorted(set(r.dependencies)),
-            "inputs": mask(r.inputs),
+            "inputs": mask(r.inputs, keep_shape=True),
         }
         for r in ordered
     ]

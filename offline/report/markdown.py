@@ -32,23 +32,39 @@ def render_markdown(preview: Preview) -> str:
     if policy is None:
         out.append(f"Not run: {preview.policy_skipped}")
     else:
-        out.append(f"`{policy.pack}@v{policy.version}`: {len(policy.mandatory)} mandatory, "
-                   f"{len(policy.violations) - len(policy.mandatory)} advisory")
+        out.append(
+            f"`{policy.pack}@v{policy.version}`: {len(policy.mandatory)} mandatory, "
+            f"{len(policy.violations) - len(policy.mandatory)} advisory"
+        )
         if policy.violations:
             out += ["", "| level | policy | resource | message |", "|---|---|---|---|"]
             for v in sorted(policy.violations, key=lambda v: (v.level != "mandatory", v.policy, v.urn)):
                 resource = f"`{v.resource_type}: {v.resource_name}`" if v.resource_type else ""
                 out.append(f"| {v.level} | `{v.policy}` | {resource} | {_cell(v.message)} |")
     cost = preview.cost
-    out += ["", "##### Cost", "", f"Prices: {cost.prices.label}.", "", "| item | kind | detail | monthly |",
-            "|---|---|---|---:|"]
+    out += [
+        "",
+        "##### Cost",
+        "",
+        f"Prices: {cost.prices.label}.",
+        "",
+        "| item | kind | detail | monthly |",
+        "|---|---|---|---:|",
+    ]
     out.extend(f"| {i.what} | {i.kind} | {_cell(i.detail)} | {i.monthly:.2f} |" for i in cost.items)
     out.append(f"| **total** | | | **{cost.total:.2f}** |")
     if cost.baseline is not None:
-        out += ["", f"Baseline ({cost.baseline.name}): {cost.baseline.total:.2f} {cost.baseline.currency} per month."]
+        out += [
+            "",
+            f"Baseline ({cost.baseline.name}): {cost.baseline.total:.2f} {cost.baseline.currency} per month.",
+        ]
     out.extend(f"- note: {w}" for w in cost.warnings)
     if preview.run.settings.stand_ins:
-        out += ["", "Offline stand-ins for secrets: " + ", ".join(f"`{k}`" for k in sorted(preview.run.settings.stand_ins))]
+        out += [
+            "",
+            "Offline stand-ins for secrets: "
+            + ", ".join(f"`{k}`" for k in sorted(preview.run.settings.stand_ins)),
+        ]
     return "\n".join(out) + "\n"
 
 

@@ -26,12 +26,16 @@ def policy_lines(policy: PolicyReport | None, skipped: str) -> list[str]:
 
 
 def render_text(preview: Preview) -> str:
-    out = [f"Previewing update ({preview.stack}) offline: the real program under mocks, nothing is created", ""]
+    out = [
+        f"Previewing update ({preview.stack}) offline: the real program under mocks, nothing is created",
+        "",
+    ]
     out.append("Resources by component:")
-    for group in preview.groups():
+    groups = preview.groups()
+    width = max((len(t) for g in groups for t, _ in g.counts), default=0)
+    for group in groups:
         title = "(stack)" if group.type == STACK_TYPE else f"{group.type}  {group.name}"
         out.append(f"    + {title}  ({group.total})")
-        width = max(len(t) for t, _ in group.counts)
         out.extend(f"        {t:<{width}}  {n:>4}" for t, n in group.counts)
     out += ["", "Outputs:"]
     outputs = preview.masked_outputs()
@@ -63,8 +67,8 @@ def cost_lines(preview: Preview) -> list[str]:
     out.append(f"    {'total':<{width}}  {'':<14} {cost.total:>9.2f}")
     if cost.baseline is not None:
         out.append(f"    {cost.baseline.name}: {cost.baseline.total:.2f} {cost.baseline.currency} per month")
-        for item in cost.baseline.items:
-            out.append(f"        {item.name}: {cost.baseline.monthly(item):.2f}")
+        for managed in cost.baseline.items:
+            out.append(f"        {managed.name}: {cost.baseline.monthly(managed):.2f}")
         if cost.saving_percent is not None:
             word = "saving" if cost.saving_percent >= 0 else "extra cost"
             out.append(f"    {word}: {abs(cost.saving_percent):.1f} % against {cost.baseline.name}")

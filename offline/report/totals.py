@@ -33,7 +33,8 @@ def totals(preview: Preview) -> dict[str, object]:
             "mandatory": len(policy.mandatory),
             "advisory": len(policy.violations) - len(policy.mandatory),
             "violations": [
-                {"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message} for v in policy.violations
+                {"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message}
+                for v in policy.violations
             ],
         },
         "standIns": sorted(preview.run.settings.stand_ins),
