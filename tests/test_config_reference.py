@@ -7,7 +7,8 @@ from pathlib import Path
 import yaml
 
 from components.config import SECRET_SPECS, StackConfig
-from components.config.reference import render
+from components.config.base import Section
+from components.config.reference import _section_type, render
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -18,10 +19,8 @@ def test_configuration_reference_is_current() -> None:
 
 
 def test_every_model_field_has_a_description() -> None:
-    from components.config.reference import _section_type
-
     undocumented = []
-    queue: list[type] = [StackConfig]
+    queue: list[type[Section]] = [StackConfig]
     while queue:
         model = queue.pop()
         for name, field in model.model_fields.items():
