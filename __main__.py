@@ -25,8 +25,13 @@ pulumi.export(
     "nodes",
     pulumi.Output.all(*[node.public_ipv4 for node in cluster.nodes]).apply(
         lambda public_ips: [
-            {"name": node.name, "role": node.role, "pool": node.pool, "privateIp": node.private_ip,
-             "publicIpv4": ip}
+            {
+                "name": node.name,
+                "role": node.role,
+                "pool": node.pool,
+                "privateIp": node.private_ip,
+                "publicIpv4": ip,
+            }
             for node, ip in zip(cluster.nodes, public_ips, strict=True)
         ]
     ),

@@ -123,20 +123,20 @@ def _build(
         x509.BasicConstraints(ca=is_ca, path_length=int(path_length) if is_ca and path_length else None),
         critical=True,
     )
-    builder = builder.add_extension(
-        x509.KeyUsage(
-            digital_signature="digital_signature" in uses,
-            content_commitment="content_commitment" in uses,
-            key_encipherment="key_encipherment" in uses,
-            data_encipherment="data_encipherment" in uses,
-            key_agreement="key_agreement" in uses,
-            key_cert_sign="cert_signing" in uses,
-            crl_sign="crl_signing" in uses,
-            encipher_only=False,
-            decipher_only=False,
-        ),
-        critical=True,
-    )
+    key_usage_bits = {
+        "digital_signature": "digital_signature",
+        "content_commitment": "content_commitment",
+        "key_encipherment": "key_encipherment",
+        "data_encipherment": "data_encipherment",
+        "key_agreement": "key_agreement",
+        "key_cert_sign": "cert_signing",
+        "crl_sign": "crl_signing",
+    }
+    if uses & set(key_usage_bits.values()):
+        usage = {bit: use in uses for bit, use in key_usage_bits.items()}
+        builder = builder.add_extension(
+            x509.KeyUsage(**usage, encipher_only=False, decipher_only=False), critical=True
+        )
     extended = [
         oid
         for use, oid in (

@@ -122,18 +122,32 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
+class ProgramError(Exception):
+    """The program failed; `registered` says what it had registered before failing."""
+
+    def __init__(self, cause: BaseException, registered: list[Registration]) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.registered = registered
+
+
 def run_program(
     stack: str,
     project_dir: Path = PROJECT_DIR,
     overrides: Mapping[str, Any] | None = None,
     secret_overrides: Mapping[str, str] | None = None,
+    *,
+    stand_in_missing_secrets: bool = True,
 ) -> ProgramRun:
-    """Run `__main__.py` for `stack`; raises what the program raises (a ConfigError, for one).
+    """Run `__main__.py` for `stack` under the mocks.
 
-    `overrides` and `secret_overrides` map config paths (`cluster.agentPools[0].count`) to values for
-    this run only; see offline.stack_file.
+    `overrides` and `secret_overrides` map config paths (`cluster.agentPools[0].count`, or a bare key)
+    to values for this run only; None removes a key (see offline.stack_file).
+    Raises ProgramError when the program fails (a ConfigError, for one).
     """
-    settings = read_stack(project_dir, stack, overrides, secret_overrides)
+    settings = read_stack(
+        project_dir, stack, overrides, secret_overrides, stand_in_missing_secrets=stand_in_missing_secrets
+    )
     mocks = PlatformMocks()
     monitor = _RecordingMonitor(mocks)
     loop = asyncio.new_event_loop()
@@ -148,6 +162,9 @@ def run_program(
             runpy.run_path(main, run_name="__main__")
 
         loop.run_until_complete(run_in_stack(program))
+    except Exception as err:
+        registered = [r for r in monitor.registrations.values() if r.type != "pulumi:pulumi:Stack"]
+        raise ProgramError(err, registered) from err
     finally:
         loop.close()
         asyncio.set_event_loop(None)

@@ -63,7 +63,8 @@ def parse_path(path: str, project: str) -> tuple[str, list[str | int]]:
 
 
 def _set_path(container: Any, path: list[str | int], value: Any, where: str) -> Any:
-    """A copy of `container` with `value` at `path` (lists and maps are created on the way)."""
+    """A copy of `container` with `value` at `path` (lists and maps are created on the way); a value of
+    None at a map key removes the key."""
     if not path:
         return value
     key, rest = path[0], path[1:]
@@ -79,7 +80,10 @@ def _set_path(container: Any, path: list[str | int], value: Any, where: str) -> 
             items[key] = updated
         return items
     mapping = dict(container) if isinstance(container, dict) else {}
-    mapping[key] = _set_path(mapping.get(key), rest, value, where)
+    if value is None and not rest:
+        mapping.pop(key, None)
+    else:
+        mapping[key] = _set_path(mapping.get(key), rest, value, where)
     return mapping
 
 
@@ -87,6 +91,9 @@ def apply_overrides(raw: dict[str, Any], project: str, overrides: Mapping[str, A
     result = copy.deepcopy(raw)
     for path, value in overrides.items():
         key, rest = parse_path(path, project)
+        if value is None and not rest:
+            result.pop(key, None)
+            continue
         current = result.get(key)
         if isinstance(current, str) and rest:
             current = _decode(current)
@@ -115,8 +122,11 @@ def read_stack(
     stack: str,
     overrides: Mapping[str, Any] | None = None,
     secret_overrides: Mapping[str, str] | None = None,
+    *,
+    stand_in_missing_secrets: bool = True,
 ) -> StackSettings:
-    """The stack's config as the SDK expects it, with overrides applied and stand-ins for secrets."""
+    """The stack's config as the SDK expects it, with overrides applied and stand-ins for secrets
+    (encrypted ones always; required ones that are not set unless `stand_in_missing_secrets` is off)."""
     project_file = project_dir / "Pulumi.yaml"
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.exists():
@@ -141,7 +151,7 @@ def read_stack(
             config[key] = _as_config_string(value)
             if key in forced_secret:
                 secret_keys.append(key)
-    for spec_key in _required_secret_keys(project, config):
+    for spec_key in _required_secret_keys(project, config) if stand_in_missing_secrets else ():
         key = f"{project}:{spec_key}"
         if key not in config:
             config[key] = _stand_in()

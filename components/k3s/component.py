@@ -224,7 +224,9 @@ class K3sCluster(pulumi.ComponentResource):
             ssh_keys=network.ssh_key_ids,
             firewall_ids=[firewall_id],
             placement_group_id=placement_group_id,
-            networks=[hcloud.ServerNetworkArgs(network_id=network.network_id, subnet_id=subnet_id, ip=private_ip)],
+            networks=[
+                hcloud.ServerNetworkArgs(network_id=network.network_id, subnet_id=subnet_id, ip=private_ip)
+            ],
             public_nets=[public_net],
             user_data=user_data,
             labels={**self._labels, ROLE_LABEL: role_label, **extra_labels},
@@ -264,7 +266,9 @@ class K3sCluster(pulumi.ComponentResource):
             k3s_config=k3s_config,
             ca_files=self.trust.bootstrap_files() if first else [],
         )
-        self.nodes.append(NodeInfo(server_name, "control-plane", "control-plane", private_ip, public_ip.ip_address))
+        self.nodes.append(
+            NodeInfo(server_name, "control-plane", "control-plane", private_ip, public_ip.ip_address)
+        )
         return self._server(
             server_name,
             server_type=args.cluster.control_plane.server_type,
@@ -289,7 +293,9 @@ class K3sCluster(pulumi.ComponentResource):
         k3s_config: pulumi.Output[dict[str, Any]] = pulumi.Output.all(settings, self.trust.agent_token).apply(
             lambda a: agent_config(
                 a[0],
-                NodeSettings(server_name, private_ip, None, {POOL_LABEL: pool.name, **pool.labels}, pool.taints),
+                NodeSettings(
+                    server_name, private_ip, None, {POOL_LABEL: pool.name, **pool.labels}, pool.taints
+                ),
                 agent_token=a[1],
             )
         )
@@ -305,7 +311,9 @@ class K3sCluster(pulumi.ComponentResource):
             server_type=pool.server_type,
             role_label="agent",
             firewall_id=args.network.agent_firewall_id,
-            placement_group_id=args.network.pool_placement_group_ids[pool.name][index // PLACEMENT_GROUP_LIMIT],
+            placement_group_id=args.network.pool_placement_group_ids[pool.name][
+                index // PLACEMENT_GROUP_LIMIT
+            ],
             subnet_id=args.network.pool_subnet_ids[pool_index],
             private_ip=private_ip,
             public_net=hcloud.ServerPublicNetArgs(ipv4_enabled=True, ipv6_enabled=True),
