@@ -22,7 +22,7 @@ from .cost import estimate, load_baseline, load_prices
 from .cost.prices import default_prices_file
 from .policy import PolicyPackError, run_policy_pack
 from .policy.pack import StackContext
-from .program import PROJECT_DIR, run_program
+from .program import PROJECT_DIR, ProgramError, run_program
 from .report.artifacts import write_artifacts
 from .report.markdown import render_markdown
 from .report.preview import Preview
@@ -155,8 +155,10 @@ def preview_command(args: argparse.Namespace) -> int:
         run = run_program(args.stack, args.project_dir, overrides, secret_overrides)
     except (ValueError, FileNotFoundError) as err:
         raise InputError(str(err)) from None
-    except pulumi.RunError as err:  # the program's own config errors: one message, no traceback
-        raise InputError(str(err)) from None
+    except ProgramError as err:
+        if isinstance(err.cause, pulumi.RunError):  # the program's config errors: one message, no traceback
+            raise InputError(str(err)) from None
+        raise
     cost = estimate(run.resources, prices, baseline, object_storage=_uses_object_storage(run.settings))
     preview = Preview(args.stack, run, cost)
     try:

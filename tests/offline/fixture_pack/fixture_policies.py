@@ -28,7 +28,7 @@ def _servers_have_labels(args: ResourceValidationArgs, report: ReportViolation) 
 
 
 def _max_servers(args: StackValidationArgs, report: ReportViolation) -> None:
-    limit = args.get_config()["maxServers"]
+    limit = int(args.get_config()["maxServers"])  # numbers arrive as floats, as from the engine
     servers = [r for r in args.resources if r.resource_type == SERVER]
     if len(servers) > limit:
         report(f"{len(servers)} servers exceed the limit of {limit}.")
