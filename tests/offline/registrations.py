@@ -10,7 +10,9 @@ FIREWALL = "hcloud:index/firewall:Firewall"
 SERVER = "hcloud:index/server:Server"
 
 
-def registration(typ: str, name: str, inputs: dict[str, Any], custom: bool = True, **fields: Any) -> Registration:
+def registration(
+    typ: str, name: str, inputs: dict[str, Any], custom: bool = True, **fields: Any
+) -> Registration:
     return Registration(
         urn=f"urn:pulumi:test::platform::{typ}::{name}",
         type=typ,

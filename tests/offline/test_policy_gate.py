@@ -70,7 +70,10 @@ def test_config_file_can_lower_a_mandatory_policy(tmp_path: Path) -> None:
     ("config", "expected"),
     [
         ({"no-such-policy": "advisory"}, "configures no-such-policy, which pack fixture-pack does not have"),
-        ({"max-servers": {"maxServers": "ten"}}, "policy max-servers config maxServers: 'ten' is not of type"),
+        (
+            {"max-servers": {"maxServers": "ten"}},
+            "policy max-servers config maxServers: 'ten' is not of type",
+        ),
         ({"all": "sometimes"}, "enforcement level 'sometimes' is not one of"),
     ],
 )
@@ -82,12 +85,12 @@ def test_bad_pack_config_is_refused_with_the_reason(tmp_path: Path, config: dict
 
 
 def test_a_directory_without_pulumipolicy_yaml_is_not_a_pack(tmp_path: Path) -> None:
-    with pytest.raises(PolicyPackError, match="has no PulumiPolicy.yaml"):
+    with pytest.raises(PolicyPackError, match=r"has no PulumiPolicy\.yaml"):
         run_policy_pack(tmp_path, _servers(1), CONTEXT)
 
 
 def test_a_pack_that_crashes_on_start_shows_its_traceback(tmp_path: Path) -> None:
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
     (tmp_path / "__main__.py").write_text("raise RuntimeError('pack is broken')\n")
-    with pytest.raises(PolicyPackError, match="(?s)exited before it started.*pack is broken"):
+    with pytest.raises(PolicyPackError, match=r"(?s)exited before it started.*pack is broken"):
         run_policy_pack(tmp_path, _servers(1), CONTEXT)

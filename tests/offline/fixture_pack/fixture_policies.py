@@ -19,19 +19,19 @@ def _no_world_ssh(args: ResourceValidationArgs, report: ReportViolation) -> None
         return
     for rule in args.props.get("rules") or []:
         if rule.get("port") == "22" and "0.0.0.0/0" in (rule.get("sourceIps") or []):
-            report("SSH (port 22) is open to 0.0.0.0/0; list admin addresses in adminCidrs instead.")
+            report("SSH (port 22) is open to 0.0.0.0/0; list admin addresses in adminCidrs instead.", None)
 
 
 def _servers_have_labels(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type == SERVER and not args.props.get("labels"):
-        report("Server has no labels.")
+        report("Server has no labels.", None)
 
 
 def _max_servers(args: StackValidationArgs, report: ReportViolation) -> None:
     limit = int(args.get_config()["maxServers"])  # numbers arrive as floats, as from the engine
     servers = [r for r in args.resources if r.resource_type == SERVER]
     if len(servers) > limit:
-        report(f"{len(servers)} servers exceed the limit of {limit}.")
+        report(f"{len(servers)} servers exceed the limit of {limit}.", None)
 
 
 POLICIES = [
