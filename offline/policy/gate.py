@@ -131,7 +131,7 @@ def run_policy_pack(
             run.record(stack.diagnostics, None)
         except grpc.RpcError as err:
             raise PolicyPackError(
-                f"policy pack {directory} failed: {err.details()}\n{pack.stderr_text()}".rstrip()
+                f"policy pack {directory} failed: {err.details()}\n{pack.stop()}".rstrip()
             ) from None
     report = PolicyReport(
         pack=info.name,

@@ -169,11 +169,7 @@ class PolicyPackProcess:
         raise AssertionError("unreachable")
 
     def _fail(self, what: str) -> None:
-        stderr = b""
-        if self._process is not None:
-            self._process.kill()
-            _, stderr = self._process.communicate(timeout=10)
-        detail = stderr.decode(errors="replace").strip()
+        detail = self.stop().strip()
         raise PolicyPackError(
             f"policy pack {self.project.directory} {what}" + (f":\n{detail}" if detail else "")
         )
@@ -205,21 +201,24 @@ class PolicyPackProcess:
                 if err.code() != grpc.StatusCode.UNIMPLEMENTED:  # like the engine: optional calls
                     raise
 
-    def stderr_text(self) -> str:
-        """What the pack wrote to stderr so far (its logs and tracebacks); only after exit."""
-        if self._process is None or self._process.stderr is None or self._process.poll() is None:
+    def stop(self) -> str:
+        """Stop the pack (it serves until told otherwise) and return what it wrote to stderr."""
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+        process, self._process = self._process, None
+        if process is None:
             return ""
-        return self._process.stderr.read().decode(errors="replace")
+        if process.poll() is None:
+            process.terminate()
+        try:
+            _, stderr = process.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            _, stderr = process.communicate()
+        return stderr.decode(errors="replace")
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._channel is not None:
-            self._channel.close()
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        self.stop()

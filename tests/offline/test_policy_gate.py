@@ -94,3 +94,18 @@ def test_a_pack_that_crashes_on_start_shows_its_traceback(tmp_path: Path) -> Non
     (tmp_path / "__main__.py").write_text("raise RuntimeError('pack is broken')\n")
     with pytest.raises(PolicyPackError, match=r"(?s)exited before it started.*pack is broken"):
         run_policy_pack(tmp_path, _servers(1), CONTEXT)
+
+
+def test_a_policy_that_raises_fails_the_gate_with_the_error(tmp_path: Path) -> None:
+    """gRPC reports the exception text, as the engine shows it (the pack's gRPC logger has no handler)."""
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (tmp_path / "__main__.py").write_text(
+        "from pulumi_policy import PolicyPack, ResourceValidationPolicy\n"
+        "def boom(args, report):\n"
+        "    raise KeyError('sourceIps')\n"
+        "PolicyPack('broken', [ResourceValidationPolicy('boom', 'raises', boom)])\n"
+    )
+    with pytest.raises(
+        PolicyPackError, match=r"policy pack .* failed: Exception calling application: 'sourceIps'"
+    ):
+        run_policy_pack(tmp_path, _servers(1), CONTEXT)
