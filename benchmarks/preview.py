@@ -86,7 +86,8 @@ def report(measurements: list[Measurement]) -> str:
             marginal = f"{1000 * (m.seconds - previous.seconds) / (m.resources - previous.resources):.1f}"
         lines.append(
             f"| {m.case} | {m.resources} | {m.seconds:.2f} | {m.cpu_seconds:.2f} | "
-            f"{m.seconds / base.seconds:.2f}x | {m.per_resource_ms:.1f} | {m.per_resource_ms / base.per_resource_ms:.2f}x | {marginal} |"
+            f"{m.seconds / base.seconds:.2f}x | {m.per_resource_ms:.1f} | "
+            f"{m.per_resource_ms / base.per_resource_ms:.2f}x | {marginal} |"
         )
         previous = m
     lines += [
