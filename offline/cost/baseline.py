@@ -4,28 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
+
+from .data_file import Strict, load_model
 
 DEFAULT_BASELINE = Path(__file__).resolve().parent.parent / "managed-today.yaml"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BaselineItem(_Strict):
+class BaselineItem(Strict):
     name: str
     monthly: float = Field(ge=0)
     currency: str
 
 
-class Usage(_Strict):
+class Usage(Strict):
     egress_tb_per_month: float = Field(default=0, ge=0)
     object_storage_tb: float = Field(default=0, ge=0)
 
 
-class Baseline(_Strict):
+class Baseline(Strict):
     name: str
     currency: str
     fx: dict[str, float] = Field(default_factory=dict)
@@ -53,16 +50,4 @@ class Baseline(_Strict):
 
 def load_baseline(path: Path | None = None) -> Baseline:
     path = path or DEFAULT_BASELINE
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"baseline file {path} does not exist") from None
-    except yaml.YAMLError as err:
-        raise ValueError(f"baseline file {path} is not valid YAML: {err}") from None
-    try:
-        return Baseline.model_validate(data)
-    except ValidationError as err:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
-        raise ValueError(
-            f"baseline file {path} is malformed ({problems}); compare it with {DEFAULT_BASELINE}"
-        ) from None
+    return load_model(path, Baseline, "baseline file", DEFAULT_BASELINE)

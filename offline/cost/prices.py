@@ -5,22 +5,19 @@ from __future__ import annotations
 import datetime
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
+
+from .data_file import Strict, load_model
 
 PRICES_DIR = Path(__file__).resolve().parent.parent / "prices"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Traffic(_Strict):
+class Traffic(Strict):
     included_tb_per_server: float = Field(ge=0)
     overage_per_tb: float = Field(ge=0)
 
 
-class ObjectStorage(_Strict):
+class ObjectStorage(Strict):
     base: float = Field(ge=0)
     included_storage_tb: float = Field(ge=0)
     included_egress_tb: float = Field(ge=0)
@@ -28,7 +25,7 @@ class ObjectStorage(_Strict):
     egress_per_tb: float = Field(ge=0)
 
 
-class PriceTable(_Strict):
+class PriceTable(Strict):
     """Monthly list prices, net of VAT, in one currency, for the locations named."""
 
     table: str
@@ -62,16 +59,4 @@ def default_prices_file() -> Path:
 
 def load_prices(path: Path | None = None) -> PriceTable:
     path = path or default_prices_file()
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise ValueError(f"price table {path} does not exist") from None
-    except yaml.YAMLError as err:
-        raise ValueError(f"price table {path} is not valid YAML: {err}") from None
-    try:
-        return PriceTable.model_validate(data)
-    except ValidationError as err:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
-        raise ValueError(
-            f"price table {path} is malformed ({problems}); compare it with {default_prices_file()}"
-        ) from None
+    return load_model(path, PriceTable, "price table", default_prices_file())
