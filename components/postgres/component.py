@@ -154,6 +154,8 @@ class PostgresServer(pulumi.ComponentResource):
             secret_data: dict[str, pulumi.Input[str]] = {"uri": self.app_url}
         else:
             secret_data = self._vm(args)
+        self.connection_data = secret_data
+        """The connection Secret's keys, for components that place it in their own namespace."""
 
         self.connection_secret: k8s.core.v1.Secret | None = None
         if args.secret_namespace is not None:
