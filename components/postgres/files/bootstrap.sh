@@ -49,6 +49,8 @@ install_packages() {
 }
 
 install_config() {
+  # The volume root holds the data, the archive spool and the drill's scratch copy: postgres owns it.
+  chown postgres:postgres "$VOLUME_MOUNT"
   install -d -o postgres -g postgres -m 0700 "$(dirname "$PGDATA")"
   if [ ! -f "$PGDATA/PG_VERSION" ]; then
     log "creating cluster $PG_MAJOR/main in $PGDATA"
