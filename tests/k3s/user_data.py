@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from offline.program import Registration
+from offline.program import ProgramRun, Registration
 
 
 def written_files(server: Registration) -> dict[str, dict]:
@@ -15,3 +15,12 @@ def written_files(server: Registration) -> dict[str, dict]:
 
 def k3s_config(server: Registration) -> dict:
     return yaml.safe_load(written_files(server)["/etc/rancher/k3s/config.yaml"]["content"])
+
+
+def k3s_servers(run: ProgramRun) -> list[Registration]:
+    """The cluster's nodes (the database VM is a server too, with user-data of its own)."""
+    return [
+        s
+        for s in run.of_type("hcloud:index/server:Server")
+        if s.plain_inputs["labels"]["platform/component"] == "k3s-cluster"
+    ]

@@ -16,7 +16,7 @@ import offline.cli
 from offline.program import ProgramRun
 
 PACK = Path(__file__).parent / "fixture_pack"
-SERVERS = {"dev": 2, "prod": 5}
+SERVERS = {"dev": 3, "prod": 6}  # k3s nodes + the database VM
 
 
 def _preview(
@@ -146,7 +146,7 @@ def test_scaling_an_agent_pool_through_set_adds_servers_and_cost(
     )
     assert code == 0
     before, after = json.loads(base.read_text()), json.loads(scaled.read_text())
-    assert after["resourcesByType"]["hcloud:index/server:Server"] == 5
+    assert after["resourcesByType"]["hcloud:index/server:Server"] == 5 + 1  # + the database VM
     agent = 8.49 + 0.50  # cx33 plus its primary IPv4, from the shipped table
     assert after["cost"]["monthly"] == pytest.approx(before["cost"]["monthly"] + 3 * agent)
 
