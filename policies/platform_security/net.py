@@ -42,13 +42,19 @@ def is_world(cidr: str) -> bool:
     return net.prefixlen < (8 if net.version == 4 else 16)
 
 
+PRIVATE_RANGES = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")]
+
+
 def is_private(cidr: str) -> bool:
-    """True for RFC 1918 / ULA / link-local sources (the private network, never the internet)."""
+    """True for sources inside RFC 1918 / ULA ranges (a private network, never the internet).
+
+    Not `ipaddress.is_private`, which also counts documentation ranges such as 203.0.113.0/24.
+    """
     try:
         net = ipaddress.ip_network(cidr.strip(), strict=False)
     except ValueError:
         return False
-    return net.is_private and not is_world(cidr)
+    return any(net.version == p.version and net.subnet_of(p) for p in PRIVATE_RANGES)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
