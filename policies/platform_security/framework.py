@@ -41,7 +41,8 @@ ENVIRONMENTS = ("dev", "staging", "prod")
 EXEMPTIONS_SCHEMA: dict[str, Any] = {
     "type": "array",
     "description": "Resources this policy does not apply to. Each entry names a Kubernetes namespace, "
-    "a resource name (Kubernetes metadata.name, hcloud name or Pulumi logical name), or both, "
+    "a resource name (Kubernetes metadata.name or hcloud name; the Pulumi logical name when the "
+    "resource has none), or both, "
     "and says why.",
     "default": [],
     "items": {
@@ -149,7 +150,7 @@ class Settings(Mapping[str, Any]):
     def exempts(self, subject: Subject) -> bool:
         for entry in self._values.get("exemptions", []):
             name, namespace = entry.get("name"), entry.get("namespace")
-            if name is not None and name not in (subject.name, subject.logical_name):
+            if name is not None and name != subject.name:
                 continue
             if namespace is not None and namespace != subject.namespace:
                 continue
