@@ -389,13 +389,14 @@ prod_database_backups = resource_policy(
 # --- user-data as a Pulumi secret (remediation) -----------------------------------------------------
 
 
-def _secret_user_data(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
-    """Make plain-text user-data that carries secrets a Pulumi secret.
+def _secret_user_data(args: ResourceValidationArgs) -> Any:
+    """Make plain-text user-data that carries secrets a Pulumi secret; new props, or None to keep them.
 
     Only `Remediate` can tell: pulumi_policy unwraps secrets before `Analyze` (proxy_secrets=False),
     so a validation never knows whether userData was secret (pulumi/pulumi-policy#241). In `Remediate`
     the props are a secrets-preserving proxy whose raw target still holds `Secret` wrappers. The props
     are changed in place and returned: building a new dict would drop secretness elsewhere (§3 pitfall).
+    (The SDK types remediations as async; its server takes a plain return value as well.)
     """
     if args.resource_type != SERVER:
         return None

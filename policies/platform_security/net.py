@@ -42,7 +42,9 @@ def is_world(cidr: str) -> bool:
     return net.prefixlen < (8 if net.version == 4 else 16)
 
 
-PRIVATE_RANGES = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")]
+PRIVATE_RANGES = [
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+]
 
 
 def is_private(cidr: str) -> bool:

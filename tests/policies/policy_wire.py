@@ -78,8 +78,10 @@ class Diagnostic:
 
 
 def _diagnostics(response: Any) -> list[Diagnostic]:
-    return [Diagnostic(d.policyName, LEVEL_NAMES[d.enforcementLevel], d.message, d.urn)
-            for d in response.diagnostics]
+    return [
+        Diagnostic(d.policyName, LEVEL_NAMES[d.enforcementLevel], d.message, d.urn)
+        for d in response.diagnostics
+    ]
 
 
 def load_config(stack: str) -> dict[str, Any]:
@@ -101,17 +103,22 @@ class Pack:
             default = policy.enforcement_level.value if policy.enforcement_level else "advisory"
             level = given.pop("enforcementLevel", default)
             request.policyConfig[policy.name].CopyFrom(
-                proto.PolicyConfig(enforcementLevel=_LEVELS[level], properties=struct(given)))
+                proto.PolicyConfig(enforcementLevel=_LEVELS[level], properties=struct(given))
+            )
         self.servicer.Configure(request, None)
 
     def analyze(self, res: Res) -> list[Diagnostic]:
-        request = proto.AnalyzeRequest(type=res.type, properties=struct(res.props), urn=res.urn, name=res.name)
+        request = proto.AnalyzeRequest(
+            type=res.type, properties=struct(res.props), urn=res.urn, name=res.name
+        )
         return _diagnostics(self.servicer.Analyze(request, None))
 
     def analyze_stack(self, resources: Sequence[Res]) -> list[Diagnostic]:
         request = proto.AnalyzeStackRequest()
         for res in resources:
-            entry = request.resources.add(type=res.type, properties=struct(res.props), urn=res.urn, name=res.name)
+            entry = request.resources.add(
+                type=res.type, properties=struct(res.props), urn=res.urn, name=res.name
+            )
             entry.dependencies.extend(res.dependencies)
             for prop, urns in res.property_dependencies.items():
                 entry.propertyDependencies[prop].urns.extend(urns)
@@ -119,7 +126,9 @@ class Pack:
 
     def remediate(self, res: Res) -> list[tuple[str, dict[str, Any]]]:
         """(policy, new props as sent back on the wire) for each remediation applied."""
-        request = proto.AnalyzeRequest(type=res.type, properties=struct(res.props), urn=res.urn, name=res.name)
+        request = proto.AnalyzeRequest(
+            type=res.type, properties=struct(res.props), urn=res.urn, name=res.name
+        )
         response = self.servicer.Remediate(request, None)
         return [(r.policyName, json_format.MessageToDict(r.properties)) for r in response.remediations]
 
@@ -155,7 +164,8 @@ def check_case(case: Case) -> None:
     assert found, f"{case.policy} did not fire on the violating case"
     assert any(case.says in d.message for d in found), [d.message for d in found]
     policy = next(p for p in ALL_POLICIES if p.name == case.policy)
-    level = case.config.get(case.policy, {}).get("enforcementLevel") or policy.enforcement_level.value
+    default = (policy.enforcement_level or EnforcementLevel.ADVISORY).value
+    level = case.config.get(case.policy, {}).get("enforcementLevel") or default
     assert {d.level for d in found} == {level}
     assert all(d.message.startswith(policy.description + "\n") for d in found)
     assert fired(pack.run(case.good), case.policy) == []

@@ -14,23 +14,54 @@ from policy_wire import UNKNOWN_STRING, Case, Pack, check_case, fired, secret
 HARDENING = "k3s-server-hardening"
 no_encryption = {**K3S_CONFIG, "secrets-encryption": False}
 no_audit = {**K3S_CONFIG, "kube-apiserver-arg": ["admission-control-config-file=/etc/rancher/k3s/psa.yaml"]}
-no_psa = {**K3S_CONFIG, "kube-apiserver-arg": ["audit-log-path=/var/log/a.log", "audit-policy-file=/etc/a.yaml"]}
+no_psa = {
+    **K3S_CONFIG,
+    "kube-apiserver-arg": ["audit-log-path=/var/log/a.log", "audit-policy-file=/etc/a.yaml"],
+}
 
 CASES = [
-    Case(HARDENING, [changed(control_plane(), "userData", k3s_user_data(no_encryption))], [control_plane()],
-         "missing: secrets encryption"),
-    Case(HARDENING, [changed(control_plane(), "userData", k3s_user_data(no_audit))], [control_plane()],
-         "the audit log"),
-    Case(HARDENING, [changed(control_plane(), "userData", k3s_user_data(no_psa))], [control_plane()],
-         "Pod Security admission defaults"),
-    Case(HARDENING, [changed(control_plane(), "userData", k3s_user_data(psa="kind: AdmissionConfiguration\n"))],
-         [control_plane()], "a PodSecurity plugin with an `enforce` default"),
-    Case(HARDENING, [changed(control_plane(), "userData", k3s_user_data(block=False))], [control_plane()],
-         "drops pod traffic to the metadata endpoint 169.254.169.254"),
-    Case(HARDENING, [changed(control_plane(), "userData", "#cloud-config\npackages: [curl]\n")], [control_plane()],
-         "a k3s config file at /etc/rancher/k3s/config.yaml"),
-    Case("k3s-api-not-on-public-lb", load_balancer("api", public=True, ports=[6443]),
-         load_balancer("api", public=False, ports=[6443, 9345]), "forwards port 6443"),
+    Case(
+        HARDENING,
+        [changed(control_plane(), "userData", k3s_user_data(no_encryption))],
+        [control_plane()],
+        "missing: secrets encryption",
+    ),
+    Case(
+        HARDENING,
+        [changed(control_plane(), "userData", k3s_user_data(no_audit))],
+        [control_plane()],
+        "the audit log",
+    ),
+    Case(
+        HARDENING,
+        [changed(control_plane(), "userData", k3s_user_data(no_psa))],
+        [control_plane()],
+        "Pod Security admission defaults",
+    ),
+    Case(
+        HARDENING,
+        [changed(control_plane(), "userData", k3s_user_data(psa="kind: AdmissionConfiguration\n"))],
+        [control_plane()],
+        "a PodSecurity plugin with an `enforce` default",
+    ),
+    Case(
+        HARDENING,
+        [changed(control_plane(), "userData", k3s_user_data(block=False))],
+        [control_plane()],
+        "drops pod traffic to the metadata endpoint 169.254.169.254",
+    ),
+    Case(
+        HARDENING,
+        [changed(control_plane(), "userData", "#cloud-config\npackages: [curl]\n")],
+        [control_plane()],
+        "a k3s config file at /etc/rancher/k3s/config.yaml",
+    ),
+    Case(
+        "k3s-api-not-on-public-lb",
+        load_balancer("api", public=True, ports=[6443]),
+        load_balancer("api", public=False, ports=[6443, 9345]),
+        "forwards port 6443",
+    ),
 ]
 
 
@@ -58,9 +89,12 @@ def test_base64_config_and_multipart_user_data_are_read_like_cloud_init_reads_th
     dropin = k3s_user_data(no_encryption).replace(
         "write_files:\n",
         f"write_files:\n- path: /etc/rancher/k3s/config.yaml.d/90-encryption.yaml\n  encoding: gz+b64\n"
-        f"  content: {gz}\n", 1)
-    assert "secrets encryption" not in str(fired(Pack().analyze(changed(control_plane(), "userData", dropin)),
-                                                 HARDENING))
+        f"  content: {gz}\n",
+        1,
+    )
+    assert "secrets encryption" not in str(
+        fired(Pack().analyze(changed(control_plane(), "userData", dropin)), HARDENING)
+    )
 
 
 def test_broken_user_data_is_a_violation_that_says_why() -> None:

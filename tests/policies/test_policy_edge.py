@@ -19,44 +19,112 @@ from policy_fixtures import (
 )
 from policy_wire import UNKNOWN_ARRAY, UNKNOWN_STRING, Case, Pack, Res, check_case, fired, secret
 
-PROD = {"hcloud-prod-protection": {"environment": "prod"}, "hcloud-prod-database-backups": {"environment": "prod"}}
-DEV = {"hcloud-prod-protection": {"environment": "dev"}, "hcloud-prod-database-backups": {"environment": "dev"}}
+PROD = {
+    "hcloud-prod-protection": {"environment": "prod"},
+    "hcloud-prod-database-backups": {"environment": "prod"},
+}
+DEV = {
+    "hcloud-prod-protection": {"environment": "dev"},
+    "hcloud-prod-database-backups": {"environment": "dev"},
+}
 
 agent = server("agent-1", "agent")
-volume = Res(VOLUME, "pgdata", {"name": "prod-pgdata", "size": 40, "format": "ext4", "deleteProtection": True})
+volume = Res(
+    VOLUME, "pgdata", {"name": "prod-pgdata", "size": 40, "format": "ext4", "deleteProtection": True}
+)
 no_backups = db_user_data(pgbackrest="[global]\nrepo1-type=posix\nrepo1-path=/var/lib/pgbackrest\n")
 unencrypted = db_user_data(pgbackrest="[global]\nrepo1-type=s3\nrepo1-s3-bucket=b\n")
 
 CASES = [
-    Case("hcloud-firewall-no-world-admin-ports", [nodes_firewall(rule("22", ["0.0.0.0/0"]))], [nodes_firewall()],
-         "lets 0.0.0.0/0 reach 22/tcp (SSH)"),
-    Case("hcloud-firewall-no-world-admin-ports", [nodes_firewall(rule("6443", ["::/0"]))], [nodes_firewall()],
-         "6443/tcp (the Kubernetes API)"),
-    Case("hcloud-firewall-no-world-admin-ports", [nodes_firewall(rule("any", ["0.0.0.0/1", "128.0.0.0/1"]))],
-         [nodes_firewall(rule("443", ["0.0.0.0/0", "::/0"]))], "10250/tcp (the kubelet API)"),
-    Case("hcloud-firewall-no-world-admin-ports", [nodes_firewall(rule("8472", ["0.0.0.0/0"], "udp"))],
-         [nodes_firewall(rule("8472", ["10.0.0.0/16"], "udp"))], "8472/udp (flannel VXLAN)"),
-    Case("hcloud-firewall-no-world-admin-ports", [nodes_firewall(rule("30000-32767", ["0.0.0.0/0"]))],
-         [nodes_firewall(rule("80", ["0.0.0.0/0"]))], "port(s) 30000-32767/tcp"),
-    Case("hcloud-server-has-firewall", [nodes_firewall(), changed(agent, "labels.platform/role", "worker")],
-         [nodes_firewall(), agent], "Server 'prod-agent-1' has no firewall"),
-    Case("hcloud-database-not-public", [db_firewall(rule("5432", ["0.0.0.0/0"])), database()],
-         [db_firewall(), database()], "firewall 'prod-database' inbound rule 2 admits 0.0.0.0/0"),
-    Case("hcloud-database-not-public", [db_firewall(rule("5432", ["198.51.100.0/24"])), database()],
-         [db_firewall(rule("5432", ["10.0.0.0/16"])), database()], "admits 198.51.100.0/24 on port 5432"),
-    Case("hcloud-database-not-public", [database()],
-         [database(publicNets=[{"ipv4Enabled": False, "ipv6Enabled": False}])], "has a public interface and no firewall"),
-    Case("hcloud-public-lb-web-ports-only", load_balancer("ingress", public=True, ports=[443, 8080]),
-         load_balancer("ingress", public=True, ports=[80, 443]), "listens on port 8080"),
+    Case(
+        "hcloud-firewall-no-world-admin-ports",
+        [nodes_firewall(rule("22", ["0.0.0.0/0"]))],
+        [nodes_firewall()],
+        "lets 0.0.0.0/0 reach 22/tcp (SSH)",
+    ),
+    Case(
+        "hcloud-firewall-no-world-admin-ports",
+        [nodes_firewall(rule("6443", ["::/0"]))],
+        [nodes_firewall()],
+        "6443/tcp (the Kubernetes API)",
+    ),
+    Case(
+        "hcloud-firewall-no-world-admin-ports",
+        [nodes_firewall(rule("any", ["0.0.0.0/1", "128.0.0.0/1"]))],
+        [nodes_firewall(rule("443", ["0.0.0.0/0", "::/0"]))],
+        "10250/tcp (the kubelet API)",
+    ),
+    Case(
+        "hcloud-firewall-no-world-admin-ports",
+        [nodes_firewall(rule("8472", ["0.0.0.0/0"], "udp"))],
+        [nodes_firewall(rule("8472", ["10.0.0.0/16"], "udp"))],
+        "8472/udp (flannel VXLAN)",
+    ),
+    Case(
+        "hcloud-firewall-no-world-admin-ports",
+        [nodes_firewall(rule("30000-32767", ["0.0.0.0/0"]))],
+        [nodes_firewall(rule("80", ["0.0.0.0/0"]))],
+        "port(s) 30000-32767/tcp",
+    ),
+    Case(
+        "hcloud-server-has-firewall",
+        [nodes_firewall(), changed(agent, "labels.platform/role", "worker")],
+        [nodes_firewall(), agent],
+        "Server 'prod-agent-1' has no firewall",
+    ),
+    Case(
+        "hcloud-database-not-public",
+        [db_firewall(rule("5432", ["0.0.0.0/0"])), database()],
+        [db_firewall(), database()],
+        "firewall 'prod-database' inbound rule 2 admits 0.0.0.0/0",
+    ),
+    Case(
+        "hcloud-database-not-public",
+        [db_firewall(rule("5432", ["198.51.100.0/24"])), database()],
+        [db_firewall(rule("5432", ["10.0.0.0/16"])), database()],
+        "admits 198.51.100.0/24 on port 5432",
+    ),
+    Case(
+        "hcloud-database-not-public",
+        [database()],
+        [database(publicNets=[{"ipv4Enabled": False, "ipv6Enabled": False}])],
+        "has a public interface and no firewall",
+    ),
+    Case(
+        "hcloud-public-lb-web-ports-only",
+        load_balancer("ingress", public=True, ports=[443, 8080]),
+        load_balancer("ingress", public=True, ports=[80, 443]),
+        "listens on port 8080",
+    ),
     Case("hcloud-server-ssh-keys", [changed(agent, "sshKeys", [])], [agent], "has no sshKeys"),
-    Case("hcloud-prod-protection", [database(deleteProtection=False)], [database()],
-         "has deleteProtection off", config=PROD),
-    Case("hcloud-prod-protection", [changed(volume, "deleteProtection", False)], [volume],
-         "Volume 'prod-pgdata' holds state in prod", config=PROD),
-    Case("hcloud-prod-database-backups", [database(userData=no_backups)], [database()],
-         "has no off-site backup in prod", config=PROD),
-    Case("hcloud-prod-database-backups", [database(userData=unencrypted)], [database()],
-         "sends backups off-site unencrypted", config=PROD),
+    Case(
+        "hcloud-prod-protection",
+        [database(deleteProtection=False)],
+        [database()],
+        "has deleteProtection off",
+        config=PROD,
+    ),
+    Case(
+        "hcloud-prod-protection",
+        [changed(volume, "deleteProtection", False)],
+        [volume],
+        "Volume 'prod-pgdata' holds state in prod",
+        config=PROD,
+    ),
+    Case(
+        "hcloud-prod-database-backups",
+        [database(userData=no_backups)],
+        [database()],
+        "has no off-site backup in prod",
+        config=PROD,
+    ),
+    Case(
+        "hcloud-prod-database-backups",
+        [database(userData=unencrypted)],
+        [database()],
+        "sends backups off-site unencrypted",
+        config=PROD,
+    ),
 ]
 
 
@@ -66,17 +134,21 @@ def test_policy_fires_on_violation_and_is_quiet_on_compliance(case: Case) -> Non
 
 
 def test_snake_case_props_would_pass_vacuously_so_fixtures_use_wire_names() -> None:
-    """A rule written with SDK names is invisible to the engine-facing policy: the reason tests use camelCase."""
+    """A rule written with SDK names is invisible to the policy: the reason every fixture uses camelCase."""
     snake = rule("22", ["0.0.0.0/0"])
     snake["source_ips"] = snake.pop("sourceIps")
     assert fired(Pack().analyze(nodes_firewall(snake)), "hcloud-firewall-no-world-admin-ports") == []
 
 
 def test_world_rule_with_unknown_sources_is_reported_as_cannot_run_not_as_pass() -> None:
-    found = fired(Pack().analyze(nodes_firewall(rule("22", UNKNOWN_ARRAY))), "hcloud-firewall-no-world-admin-ports")
+    found = fired(
+        Pack().analyze(nodes_firewall(rule("22", UNKNOWN_ARRAY))), "hcloud-firewall-no-world-admin-ports"
+    )
     assert [d.level for d in found] == []  # an unknown list is skipped element-wise: nothing to judge yet
-    found = fired(Pack().analyze(nodes_firewall(rule("22", [UNKNOWN_STRING, "0.0.0.0/0"]))),
-                  "hcloud-firewall-no-world-admin-ports")
+    found = fired(
+        Pack().analyze(nodes_firewall(rule("22", [UNKNOWN_STRING, "0.0.0.0/0"]))),
+        "hcloud-firewall-no-world-admin-ports",
+    )
     assert [d.level for d in found] == ["mandatory"]
 
 
@@ -108,14 +180,19 @@ def test_protection_and_backups_are_off_outside_prod_and_on_when_config_is_missi
 
 
 def test_stateful_roles_threshold_extends_protection_to_control_planes() -> None:
-    config = {"hcloud-prod-protection": {"environment": "prod", "statefulRoles": ["database", "control-plane"]}}
+    config = {
+        "hcloud-prod-protection": {"environment": "prod", "statefulRoles": ["database", "control-plane"]}
+    }
     assert fired(Pack(config).analyze(control_plane()), "hcloud-prod-protection")
     assert fired(Pack(PROD).analyze(control_plane()), "hcloud-prod-protection") == []
 
 
 def test_named_exemption_silences_only_that_resource() -> None:
-    config = {"hcloud-firewall-no-world-admin-ports": {
-        "exemptions": [{"name": "prod-nodes", "reason": "temporary bastion during migration"}]}}
+    config = {
+        "hcloud-firewall-no-world-admin-ports": {
+            "exemptions": [{"name": "prod-nodes", "reason": "temporary bastion during migration"}]
+        }
+    }
     bad = nodes_firewall(rule("22", ["0.0.0.0/0"]))
     assert fired(Pack(config).analyze(bad), "hcloud-firewall-no-world-admin-ports") == []
     other = changed(bad, "name", "prod-other")
@@ -133,5 +210,8 @@ def test_plain_user_data_with_secrets_is_remediated_into_a_secret() -> None:
 
 
 def test_secret_user_data_and_user_data_without_secrets_are_left_alone() -> None:
-    assert Pack().remediate(changed(control_plane(), "userData", secret(control_plane().props["userData"]))) == []
+    assert (
+        Pack().remediate(changed(control_plane(), "userData", secret(control_plane().props["userData"])))
+        == []
+    )
     assert Pack().remediate(server("agent-2", "agent", user_data="#cloud-config\npackages: [jq]\n")) == []

@@ -19,29 +19,64 @@ from policy_fixtures import (
 )
 from policy_wire import Case, Pack, check_case, fired
 
-PROD = {"prod-web-tier-availability": {"environment": "prod"},
-        "prod-cluster-issuer-letsencrypt-production": {"environment": "prod"}}
-DEV = {"prod-web-tier-availability": {"environment": "dev"},
-       "prod-cluster-issuer-letsencrypt-production": {"environment": "dev"}}
+PROD = {
+    "prod-web-tier-availability": {"environment": "prod"},
+    "prod-cluster-issuer-letsencrypt-production": {"environment": "prod"},
+}
+DEV = {
+    "prod-web-tier-availability": {"environment": "dev"},
+    "prod-cluster-issuer-letsencrypt-production": {"environment": "dev"},
+}
 site = [ingress(), traefik_config()]
 
 CASES = [
     Case("namespace-pod-security-label", [namespace(level=None)], [namespace()], "has no pod-security"),
-    Case("namespace-pod-security-label", [namespace(level="privileged")], [namespace(level="baseline")],
-         "has 'privileged'"),
-    Case("namespace-default-deny", [namespace(), default_deny("other")], [namespace(), default_deny()],
-         "Namespace 'app' has no default-deny NetworkPolicy"),
-    Case("namespace-default-deny", [namespace(), default_deny(types=("Ingress",))], [namespace(), default_deny()],
-         "policyTypes ['Ingress', 'Egress']"),
-    Case("prod-web-tier-availability", [deployment(replicas=1), pdb()], [deployment(), pdb()],
-         "runs 1 replica(s)", config=PROD),
-    Case("prod-web-tier-availability", [deployment()], [deployment(), pdb()],
-         "without a PodDisruptionBudget", config=PROD),
-    Case("prod-cluster-issuer-letsencrypt-production", [*site, cluster_issuer(server_url=LE_STAGING)],
-         [*site, cluster_issuer()], "acme-staging-v02", config=PROD),
-    Case("prod-cluster-issuer-letsencrypt-production", [*site, certificate()],
-         [*site, certificate(), cluster_issuer()], "creates no ClusterIssuer for Let's Encrypt production",
-         config=PROD),
+    Case(
+        "namespace-pod-security-label",
+        [namespace(level="privileged")],
+        [namespace(level="baseline")],
+        "has 'privileged'",
+    ),
+    Case(
+        "namespace-default-deny",
+        [namespace(), default_deny("other")],
+        [namespace(), default_deny()],
+        "Namespace 'app' has no default-deny NetworkPolicy",
+    ),
+    Case(
+        "namespace-default-deny",
+        [namespace(), default_deny(types=("Ingress",))],
+        [namespace(), default_deny()],
+        "policyTypes ['Ingress', 'Egress']",
+    ),
+    Case(
+        "prod-web-tier-availability",
+        [deployment(replicas=1), pdb()],
+        [deployment(), pdb()],
+        "runs 1 replica(s)",
+        config=PROD,
+    ),
+    Case(
+        "prod-web-tier-availability",
+        [deployment()],
+        [deployment(), pdb()],
+        "without a PodDisruptionBudget",
+        config=PROD,
+    ),
+    Case(
+        "prod-cluster-issuer-letsencrypt-production",
+        [*site, cluster_issuer(server_url=LE_STAGING)],
+        [*site, cluster_issuer()],
+        "acme-staging-v02",
+        config=PROD,
+    ),
+    Case(
+        "prod-cluster-issuer-letsencrypt-production",
+        [*site, certificate()],
+        [*site, certificate(), cluster_issuer()],
+        "creates no ClusterIssuer for Let's Encrypt production",
+        config=PROD,
+    ),
 ]
 
 
@@ -52,7 +87,9 @@ def test_policy_fires_on_violation_and_is_quiet_on_compliance(case: Case) -> Non
 
 def test_default_deny_found_by_dependency_when_the_namespace_name_is_computed() -> None:
     ns = changed(namespace(), "metadata.name", None)
-    deny = changed(default_deny(), "metadata.namespace", "04da6b54-80e4-46f7-96ec-b56ff0331ba9").depends_on(ns)
+    deny = changed(default_deny(), "metadata.namespace", "04da6b54-80e4-46f7-96ec-b56ff0331ba9").depends_on(
+        ns
+    )
     assert fired(Pack().analyze_stack([ns, deny]), "namespace-default-deny") == []
     assert fired(Pack().analyze_stack([ns, default_deny("other")]), "namespace-default-deny")
 

@@ -16,44 +16,95 @@ def broken(path: str, value: object) -> list:
 
 
 CASES = [
-    Case("workload-no-privileged", broken(f"{C0}.securityContext.privileged", True), [web], "runs privileged"),
-    Case("workload-no-host-namespaces", broken("spec.template.spec.hostNetwork", True), [web], "hostNetwork: true"),
+    Case(
+        "workload-no-privileged", broken(f"{C0}.securityContext.privileged", True), [web], "runs privileged"
+    ),
+    Case(
+        "workload-no-host-namespaces",
+        broken("spec.template.spec.hostNetwork", True),
+        [web],
+        "hostNetwork: true",
+    ),
     Case("workload-no-host-namespaces", broken("spec.template.spec.hostPID", True), [web], "hostPID: true"),
     Case("workload-no-host-namespaces", broken(f"{C0}.ports.0.hostPort", 3000), [web], "binds hostPort 3000"),
-    Case("workload-no-host-path",
-         broken("spec.template.spec.volumes", [{"name": "sock", "hostPath": {"path": "/run/k3s/containerd/containerd.sock"}}]),
-         [changed(web, "spec.template.spec.volumes", [{"name": "tmp", "emptyDir": {}}])],
-         "the container runtime socket"),
-    Case("workload-run-as-non-root", broken("spec.template.spec.securityContext.runAsNonRoot", None), [web],
-         "may run as root"),
+    Case(
+        "workload-no-host-path",
+        broken(
+            "spec.template.spec.volumes",
+            [{"name": "sock", "hostPath": {"path": "/run/k3s/containerd/containerd.sock"}}],
+        ),
+        [changed(web, "spec.template.spec.volumes", [{"name": "tmp", "emptyDir": {}}])],
+        "the container runtime socket",
+    ),
+    Case(
+        "workload-run-as-non-root",
+        broken("spec.template.spec.securityContext.runAsNonRoot", None),
+        [web],
+        "may run as root",
+    ),
     Case("workload-run-as-non-root", broken(f"{C0}.securityContext.runAsUser", 0), [web], "runs as UID 0"),
-    Case("workload-no-privilege-escalation", broken(f"{C0}.securityContext.allowPrivilegeEscalation", True), [web],
-         "allows privilege escalation"),
-    Case("workload-drop-all-capabilities", broken(f"{C0}.securityContext.capabilities", {"add": ["SYS_ADMIN"]}),
-         [changed(web, f"{C0}.securityContext.capabilities", {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]})],
-         "keeps the default Linux capabilities"),
-    Case("workload-drop-all-capabilities",
-         broken(f"{C0}.securityContext.capabilities", {"drop": ["ALL"], "add": ["NET_RAW"]}), [web],
-         "adds capabilities NET_RAW"),
-    Case("workload-seccomp-runtime-default",
-         broken("spec.template.spec.securityContext.seccompProfile", {"type": "Unconfined"}), [web],
-         "runs with seccomp Unconfined"),
-    Case("workload-read-only-root-fs", broken(f"{C0}.securityContext.readOnlyRootFilesystem", False), [web],
-         "can write its root filesystem"),
+    Case(
+        "workload-no-privilege-escalation",
+        broken(f"{C0}.securityContext.allowPrivilegeEscalation", True),
+        [web],
+        "allows privilege escalation",
+    ),
+    Case(
+        "workload-drop-all-capabilities",
+        broken(f"{C0}.securityContext.capabilities", {"add": ["SYS_ADMIN"]}),
+        [changed(web, f"{C0}.securityContext.capabilities", {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]})],
+        "keeps the default Linux capabilities",
+    ),
+    Case(
+        "workload-drop-all-capabilities",
+        broken(f"{C0}.securityContext.capabilities", {"drop": ["ALL"], "add": ["NET_RAW"]}),
+        [web],
+        "adds capabilities NET_RAW",
+    ),
+    Case(
+        "workload-seccomp-runtime-default",
+        broken("spec.template.spec.securityContext.seccompProfile", {"type": "Unconfined"}),
+        [web],
+        "runs with seccomp Unconfined",
+    ),
+    Case(
+        "workload-read-only-root-fs",
+        broken(f"{C0}.securityContext.readOnlyRootFilesystem", False),
+        [web],
+        "can write its root filesystem",
+    ),
     Case("workload-resources", broken(f"{C0}.resources.limits", {}), [web], "has no limits.memory"),
-    Case("workload-image-pinned", broken(f"{C0}.image", "ghcr.io/acme/web:latest"), [web], "uses the `latest` tag"),
-    Case("workload-image-pinned", broken(f"{C0}.image", "registry.example.com:5000/acme/web"),
-         [changed(web, f"{C0}.image", "registry.example.com:5000/acme/web@sha256:" + "0" * 64)],
-         "has no tag, so it means `latest`"),
+    Case(
+        "workload-image-pinned",
+        broken(f"{C0}.image", "ghcr.io/acme/web:latest"),
+        [web],
+        "uses the `latest` tag",
+    ),
+    Case(
+        "workload-image-pinned",
+        broken(f"{C0}.image", "registry.example.com:5000/acme/web"),
+        [changed(web, f"{C0}.image", "registry.example.com:5000/acme/web@sha256:" + "0" * 64)],
+        "has no tag, so it means `latest`",
+    ),
     Case("workload-probes", broken(f"{C0}.readinessProbe", None), [web], "has no readinessProbe"),
-    Case("workload-no-token-automount", broken("spec.template.spec.automountServiceAccountToken", None),
-         [changed(web, "spec.template.spec.automountServiceAccountToken", True)], "API token mounted by default"),
-    Case("workload-no-secret-env-literals",
-         broken(f"{C0}.env", [{"name": "SUPABASE_SERVICE_ROLE_KEY", "value": "hunter2hunter2"}]), [web],
-         "env SUPABASE_SERVICE_ROLE_KEY looks like a credential"),
-    Case("workload-no-secret-env-literals",
-         broken(f"{C0}.env", [{"name": "DATABASE", "value": "postgres://app:pw@db.internal:5432/app"}]), [web],
-         "holds a URL with a password"),
+    Case(
+        "workload-no-token-automount",
+        broken("spec.template.spec.automountServiceAccountToken", None),
+        [changed(web, "spec.template.spec.automountServiceAccountToken", True)],
+        "API token mounted by default",
+    ),
+    Case(
+        "workload-no-secret-env-literals",
+        broken(f"{C0}.env", [{"name": "SUPABASE_SERVICE_ROLE_KEY", "value": "hunter2hunter2"}]),
+        [web],
+        "env SUPABASE_SERVICE_ROLE_KEY looks like a credential",
+    ),
+    Case(
+        "workload-no-secret-env-literals",
+        broken(f"{C0}.env", [{"name": "DATABASE", "value": "postgres://app:pw@db.internal:5432/app"}]),
+        [web],
+        "holds a URL with a password",
+    ),
 ]
 
 
@@ -63,7 +114,9 @@ def test_policy_fires_on_violation_and_is_quiet_on_compliance(case: Case) -> Non
 
 
 def test_the_compliant_workload_passes_every_workload_policy() -> None:
-    diagnostics = Pack().run([web, cron_job(), pod(), deployment(kind="StatefulSet"), deployment(kind="DaemonSet")])
+    diagnostics = Pack().run(
+        [web, cron_job(), pod(), deployment(kind="StatefulSet"), deployment(kind="DaemonSet")]
+    )
     assert [d for d in diagnostics if d.policy.startswith("workload-")] == []
 
 
@@ -103,16 +156,30 @@ def test_unknown_image_in_preview_is_not_a_violation() -> None:
 
 
 def test_namespace_exemption_for_one_policy_only() -> None:
-    config = {"workload-read-only-root-fs": {"exemptions": [{"namespace": "app", "name": "web",
-                                                             "reason": "Next.js writes .next/cache at runtime"}]}}
+    config = {
+        "workload-read-only-root-fs": {
+            "exemptions": [
+                {"namespace": "app", "name": "web", "reason": "Next.js writes .next/cache at runtime"}
+            ]
+        }
+    }
     writable = changed(web, f"{C0}.securityContext.readOnlyRootFilesystem", False)
     assert fired(Pack(config).analyze(writable), "workload-read-only-root-fs") == []
-    assert fired(Pack(config).analyze(changed(writable, "metadata.name", "api")), "workload-read-only-root-fs")
+    assert fired(
+        Pack(config).analyze(changed(writable, "metadata.name", "api")), "workload-read-only-root-fs"
+    )
 
 
 def test_advisory_policy_can_be_made_mandatory_per_stack() -> None:
     config = {"workload-probes": {"enforcementLevel": "mandatory"}}
     (diagnostic,) = fired(Pack(config).analyze(changed(web, f"{C0}.livenessProbe", None)), "workload-probes")
     assert diagnostic.level == "mandatory"
-    assert fired(Pack({"workload-probes": {"enforcementLevel": "disabled"}}).analyze(
-        changed(web, f"{C0}.livenessProbe", None)), "workload-probes") == []
+    assert (
+        fired(
+            Pack({"workload-probes": {"enforcementLevel": "disabled"}}).analyze(
+                changed(web, f"{C0}.livenessProbe", None)
+            ),
+            "workload-probes",
+        )
+        == []
+    )
