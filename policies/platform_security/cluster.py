@@ -19,7 +19,8 @@ FAMILY = "cluster"
 K3S_CONFIG = "/etc/rancher/k3s/config.yaml"
 K3S_CONFIG_DROPINS = "/etc/rancher/k3s/config.yaml.d/"
 METADATA_IP = "169.254.169.254"
-_BLOCK_VERBS = re.compile(r"\b(DROP|REJECT|drop|reject)\b")
+# iptables `-j DROP|REJECT`, nftables `drop|reject` statements.
+_BLOCK_RULE = re.compile(r"(-j|--jump)\s+(DROP|REJECT)\b|\b(drop|reject)\b")
 
 
 def k3s_config(cloud_config: CloudConfig) -> dict[str, Any] | None:
@@ -79,11 +80,9 @@ def hardening_gaps(cloud_config: CloudConfig) -> list[str]:
     pod_security = _pod_security_missing(cloud_config, api_flags.get("admission-control-config-file"))
     if pod_security:
         gaps.append(pod_security)
-    blocked = any(
-        METADATA_IP in line and _BLOCK_VERBS.search(line)
-        for text in cloud_config.all_text()
-        for line in text.splitlines()
-    )
+    # One file, script or command that names the address and drops or rejects (the address may sit in a
+    # variable a line above the rule, as in the K3sCluster's platform-block-metadata script).
+    blocked = any(METADATA_IP in text and _BLOCK_RULE.search(text) for text in cloud_config.all_text())
     if not blocked:
         gaps.append(f"the rule that drops pod traffic to the metadata endpoint {METADATA_IP}")
     return gaps

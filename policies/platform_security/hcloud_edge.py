@@ -306,15 +306,16 @@ prod_protection = resource_policy(
         "statefulRoles": {
             "type": "array",
             "items": {"type": "string", "minLength": 1},
-            "default": ["database"],
+            "default": ["control-plane", "database"],
             "description": "`platform/role` values of servers that hold state.",
         },
     },
     doc=Doc(
         family=FAMILY,
-        prevents="Deleting or rebuilding (wiping) the database server or a volume in prod by accident.",
+        prevents="Deleting or rebuilding (wiping) a control-plane node (etcd), the database server or a "
+        "volume in prod by accident.",
         comply="Leave `protect` at its prod default (true).",
-        exempt="`exemptions` by name; `statefulRoles` (default database); off outside prod",
+        exempt="`exemptions` by name; `statefulRoles` (default control-plane, database); off outside prod",
     ),
 )
 

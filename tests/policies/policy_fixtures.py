@@ -11,7 +11,8 @@ import copy
 from typing import Any
 
 import yaml
-from policy_wire import Res
+
+from .policy_wire import Res
 
 FIREWALL = "hcloud:index/firewall:Firewall"
 SERVER = "hcloud:index/server:Server"

@@ -8,8 +8,9 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 
 import pytest
-from policy_fixtures import K3S_CONFIG, changed, control_plane, k3s_user_data, load_balancer, server
-from policy_wire import UNKNOWN_STRING, Case, Pack, check_case, fired, secret
+
+from .policy_fixtures import K3S_CONFIG, changed, control_plane, k3s_user_data, load_balancer, server
+from .policy_wire import UNKNOWN_STRING, Case, Pack, check_case, fired, secret
 
 HARDENING = "k3s-server-hardening"
 no_encryption = {**K3S_CONFIG, "secrets-encryption": False}
@@ -95,6 +96,19 @@ def test_base64_config_and_multipart_user_data_are_read_like_cloud_init_reads_th
     assert "secrets encryption" not in str(
         fired(Pack().analyze(changed(control_plane(), "userData", dropin)), HARDENING)
     )
+
+
+def test_metadata_block_in_a_script_with_the_address_in_a_variable_counts() -> None:
+    script = '#!/bin/sh\nMETADATA_IP=169.254.169.254/32\niptables -t raw -I PREROUTING 1 -d "$METADATA_IP" -j DROP\n'
+    user_data = k3s_user_data(block=False).replace(
+        "write_files:\n",
+        "write_files:\n- path: /usr/local/sbin/block-metadata\n  content: |\n"
+        + "".join(f"    {line}\n" for line in script.splitlines()),
+        1,
+    )
+    assert fired(Pack().analyze(changed(control_plane(), "userData", user_data)), HARDENING) == []
+    allowed = user_data.replace("-j DROP", "-j ACCEPT")
+    assert fired(Pack().analyze(changed(control_plane(), "userData", allowed)), HARDENING)
 
 
 def test_broken_user_data_is_a_violation_that_says_why() -> None:

@@ -4,7 +4,8 @@ program's compliant shape."""
 from __future__ import annotations
 
 import pytest
-from policy_fixtures import (
+
+from .policy_fixtures import (
     FIREWALL_ATTACHMENT,
     VOLUME,
     changed,
@@ -17,7 +18,7 @@ from policy_fixtures import (
     rule,
     server,
 )
-from policy_wire import UNKNOWN_ARRAY, UNKNOWN_STRING, Case, Pack, Res, check_case, fired, secret
+from .policy_wire import UNKNOWN_ARRAY, UNKNOWN_STRING, Case, Pack, Res, check_case, fired, secret
 
 PROD = {
     "hcloud-prod-protection": {"environment": "prod"},
@@ -179,12 +180,10 @@ def test_protection_and_backups_are_off_outside_prod_and_on_when_config_is_missi
     assert fired(Pack({}).analyze(bare), "hcloud-prod-protection")  # no environment given: strict
 
 
-def test_stateful_roles_threshold_extends_protection_to_control_planes() -> None:
-    config = {
-        "hcloud-prod-protection": {"environment": "prod", "statefulRoles": ["database", "control-plane"]}
-    }
-    assert fired(Pack(config).analyze(control_plane()), "hcloud-prod-protection")
-    assert fired(Pack(PROD).analyze(control_plane()), "hcloud-prod-protection") == []
+def test_stateful_roles_threshold_narrows_protection_to_the_database() -> None:
+    config = {"hcloud-prod-protection": {"environment": "prod", "statefulRoles": ["database"]}}
+    assert fired(Pack(PROD).analyze(control_plane()), "hcloud-prod-protection")
+    assert fired(Pack(config).analyze(control_plane()), "hcloud-prod-protection") == []
 
 
 def test_named_exemption_silences_only_that_resource() -> None:

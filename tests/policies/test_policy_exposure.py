@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from policy_fixtures import (
+
+from .policy_fixtures import (
     certificate,
     changed,
     cluster_issuer,
@@ -12,7 +13,7 @@ from policy_fixtures import (
     service,
     traefik_config,
 )
-from policy_wire import Case, Pack, Res, check_case, fired
+from .policy_wire import Case, Pack, Res, check_case, fired
 
 route_tls = {"secretName": "grafana-tls"}
 redirect = Res(

@@ -13,18 +13,21 @@ from typing import Any
 import grpc
 import jsonschema
 import pytest
-import test_policy_cluster
-import test_policy_edge
-import test_policy_exposure
-import test_policy_stack
-import test_policy_workloads
 from google.protobuf import empty_pb2
 from platform_security import ALL_POLICIES
 from platform_security.docs import render_table, replace_table
 from platform_security.schema import config_file_schema
-from policy_wire import LEVEL_NAMES, POLICIES_DIR, Pack, load_config
 from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi_policy import StackValidationPolicy
+
+from . import (
+    test_policy_cluster,
+    test_policy_edge,
+    test_policy_exposure,
+    test_policy_stack,
+    test_policy_workloads,
+)
+from .policy_wire import LEVEL_NAMES, POLICIES_DIR, Pack, load_config
 
 REPO = POLICIES_DIR.parent
 REMEDIATION_ONLY = {"hcloud-server-user-data-secret"}  # tested through Remediate in test_policy_edge

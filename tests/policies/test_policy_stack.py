@@ -4,7 +4,8 @@ certificates trusted."""
 from __future__ import annotations
 
 import pytest
-from policy_fixtures import (
+
+from .policy_fixtures import (
     LE_STAGING,
     certificate,
     changed,
@@ -17,7 +18,7 @@ from policy_fixtures import (
     pdb,
     traefik_config,
 )
-from policy_wire import Case, Pack, check_case, fired
+from .policy_wire import Case, Pack, check_case, fired
 
 PROD = {
     "prod-web-tier-availability": {"environment": "prod"},

@@ -4,8 +4,9 @@ securityContext inherited the way Kubernetes applies it."""
 from __future__ import annotations
 
 import pytest
-from policy_fixtures import changed, container, cron_job, deployment, pod, pod_spec
-from policy_wire import UNKNOWN_STRING, Case, Pack, check_case, fired
+
+from .policy_fixtures import changed, container, cron_job, deployment, pod, pod_spec
+from .policy_wire import UNKNOWN_STRING, Case, Pack, check_case, fired
 
 web = deployment()
 C0 = "spec.template.spec.containers.0"
