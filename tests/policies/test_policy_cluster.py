@@ -99,7 +99,10 @@ def test_base64_config_and_multipart_user_data_are_read_like_cloud_init_reads_th
 
 
 def test_metadata_block_in_a_script_with_the_address_in_a_variable_counts() -> None:
-    script = '#!/bin/sh\nMETADATA_IP=169.254.169.254/32\niptables -t raw -I PREROUTING 1 -d "$METADATA_IP" -j DROP\n'
+    script = (
+        "#!/bin/sh\nMETADATA_IP=169.254.169.254/32\n"
+        'iptables -t raw -I PREROUTING 1 -d "$METADATA_IP" -j DROP\n'
+    )
     user_data = k3s_user_data(block=False).replace(
         "write_files:\n",
         "write_files:\n- path: /usr/local/sbin/block-metadata\n  content: |\n"
