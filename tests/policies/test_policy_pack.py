@@ -120,7 +120,7 @@ def test_policy_pack_yaml_is_a_python_pack_with_a_version() -> None:
     import yaml
 
     manifest = yaml.safe_load((POLICIES_DIR / "PulumiPolicy.yaml").read_text())
-    assert manifest["runtime"]["name"] == "python"
+    assert manifest["runtime"] == "python"
     assert re.fullmatch(r"\d+\.\d+\.\d+", manifest["version"])
 
 
