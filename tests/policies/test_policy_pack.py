@@ -138,9 +138,10 @@ def test_analyzer_info_reports_every_policy_with_level_and_schema() -> None:
 
 
 def test_main_serves_the_analyzer_protocol_as_its_own_process() -> None:
-    """`policies/__main__.py` as Pulumi starts it: prints its port, then answers GetAnalyzerInfo."""
+    """The pack as Pulumi's shim starts it (`python -u -m pulumi.policy <engine> .` in the pack's
+    directory): it prints its port, then answers GetAnalyzerInfo."""
     process = subprocess.Popen(
-        [sys.executable, "-u", str(POLICIES_DIR / "__main__.py")],
+        [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:0", "."],
         cwd=POLICIES_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
