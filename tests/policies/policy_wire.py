@@ -57,10 +57,10 @@ class Res:
     props: dict[str, Any]
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    urn: str = ""
 
-    @property
-    def urn(self) -> str:
-        return f"urn:pulumi:test::hetzner-k3s-platform::{self.type}::{self.name}"
+    def __post_init__(self) -> None:
+        self.urn = self.urn or f"urn:pulumi:test::hetzner-k3s-platform::{self.type}::{self.name}"
 
     def depends_on(self, other: Res, prop: str | None = None) -> Res:
         self.dependencies.append(other.urn)
