@@ -1,70 +1,81 @@
-"""The pack over the real program's resources: dev and prod pass; insecure variants fail on the right policy.
+"""The offline preview over the real stacks: dev and prod pass; insecure variants exit non-zero naming
+the right policy.
 
-The program runs under the offline mocks (`offline.program.run_program`); its registrations go to the pack
-through pulumi_policy's servicer exactly as the engine would send them (inputs in wire form with secret
-envelopes, dependencies for the stack-level policies), with each stack's `config.<stack>.json`.
-
-Variants are of three kinds, all things a user could plausibly do:
-- stack config a user sets (the real program, other values);
-- a component edited by hand (the real registrations with one property changed);
-- a resource added to the stack by hand (the real registrations plus one object).
+Every case runs `python -m offline preview` (its `main`, in-process): the real program under the mocks,
+the pack in `policies/` started as its own process and driven over the Analyzer gRPC protocol with each
+stack's `config.<stack>.json`, and the exit status a CI job sees. Variants are things a user could
+plausibly do:
+- set stack config (`--set`, the real program with other values);
+- edit a component by hand (the real registrations with one property changed);
+- add a resource to the stack by hand (the real registrations plus one object).
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from offline.program import ProgramRun, run_program
-from offline.wire import is_secret
+import offline.cli
+from offline.program import ProgramRun, Registration
+from offline.wire import is_secret, reveal, secret
 
 from . import policy_fixtures as fx
-from .policy_wire import Diagnostic, Pack, Res, load_config, secret
+from .policy_wire import Res
 
 SERVER = "hcloud:index/server:Server"
 
 
-def as_resources(run: ProgramRun) -> list[Res]:
-    return [
-        Res(r.type, r.name, copy.deepcopy(r.inputs), list(r.dependencies), urn=r.urn)
-        for r in run.resources
-        if r.type != "pulumi:pulumi:Stack"
-    ]
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    out: str
+    err: str
 
 
-def verdict(stack: str, resources: list[Res]) -> list[Diagnostic]:
-    return Pack(load_config(stack)).run(resources)
-
-
-def mandatory(diagnostics: list[Diagnostic]) -> set[str]:
-    return {d.policy for d in diagnostics if d.level == "mandatory"}
+def preview(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    stack: str,
+    *args: str,
+    run: ProgramRun | None = None,
+) -> Outcome:
+    """The offline preview's exit status and report; `run` stands in for the program's registrations."""
+    if run is not None:
+        monkeypatch.setattr(offline.cli, "run_program", lambda *a, **kw: run)
+    code = offline.cli.main(["preview", stack, *args])
+    captured = capsys.readouterr()
+    return Outcome(code, captured.out, captured.err)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_real_stacks_pass_with_no_mandatory_violation(stack: str, request: pytest.FixtureRequest) -> None:
-    run: ProgramRun = request.getfixturevalue(f"{stack}_run")
-    diagnostics = verdict(stack, as_resources(run))
-    assert mandatory(diagnostics) == set(), [d.message for d in diagnostics]
-    assert [d for d in diagnostics if "can't run policy" in d.message] == []
+def test_real_stacks_pass_with_no_mandatory_violation(
+    stack: str,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    outcome = preview(monkeypatch, capsys, stack, run=request.getfixturevalue(f"{stack}_run"))
+    assert (outcome.code, outcome.err) == (0, "")
+    assert "✅ platform-security" in outcome.out
+    assert "[mandatory]" not in outcome.out and "can't run policy" not in outcome.out
 
 
-def test_real_servers_are_actually_checked() -> None:
+def test_real_servers_are_actually_checked(dev_run: ProgramRun) -> None:
     """Guards against a vacuous pass: the policies see the roles, user-data and firewalls they look for."""
-    run = run_program("dev")
-    servers = [r for r in run.resources if r.type == SERVER]
-    roles = {r.plain_inputs["labels"]["platform/role"] for r in servers}
-    assert roles == {"control-plane", "agent"}
+    servers = [r for r in dev_run.resources if r.type == SERVER]
+    assert {r.plain("labels")["platform/role"] for r in servers} == {"control-plane", "agent"}
     assert all(is_secret(r.inputs["userData"]) for r in servers)
-    assert all(r.plain_inputs["firewallIds"] for r in servers)
+    assert all(r.plain("firewallIds") for r in servers)
 
 
 # --- variants ----------------------------------------------------------------------------------------
 
-Edit = Callable[[list[Res]], list[Res]]
+Edit = Callable[[list[Registration]], list[Registration]]
 
 
 @dataclass(frozen=True)
@@ -73,67 +84,96 @@ class Variant:
     stack: str
     policy: str
     says: str
-    overrides: dict[str, Any] | None = None
+    sets: tuple[str, ...] = ()
     edit: Edit | None = None
 
 
-def _servers(resources: list[Res], role: str) -> list[Res]:
-    return [r for r in resources if r.type == SERVER and _plain(r.props["labels"])["platform/role"] == role]
+def _servers(resources: list[Registration], role: str) -> list[Registration]:
+    return [r for r in resources if r.type == SERVER and r.plain("labels")["platform/role"] == role]
 
 
-def _plain(value: Any) -> Any:
-    return value["value"] if is_secret(value) else value
+def _set(resource: Registration, key: str, value: Any) -> None:
+    """Change a property the way a code change would: in the inputs and in the outputs that echo them."""
+    resource.inputs[key] = value
+    if key in resource.outputs:
+        resource.outputs[key] = value
+
+
+def _delete(resource: Registration, key: str) -> None:
+    resource.inputs.pop(key, None)
+    resource.outputs.pop(key, None)
+    gone = set(resource.property_dependencies.pop(key, []))
+    resource.dependencies = [d for d in resource.dependencies if d not in gone]
 
 
 def _edit_user_data(role: str, change: Callable[[str], str]) -> Edit:
-    def edit(resources: list[Res]) -> list[Res]:
+    def edit(resources: list[Registration]) -> list[Registration]:
         for server in _servers(resources, role):
-            text = _plain(server.props["userData"])
-            changed = change(text)
-            assert changed != text, "the variant must change the rendered user-data"
-            server.props["userData"] = secret(changed)
+            text = reveal(server.inputs["userData"])
+            assert change(text) != text, "the variant must change the rendered user-data"
+            _set(server, "userData", secret(change(text)))
         return resources
 
     return edit
 
 
 def _drop_prop(role: str, key: str) -> Edit:
-    def edit(resources: list[Res]) -> list[Res]:
-        server = _servers(resources, role)[0]
-        del server.props[key]
-        server.dependencies = []  # the ids it referred to are gone with the property
+    def edit(resources: list[Registration]) -> list[Registration]:
+        _delete(_servers(resources, role)[0], key)
         return resources
 
     return edit
 
 
 def _open_to_world(port: str, protocol: str = "tcp") -> Edit:
-    def edit(resources: list[Res]) -> list[Res]:
+    def edit(resources: list[Registration]) -> list[Registration]:
         firewall = next(r for r in resources if r.type == fx.FIREWALL)
-        firewall.props["rules"].append(fx.rule(port, ["0.0.0.0/0", "::/0"], protocol))
+        _set(firewall, "rules", [*firewall.inputs["rules"], fx.rule(port, ["0.0.0.0/0", "::/0"], protocol)])
         return resources
 
     return edit
 
 
-def _public_api_lb(resources: list[Res]) -> list[Res]:
+def _public_api_lb(resources: list[Registration]) -> list[Registration]:
+    assert any(r.type == fx.LB_NETWORK for r in resources)
     return [r for r in resources if r.type != fx.LB_NETWORK]
 
 
-def _add(*extra: Res) -> Edit:
-    return lambda resources: [*resources, *extra]
-
-
-def _public_database() -> Edit:
-    db = fx.server(
-        "db", "database", user_data=secret(fx.db_user_data()), deleteProtection=True, rebuildProtection=True
+def _registration(res: Res) -> Registration:
+    return Registration(
+        urn=res.urn,
+        type=res.type,
+        name=res.name,
+        parent="",
+        custom=True,
+        provider="",
+        dependencies=list(res.dependencies),
+        inputs=copy.deepcopy(res.props),
+        protect=False,
+        ignore_changes=[],
+        delete_before_replace=False,
+        additional_secret_outputs=[],
+        property_dependencies=dict(res.property_dependencies),
     )
-    firewall = fx.db_firewall(fx.rule("5432", ["0.0.0.0/0"]))
-    return _add(firewall, db)
+
+
+def _add(*extra: Res) -> Edit:
+    return lambda resources: [*resources, *(_registration(r) for r in extra)]
+
+
+def _database(*firewall_rules: dict[str, Any], pgbackrest: str = fx.PGBACKREST) -> Edit:
+    db = fx.server(
+        "db",
+        "database",
+        user_data=secret(fx.db_user_data(pgbackrest)),
+        deleteProtection=True,
+        rebuildProtection=True,
+    )
+    return _add(fx.db_firewall(*firewall_rules), db)
 
 
 _C0 = "spec.template.spec.containers.0"
-_K3S_ENCRYPTION = "secrets-encryption: true"
+_WORLD = 'adminCidrs=["0.0.0.0/0"]'
 
 VARIANTS = [
     Variant(
@@ -141,28 +181,28 @@ VARIANTS = [
         "dev",
         "hcloud-firewall-no-world-admin-ports",
         "22/tcp (SSH)",
-        overrides={"adminCidrs": ["0.0.0.0/0"]},
+        sets=(_WORLD,),
     ),
     Variant(
         "dev-admin-ipv6-world",
         "dev",
         "hcloud-firewall-no-world-admin-ports",
         "the Kubernetes API",
-        overrides={"adminCidrs": ["::/0"]},
+        sets=('adminCidrs=["::/0"]',),
     ),
     Variant(
         "dev-world-split-in-halves",
         "dev",
         "hcloud-firewall-no-world-admin-ports",
         "0.0.0.0/1",
-        overrides={"adminCidrs": ["0.0.0.0/1", "128.0.0.0/1"]},
+        sets=('adminCidrs=["0.0.0.0/1", "128.0.0.0/1"]',),
     ),
     Variant(
         "prod-without-protection",
         "prod",
         "hcloud-prod-protection",
         "deleteProtection",
-        overrides={"protect": False},
+        sets=("protect=false",),
     ),
     Variant(
         "prod-kubelet-open-to-world",
@@ -205,7 +245,7 @@ VARIANTS = [
         "k3s-server-hardening",
         "secrets encryption",
         edit=_edit_user_data(
-            "control-plane", lambda t: t.replace(_K3S_ENCRYPTION, "secrets-encryption: false")
+            "control-plane", lambda t: t.replace("secrets-encryption: true", "secrets-encryption: false")
         ),
     ),
     Variant(
@@ -227,22 +267,14 @@ VARIANTS = [
         "prod",
         "hcloud-database-not-public",
         "reachable from the public internet",
-        edit=_public_database(),
+        edit=_database(fx.rule("5432", ["0.0.0.0/0"])),
     ),
     Variant(
         "prod-database-without-backups",
         "prod",
         "hcloud-prod-database-backups",
         "no off-site backup",
-        edit=_add(
-            fx.server(
-                "db",
-                "database",
-                deleteProtection=True,
-                rebuildProtection=True,
-                user_data=secret(fx.db_user_data("[global]\nrepo1-type=posix\n")),
-            )
-        ),
+        edit=_database(pgbackrest="[global]\nrepo1-type=posix\n"),
     ),
     Variant(
         "dev-privileged-pod",
@@ -325,24 +357,26 @@ VARIANTS = [
 ]
 
 
-def _resources(variant: Variant, request: pytest.FixtureRequest) -> list[Res]:
-    if variant.overrides is not None:
-        return as_resources(run_program(variant.stack, overrides=variant.overrides))
-    base: ProgramRun = request.getfixturevalue(f"{variant.stack}_run")
-    return as_resources(base)
-
-
 def test_there_are_at_least_fifteen_variants_over_distinct_policies() -> None:
     assert len(VARIANTS) >= 15
     assert len({v.policy for v in VARIANTS}) >= 15
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.id)
-def test_insecure_variant_fails_on_the_right_policy(variant: Variant, request: pytest.FixtureRequest) -> None:
-    resources = _resources(variant, request)
-    if variant.edit is not None:
-        resources = variant.edit(resources)
-    diagnostics = verdict(variant.stack, resources)
-    hits = [d for d in diagnostics if d.policy == variant.policy and d.level == "mandatory"]
-    assert hits, f"{variant.policy} did not fire; got {sorted(mandatory(diagnostics))}"
-    assert any(variant.says in d.message for d in hits), [d.message for d in hits]
+def test_insecure_variant_fails_the_offline_preview_on_the_right_policy(
+    variant: Variant,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    if variant.edit is None:
+        outcome = preview(
+            monkeypatch, capsys, variant.stack, *(a for s in variant.sets for a in ("--set", s))
+        )
+    else:
+        run = copy.deepcopy(request.getfixturevalue(f"{variant.stack}_run"))
+        run.resources = variant.edit(run.resources)
+        outcome = preview(monkeypatch, capsys, variant.stack, run=run)
+    assert outcome.code == offline.cli.EXIT_POLICY, outcome.err or outcome.out
+    assert re.search(rf"\[mandatory\]\s+{re.escape(variant.policy)}\s", outcome.out), outcome.out
+    assert variant.says in outcome.out
