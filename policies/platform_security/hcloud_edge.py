@@ -160,6 +160,8 @@ def _check_database_private(subjects: list[Subject], settings: Settings) -> Iter
             continue
         for firewall in firewalls:
             for index, rule in inbound_rules(firewall):
+                if str(peek(rule, "protocol", default="")).lower() not in ("tcp", "udp"):
+                    continue  # ping and path-MTU discovery reach no service
                 ports = parse_port(peek(rule, "port", default="any"))
                 sources = rule_sources(rule)
                 world = [s for s in sources if is_world(s)]

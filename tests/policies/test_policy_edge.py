@@ -168,6 +168,11 @@ def test_firewall_attachment_by_server_id_counts() -> None:
     assert fired(Pack().analyze_stack([firewall, lone]), "hcloud-server-has-firewall")
 
 
+def test_database_answering_ping_from_the_world_is_not_reachable_service() -> None:
+    ping = {"direction": "in", "protocol": "icmp", "sourceIps": ["0.0.0.0/0", "::/0"]}
+    assert fired(Pack().analyze_stack([db_firewall(ping), database()]), "hcloud-database-not-public") == []
+
+
 def test_public_lb_with_private_interface_only_may_serve_any_port() -> None:
     found = Pack().analyze_stack(load_balancer("api", public=False, ports=[6443, 9345]))
     assert fired(found, "hcloud-public-lb-web-ports-only") == []

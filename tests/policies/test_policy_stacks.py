@@ -21,11 +21,13 @@ from typing import Any
 import pytest
 
 import offline.cli
+from offline.policy.gate import run_policy_pack
+from offline.policy.pack import StackContext
 from offline.program import ProgramRun, Registration
 from offline.wire import is_secret, reveal, secret
 
 from . import policy_fixtures as fx
-from .policy_wire import Res
+from .policy_wire import POLICIES_DIR, Res
 
 SERVER = "hcloud:index/server:Server"
 
@@ -380,3 +382,19 @@ def test_insecure_variant_fails_the_offline_preview_on_the_right_policy(
     assert outcome.code == offline.cli.EXIT_POLICY, outcome.err or outcome.out
     assert re.search(rf"\[mandatory\]\s+{re.escape(variant.policy)}\s", outcome.out), outcome.out
     assert variant.says in outcome.out
+
+
+def test_plain_user_data_is_made_secret_by_the_pack_in_the_offline_gate(dev_run: ProgramRun) -> None:
+    """The remediation runs in the pack process before Analyze, as the engine orders it."""
+    run = copy.deepcopy(dev_run)
+    (control_plane,) = _servers(run.resources, "control-plane")
+    _set(control_plane, "userData", reveal(control_plane.inputs["userData"]))
+    context = StackContext("organization", run.settings.project, "dev", {})
+    report, analyzed = run_policy_pack(POLICIES_DIR, run.resources, context, POLICIES_DIR / "config.dev.json")
+    assert [(r.policy, r.urn) for r in report.remediations] == [
+        ("hcloud-server-user-data-secret", control_plane.urn)
+    ]
+    (after,) = [r for r in analyzed if r.urn == control_plane.urn]
+    assert is_secret(after.inputs["userData"])
+    assert reveal(after.inputs["userData"]) == reveal(control_plane.inputs["userData"])
+    assert report.passed
