@@ -27,6 +27,42 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
         "hcloudToken",
         "Hetzner Cloud API token (read/write) for Pulumi and for the in-cluster CCM and CSI driver.",
     ),
+    SecretSpec(
+        "alertDiscordWebhookUrl",
+        "Discord channel webhook URL that Alertmanager posts alerts to.",
+        lambda c: "discord" in c.observability.alert_receivers,
+        "observability.alertReceivers lists discord",
+    ),
+    SecretSpec(
+        "alertWebhookUrl",
+        "HTTP endpoint that receives Alertmanager's webhook payloads (and the Watchdog heartbeat).",
+        lambda c: "webhook" in c.observability.alert_receivers,
+        "observability.alertReceivers lists webhook",
+    ),
+    SecretSpec(
+        "supabaseUrl",
+        "URL of the managed Supabase project, e.g. https://abcd.supabase.co (handed to the web/API).",
+        lambda c: c.app is not None,
+        "app is configured",
+    ),
+    SecretSpec(
+        "supabaseAnonKey",
+        "Supabase anon (public) API key of the project.",
+        lambda c: c.app is not None,
+        "app is configured",
+    ),
+    SecretSpec(
+        "supabaseServiceRoleKey",
+        "Supabase service_role key (bypasses row-level security; server side only).",
+        lambda c: c.app is not None,
+        "app is configured",
+    ),
+    SecretSpec(
+        "databaseUrl",
+        "PostgreSQL connection string the web/API uses, e.g. postgresql://user:pass@host:5432/db?sslmode=require.",
+        lambda c: c.app is not None,
+        "app is configured",
+    ),
 )
 
 
