@@ -52,7 +52,7 @@ def read_stack(project_dir: Path, stack: str, overrides: dict[str, Any] | None =
     for spec in SECRET_SPECS:
         key = f"{project}:{spec.key}"
         if key not in config:
-            config[key] = f"offline-stand-in-{secrets.token_hex(16)}"
+            config[key] = spec.offline_example or f"offline-stand-in-{secrets.token_hex(16)}"
             secret_keys.append(key)
             stand_ins[key] = "not set in the stack file; a generated stand-in is used offline"
     return StackSettings(project, stack, config, secret_keys, stand_ins)

@@ -20,6 +20,8 @@ class SecretSpec:
     description: str
     required_when: Callable[[StackConfig], bool] = lambda _config: True
     required_because: str = "always"
+    offline_example: str = ""
+    """Shape of a stand-in value for offline runs when the shape matters (a URL must parse as one)."""
 
 
 SECRET_SPECS: tuple[SecretSpec, ...] = (
@@ -32,18 +34,21 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
         "Discord channel webhook URL that Alertmanager posts alerts to.",
         lambda c: "discord" in c.observability.alert_receivers,
         "observability.alertReceivers lists discord",
+        "https://discord.com/api/webhooks/0/offline-stand-in",
     ),
     SecretSpec(
         "alertWebhookUrl",
         "HTTP endpoint that receives Alertmanager's webhook payloads (and the Watchdog heartbeat).",
         lambda c: "webhook" in c.observability.alert_receivers,
         "observability.alertReceivers lists webhook",
+        "https://hooks.example.com/offline-stand-in",
     ),
     SecretSpec(
         "supabaseUrl",
         "URL of the managed Supabase project, e.g. https://abcd.supabase.co (handed to the web/API).",
         lambda c: c.app is not None,
         "app is configured",
+        "https://offline-stand-in.supabase.co",
     ),
     SecretSpec(
         "supabaseAnonKey",
@@ -62,6 +67,7 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
         "PostgreSQL connection string the web/API uses, e.g. postgresql://user:pass@host:5432/db?sslmode=require.",
         lambda c: c.app is not None,
         "app is configured",
+        "postgresql://app:offline-stand-in@db.internal:5432/app?sslmode=require",
     ),
 )
 
