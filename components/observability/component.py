@@ -47,11 +47,12 @@ class ObservabilityArgs:
     def from_config(
         cls, config: StackConfig, secrets: StackSecrets, extra_rule_files: tuple[Path, ...] = ()
     ) -> ObservabilityArgs:
+        receivers = config.observability.alert_receivers
         return cls(
             config.observability,
             config.cluster_issuer,
-            secrets.get("alertDiscordWebhookUrl"),
-            secrets.get("alertWebhookUrl"),
+            secrets.require("alertDiscordWebhookUrl") if "discord" in receivers else None,
+            secrets.require("alertWebhookUrl") if "webhook" in receivers else None,
             rule_files_in(FILES) + extra_rule_files,
         )
 
