@@ -21,3 +21,33 @@ HCLOUD_CSI_CHART_VERSION = "2.17.0"
 """Chart `hcloud-csi` from https://charts.hetzner.cloud."""
 
 HETZNER_HELM_REPO = "https://charts.hetzner.cloud"
+
+# --- Phase 1: ingress, observability, web/API -------------------------------------------------------
+
+TRAEFIK_CHART_VERSION = "37.1.1+up37.1.0"
+"""Traefik chart k3s v1.34.1+k3s1 bundles (Traefik v3.5). Not installed by us: our HelmChartConfig only
+overrides its values, so this pin documents which chart's value keys we write against."""
+
+CERT_MANAGER_CHART_VERSION = "v1.19.4"
+"""Chart `cert-manager` from https://charts.jetstack.io (v1.19.4: CVE-2026-24051 fix)."""
+
+CERT_MANAGER_HELM_REPO = "https://charts.jetstack.io"
+
+KUBE_PROMETHEUS_STACK_CHART_VERSION = "88.5.3"
+"""Chart `kube-prometheus-stack` (Prometheus Operator v0.93, Prometheus v3) from prometheus-community."""
+
+PROMETHEUS_COMMUNITY_HELM_REPO = "https://prometheus-community.github.io/helm-charts"
+
+ALERTMANAGER_IMAGE_TAG = "v0.25.0"
+"""Alertmanager image deployed by kube-prometheus-stack. Held at Debian bookworm's amtool (0.25) so the
+test suite's `amtool check-config` is the same parser that loads the rendered configuration."""
+
+LOKI_CHART_VERSION = "18.11.0"
+"""Chart `loki` (Loki 3.7) from grafana-community, where the chart is maintained since 2026-03-16."""
+
+GRAFANA_COMMUNITY_HELM_REPO = "https://grafana-community.github.io/helm-charts"
+
+ALLOY_CHART_VERSION = "1.10.0"
+"""Chart `alloy` (Grafana Alloy, the log shipper that replaces end-of-life Promtail)."""
+
+GRAFANA_HELM_REPO = "https://grafana.github.io/helm-charts"

@@ -8,6 +8,9 @@ packages=(
   cloud-init            # `cloud-init schema` on every user-data document
   yamllint              # rendered YAML
   graphviz              # resource graph picture in the offline preview
+  prometheus            # promtool: `check rules` / `test rules` on components/*/files/*.rules.yaml
+  prometheus-alertmanager # amtool 0.25: `check-config` on the rendered Alertmanager config (image pinned to match)
+  nodejs                # runs tests/crd_schemas/validate.mjs (CRD schemas of rendered custom resources)
 )
 
 missing=()
