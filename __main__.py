@@ -9,6 +9,7 @@ from components.ingress import Ingress, IngressArgs
 from components.k3s import K3sCluster, K3sClusterArgs
 from components.network import Network, NetworkArgs
 from components.observability import Observability, ObservabilityArgs
+from components.postgres import PostgresServer, PostgresServerArgs
 
 loaded = load_stack_config()  # fails with one clear message before any resource is registered
 config, secrets = loaded.config, loaded.secrets
@@ -19,6 +20,11 @@ on_hcloud = pulumi.ResourceOptions(providers={"hcloud": hcloud_provider})
 network = Network("network", NetworkArgs.from_config(config), on_hcloud)
 cluster = K3sCluster(
     "k3s", K3sClusterArgs.from_config(config, network, secrets.require("hcloudToken")), on_hcloud
+)
+database = PostgresServer(
+    "postgres",
+    PostgresServerArgs.from_config(config, secrets, network),
+    pulumi.ResourceOptions(providers={"hcloud": hcloud_provider, "kubernetes": cluster.provider}),
 )
 
 on_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
@@ -48,3 +54,4 @@ pulumi.export(
         ]
     ),
 )
+pulumi.export("database", {"mode": database.mode, "host": database.host, "caCertPem": database.ca_cert_pem})

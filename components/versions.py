@@ -51,3 +51,13 @@ ALLOY_CHART_VERSION = "1.10.0"
 """Chart `alloy` (Grafana Alloy, the log shipper that replaces end-of-life Promtail)."""
 
 GRAFANA_HELM_REPO = "https://grafana.github.io/helm-charts"
+POSTGRES_MAJOR = 17
+"""PostgreSQL major version of the database VM (postgresql-17 from the PostgreSQL project's apt
+repository, which ships every minor release; minors are bug and security fixes only)."""
+
+POSTGRES_SUPPORTED_MAJORS = (15, 16, 17, 18)
+"""Majors whose settings the rendered postgresql.conf uses (wal_compression = lz4 needs 15)."""
+
+PGBACKREST_VERSION = "2.59.2"
+"""pgBackRest from the same apt repository, pinned through apt preferences
+(https://pgbackrest.org/release.html)."""

@@ -69,6 +69,24 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
         "app is configured",
         "postgresql://app:offline-stand-in@db.internal:5432/app?sslmode=require",
     ),
+    SecretSpec(
+        "postgresS3AccessKey",
+        "S3 access key of the pgBackRest repository bucket (Hetzner Object Storage credentials).",
+        required_when=lambda c: c.postgres.mode == "vm",
+        required_because="postgres.mode is vm",
+    ),
+    SecretSpec(
+        "postgresS3SecretKey",
+        "S3 secret key of the pgBackRest repository bucket.",
+        required_when=lambda c: c.postgres.mode == "vm",
+        required_because="postgres.mode is vm",
+    ),
+    SecretSpec(
+        "postgresManagedUrl",
+        "Connection URL of the managed PostgreSQL (postgresql://user:pass@host:5432/db?sslmode=verify-full).",
+        required_when=lambda c: c.postgres.mode == "managed",
+        required_because="postgres.mode is managed",
+    ),
 )
 
 

@@ -15,6 +15,7 @@ from .cluster import ClusterConfig
 from .ingress import IngressConfig
 from .network import NetworkConfig
 from .observability import ObservabilityConfig
+from .postgres import PostgresConfig
 
 _SSH_KEY = re.compile(
     r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$"
@@ -53,6 +54,8 @@ class StackConfig(Section):
 
     app: AppConfig | None = None
     """The product's workloads (Phase 1: the web/API). Unset: the platform runs without the app."""
+    postgres: PostgresConfig = PostgresConfig()
+    """The application database (phase 4): managed, or the PostgreSQL VM."""
 
     @field_validator("location")
     @classmethod
@@ -131,7 +134,8 @@ class StackConfig(Section):
 
     def _server_types(self) -> list[tuple[str, str]]:
         pools = [(f"cluster.agentPools[{i}]", p.server_type) for i, p in enumerate(self.cluster.agent_pools)]
-        return [("cluster.controlPlane", self.cluster.control_plane.server_type), *pools]
+        database = [("postgres", self.postgres.server_type)] if self.postgres.mode == "vm" else []
+        return [("cluster.controlPlane", self.cluster.control_plane.server_type), *pools, *database]
 
     @property
     def is_prod(self) -> bool:
