@@ -10,6 +10,7 @@ venv:
 
 tools:
 	scripts/install-debian-tools.sh
+	scripts/install-node-tools.sh
 
 preview: venv
 	$(RUN) python -m offline preview $(STACK)

@@ -8,6 +8,7 @@ packages=(
   cloud-init            # `cloud-init schema` on every user-data document
   yamllint              # rendered YAML
   graphviz              # resource graph picture in the offline preview
+  jq                    # the CI helper scripts in scripts/ci (PR comment, drift issue)
 )
 
 missing=()
