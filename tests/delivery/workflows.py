@@ -21,6 +21,7 @@ ENTRY_POINTS = ("make", "uv", "pulumi")
 _EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
 _CONTROL = {"||", "&&", ";", "|", "&", "(", ")"}
 _REDIRECT = re.compile(r"^\d*(>|>>|<|>&|<&)$")
+_KEYWORDS = {"if", "then", "else", "elif", "do", "!", "while", "until"}
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
@@ -119,10 +120,11 @@ def project_commands_in_script(script: str) -> set[str]:
     for line in logical_lines(script):
         for words in simple_commands(line):
             # `if ... ; then cmd` leaves keywords in front of the command.
-            while words and words[0] in {"if", "then", "else", "elif", "do", "!", "while", "until"}:
-                words = words[1:]
-            if words and words[0] in ENTRY_POINTS:
-                found.add(normalise(words))
+            start = 0
+            while start < len(words) and words[start] in _KEYWORDS:
+                start += 1
+            if words[start:] and words[start] in ENTRY_POINTS:
+                found.add(normalise(words[start:]))
     return found
 
 
