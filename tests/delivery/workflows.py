@@ -129,6 +129,7 @@ def project_commands_in_script(script: str) -> set[str]:
 
 
 PULUMI_ACTION = "pulumi/actions"
+_INPUT = re.compile(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}")
 
 
 def pulumi_action_commands(path: Path) -> set[str]:
@@ -153,18 +154,18 @@ def _resolve_inputs(workflow: str, with_: dict[str, Any]) -> Iterator[dict[str, 
         yield with_
         return
     for call_inputs in calls:
+
+        def value_of(name: str, call_inputs: dict[str, Any] = call_inputs) -> Any:
+            return call_inputs.get(name, _input_default(workflow, name))
+
         resolved = {}
         for key, value in with_.items():
             text = str(value)
-            match = re.fullmatch(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}", text)
+            match = _INPUT.fullmatch(text)
             if match:
-                resolved[key] = call_inputs.get(match.group(1), _input_default(workflow, match.group(1)))
+                resolved[key] = value_of(match.group(1))
             else:
-                resolved[key] = re.sub(
-                    r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}",
-                    lambda m, ci=call_inputs: str(ci.get(m.group(1), "$VAR")),
-                    text,
-                )
+                resolved[key] = _INPUT.sub(lambda m: str(value_of(m.group(1))), text)
         yield resolved
 
 
