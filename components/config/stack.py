@@ -8,12 +8,14 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import InvalidSetting, Section, SourceCidr, is_world
+from .base import InvalidSettingError, Section, SourceCidr, is_world
 from .catalog import ALL_LOCATIONS, NETWORK_ZONES, SERVER_TYPES
 from .cluster import ClusterConfig
 from .network import NetworkConfig
 
-_SSH_KEY = re.compile(r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$")
+_SSH_KEY = re.compile(
+    r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$"
+)
 
 
 class StackConfig(Section):
@@ -63,7 +65,7 @@ class StackConfig(Section):
         if self.environment == "prod":
             open_to_world = [c for c in self.admin_cidrs if is_world(c)]
             if open_to_world:
-                raise InvalidSetting(
+                raise InvalidSettingError(
                     "adminCidrs",
                     self.admin_cidrs,
                     f"{open_to_world[0]} is not allowed in prod: SSH and the Kubernetes API would be open "
@@ -72,16 +74,20 @@ class StackConfig(Section):
         for role, server_type in self._server_types():
             offered = SERVER_TYPES[server_type].locations
             if self.location not in offered:
-                raise InvalidSetting(
+                raise InvalidSettingError(
                     f"{role}.serverType",
                     server_type,
                     f"not sold in {self.location}; it is offered in {', '.join(offered)}",
                 )
         private = ipaddress.ip_network(self.network.cidr)
-        for key, cidr in (("cluster.clusterCidr", self.cluster.cluster_cidr),
-                          ("cluster.serviceCidr", self.cluster.service_cidr)):
+        for key, cidr in (
+            ("cluster.clusterCidr", self.cluster.cluster_cidr),
+            ("cluster.serviceCidr", self.cluster.service_cidr),
+        ):
             if ipaddress.ip_network(cidr).overlaps(private):
-                raise InvalidSetting(key, cidr, f"overlaps network.cidr {private}; pick a disjoint range")
+                raise InvalidSettingError(
+                    key, cidr, f"overlaps network.cidr {private}; pick a disjoint range"
+                )
         return self
 
     def _server_types(self) -> list[tuple[str, str]]:

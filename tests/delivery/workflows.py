@@ -16,7 +16,13 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 
 ENTRY_POINTS = ("make", "uv", "pulumi")
-"""Commands a reader of the README runs; everything else in a `run:` block is CI plumbing."""
+"""Commands a reader of the README runs, with the project's scripts (except scripts/ci/, which only make
+sense inside GitHub Actions); everything else in a `run:` block is CI plumbing."""
+
+
+def is_entry_point(word: str) -> bool:
+    return word in ENTRY_POINTS or (word.startswith("scripts/") and not word.startswith("scripts/ci/"))
+
 
 _EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
 _CONTROL = {"||", "&&", ";", "|", "&", "(", ")"}
@@ -123,7 +129,7 @@ def project_commands_in_script(script: str) -> set[str]:
             start = 0
             while start < len(words) and words[start] in _KEYWORDS:
                 start += 1
-            if words[start:] and words[start] in ENTRY_POINTS:
+            if words[start:] and is_entry_point(words[start]):
                 found.add(normalise(words[start:]))
     return found
 

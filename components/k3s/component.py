@@ -1,0 +1,325 @@
+"""`K3sCluster`: trust, servers, agents, the API endpoint, readiness and the Kubernetes provider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_hcloud as hcloud
+import pulumi_kubernetes as k8s
+
+from ..config import ClusterConfig, StackConfig
+from ..naming import base_labels
+from ..network import Network
+from ..network.component import PLACEMENT_GROUP_LIMIT
+from .addons import install_hetzner_addons
+from .kubeconfig import render_kubeconfig
+from .node_config import ClusterSettings, NodeSettings, agent_config, server_config
+from .readiness import ApiReadiness
+from .trust import ClusterTrust
+from .user_data import node_user_data
+
+API_PORT = 6443
+READINESS_TIMEOUT_SECONDS = 900
+CONTROL_PLANE_TAINT = "node-role.kubernetes.io/control-plane:NoSchedule"
+ROLE_LABEL = "platform/role"
+POOL_LABEL = "platform/pool"
+
+
+@dataclass(frozen=True)
+class K3sClusterArgs:
+    cluster: ClusterConfig
+    location: str
+    protected: bool
+    network: Network
+    hcloud_token: pulumi.Output[str]
+
+    @classmethod
+    def from_config(
+        cls, config: StackConfig, network: Network, hcloud_token: pulumi.Output[str]
+    ) -> K3sClusterArgs:
+        return cls(config.cluster, config.location, config.protected, network, hcloud_token)
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    name: str
+    role: str
+    pool: str
+    private_ip: str
+    public_ipv4: pulumi.Output[str]
+
+
+class K3sCluster(pulumi.ComponentResource):
+    """A k3s cluster whose trust is made before its servers, so every join pins the cluster CA."""
+
+    provider: k8s.Provider
+    kubeconfig: pulumi.Output[str]
+    api_endpoint: pulumi.Output[str]
+    nodes: list[NodeInfo]
+
+    def __init__(self, name: str, args: K3sClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("platform:index:K3sCluster", name, None, opts)
+        self._name = name
+        self._args = args
+        self._child = pulumi.ResourceOptions(parent=self)
+        self._labels = base_labels("k3s-cluster")
+        cluster = args.cluster
+        plan = args.network.ip_plan
+        self.trust = ClusterTrust(name, self._child)
+
+        server_ips = [plan.control_plane_ip(i) for i in range(cluster.control_plane.count)]
+        public_ips = [self._primary_ip(i) for i in range(cluster.control_plane.count)]
+        self.api_load_balancer = self._api_load_balancer() if cluster.ha else None
+        join_host = plan.api_load_balancer_ip if cluster.ha else server_ips[0]
+        tls_sans = pulumi.Output.all(*[ip.ip_address for ip in public_ips]).apply(
+            lambda addresses: [*addresses, *server_ips, *([plan.api_load_balancer_ip] if cluster.ha else [])]
+        )
+        settings = tls_sans.apply(
+            lambda sans: ClusterSettings(
+                cluster_cidr=cluster.cluster_cidr,
+                service_cidr=cluster.service_cidr,
+                flannel_backend=cluster.flannel_backend,
+                join_endpoint=f"https://{join_host}:{API_PORT}",
+                tls_sans=sans,
+            )
+        )
+
+        self.nodes = []
+        servers = [
+            self._control_plane_server(index, server_ips[index], public_ips[index], settings)
+            for index in range(cluster.control_plane.count)
+        ]
+        agents = [
+            self._agent(pool_index, index, settings)
+            for pool_index, pool in enumerate(cluster.agent_pools)
+            for index in range(pool.count)
+        ]
+
+        self.api_endpoint = pulumi.Output.format("https://{0}:{1}", public_ips[0].ip_address, API_PORT)
+        self.api_endpoints = pulumi.Output.all(*[ip.ip_address for ip in public_ips]).apply(
+            lambda addresses: [f"https://{address}:{API_PORT}" for address in addresses]
+        )
+        trust = self.trust
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(
+                self.api_endpoint,
+                trust.server_ca_pem,
+                trust.admin_cert.cert_pem,
+                trust.admin_key.private_key_pem,
+            ).apply(lambda a: render_kubeconfig(name, a[0], a[1], a[2], a[3]))
+        )
+        readiness = ApiReadiness(
+            f"{name}-api-ready",
+            endpoint=self.api_endpoint,
+            ca_pem=trust.server_ca_pem,
+            cert_pem=trust.admin_cert.cert_pem,
+            key_pem=trust.admin_key.private_key_pem,
+            timeout_seconds=READINESS_TIMEOUT_SECONDS,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=servers),
+        )
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            delete_unreachable=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[readiness]),
+        )
+        self.addons = install_hetzner_addons(
+            name,
+            hcloud_token=args.hcloud_token,
+            network_id=args.network.network_id,
+            cluster_cidr=cluster.cluster_cidr,
+            location=args.location,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
+        )
+        self.servers = servers
+        self.agents = agents
+        self.register_outputs(
+            {
+                "apiEndpoint": self.api_endpoint,
+                "kubeconfig": self.kubeconfig,
+                "nodes": [node.name for node in self.nodes],
+            }
+        )
+
+    # -- building blocks ---------------------------------------------------------------------------
+
+    def _primary_ip(self, index: int) -> hcloud.PrimaryIp:
+        """A public IPv4 made before its server, so the API certificate can name it from first boot."""
+        return hcloud.PrimaryIp(
+            f"{self._name}-cp-{index}-ipv4",
+            type="ipv4",
+            location=self._args.location,
+            assignee_type="server",
+            auto_delete=False,
+            delete_protection=self._args.protected,
+            labels=self._labels,
+            opts=self._child,
+        )
+
+    def _api_load_balancer(self) -> hcloud.LoadBalancer:
+        """Private-only load balancer in front of the k3s servers; joins go through it in HA."""
+        plan = self._args.network.ip_plan
+        lb = hcloud.LoadBalancer(
+            f"{self._name}-api",
+            load_balancer_type=self._args.cluster.api_load_balancer_type,
+            location=self._args.location,
+            labels={**self._labels, ROLE_LABEL: "api-load-balancer"},
+            delete_protection=self._args.protected,
+            opts=self._child,
+        )
+        lb_id = lb.id.apply(int)
+        attachment = hcloud.LoadBalancerNetwork(
+            f"{self._name}-api",
+            load_balancer_id=lb_id,
+            subnet_id=self._args.network.infra_subnet_id,
+            ip=plan.api_load_balancer_ip,
+            enable_public_interface=False,
+            opts=self._child,
+        )
+        hcloud.LoadBalancerService(
+            f"{self._name}-api",
+            load_balancer_id=lb.id,
+            protocol="tcp",
+            listen_port=API_PORT,
+            destination_port=API_PORT,
+            health_check=hcloud.LoadBalancerServiceHealthCheckArgs(
+                protocol="tcp", port=API_PORT, interval=5, timeout=3, retries=3
+            ),
+            opts=self._child,
+        )
+        hcloud.LoadBalancerTarget(
+            f"{self._name}-api",
+            load_balancer_id=lb_id,
+            type="label_selector",
+            label_selector=f"{ROLE_LABEL}=control-plane,platform/stack={pulumi.get_stack()}",
+            use_private_ip=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
+        )
+        return lb
+
+    def _server(
+        self,
+        server_name: str,
+        *,
+        server_type: str,
+        role_label: str,
+        firewall_id: pulumi.Output[int],
+        placement_group_id: pulumi.Output[int],
+        subnet_id: pulumi.Output[str],
+        private_ip: str,
+        public_net: hcloud.ServerPublicNetArgs,
+        user_data: pulumi.Output[str],
+        extra_labels: dict[str, str],
+        protected: bool,
+    ) -> hcloud.Server:
+        network = self._args.network
+        return hcloud.Server(
+            server_name,
+            name=server_name,
+            server_type=server_type,
+            image=self._args.cluster.image,
+            location=self._args.location,
+            ssh_keys=network.ssh_key_ids,
+            firewall_ids=[firewall_id],
+            placement_group_id=placement_group_id,
+            networks=[
+                hcloud.ServerNetworkArgs(network_id=network.network_id, subnet_id=subnet_id, ip=private_ip)
+            ],
+            public_nets=[public_net],
+            user_data=user_data,
+            labels={**self._labels, ROLE_LABEL: role_label, **extra_labels},
+            delete_protection=protected,
+            rebuild_protection=protected,
+            # user-data and image only matter at first boot; upgrades roll through the
+            # system-upgrade-controller instead of replacing servers.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["userData", "image"]),
+        )
+
+    def _control_plane_server(
+        self,
+        index: int,
+        private_ip: str,
+        public_ip: hcloud.PrimaryIp,
+        settings: pulumi.Output[ClusterSettings],
+    ) -> hcloud.Server:
+        args = self._args
+        server_name = f"{self._name}-cp-{index}"
+        first = index == 0
+        taints = [CONTROL_PLANE_TAINT] if args.cluster.ha else []
+        k3s_config: pulumi.Output[dict[str, Any]] = pulumi.Output.all(
+            settings, public_ip.ip_address, self.trust.server_token, self.trust.agent_secret.result
+        ).apply(
+            lambda a: server_config(
+                a[0],
+                NodeSettings(server_name, private_ip, a[1], {POOL_LABEL: "control-plane"}, taints),
+                token=a[2],
+                agent_token=a[3],
+                first=first,
+            )
+        )
+        user_data = node_user_data(
+            role="server",
+            k3s_version=args.cluster.k3s_version,
+            private_ip=private_ip,
+            k3s_config=k3s_config,
+            ca_files=self.trust.bootstrap_files() if first else [],
+        )
+        self.nodes.append(
+            NodeInfo(server_name, "control-plane", "control-plane", private_ip, public_ip.ip_address)
+        )
+        return self._server(
+            server_name,
+            server_type=args.cluster.control_plane.server_type,
+            role_label="control-plane",
+            firewall_id=args.network.control_plane_firewall_id,
+            placement_group_id=args.network.control_plane_placement_group_id,
+            subnet_id=args.network.infra_subnet_id,
+            private_ip=private_ip,
+            public_net=hcloud.ServerPublicNetArgs(
+                ipv4_enabled=True, ipv4=public_ip.id.apply(int), ipv6_enabled=True
+            ),
+            user_data=user_data,
+            extra_labels={},
+            protected=args.protected,
+        )
+
+    def _agent(self, pool_index: int, index: int, settings: pulumi.Output[ClusterSettings]) -> hcloud.Server:
+        args = self._args
+        pool = args.cluster.agent_pools[pool_index]
+        server_name = f"{self._name}-{pool.name}-{index}"
+        private_ip = args.network.ip_plan.agent_ip(pool_index, index)
+        k3s_config: pulumi.Output[dict[str, Any]] = pulumi.Output.all(settings, self.trust.agent_token).apply(
+            lambda a: agent_config(
+                a[0],
+                NodeSettings(
+                    server_name, private_ip, None, {POOL_LABEL: pool.name, **pool.labels}, pool.taints
+                ),
+                agent_token=a[1],
+            )
+        )
+        user_data = node_user_data(
+            role="agent",
+            k3s_version=args.cluster.k3s_version,
+            private_ip=private_ip,
+            k3s_config=k3s_config,
+            ca_files=[],
+        )
+        server = self._server(
+            server_name,
+            server_type=pool.server_type,
+            role_label="agent",
+            firewall_id=args.network.agent_firewall_id,
+            placement_group_id=args.network.pool_placement_group_ids[pool.name][
+                index // PLACEMENT_GROUP_LIMIT
+            ],
+            subnet_id=args.network.pool_subnet_ids[pool_index],
+            private_ip=private_ip,
+            public_net=hcloud.ServerPublicNetArgs(ipv4_enabled=True, ipv6_enabled=True),
+            user_data=user_data,
+            extra_labels={POOL_LABEL: pool.name},
+            protected=False,
+        )
+        self.nodes.append(NodeInfo(server_name, "agent", pool.name, private_ip, server.ipv4_address))
+        return server

@@ -1,0 +1,1 @@
+"""Run the real program for a stack without a cloud account (DESIGN.md, "Offline preview")."""
