@@ -46,7 +46,7 @@ if ! gh api "$repo/labels/$label" >/dev/null 2>&1; then
   gh api --method POST "$repo/labels" -f name="$label" -f color=d93f0b \
     -f description="opened by a scheduled workflow" >/dev/null
 fi
-issue=$(jq -n --arg title "$title" --arg label "$label" --rawfile text "$body_file" \
-  '{title: $title, body: $text, labels: [$label]}')
+issue=$(jq -n --arg title "$title" --arg name "$label" --rawfile text "$body_file" \
+  '{title: $title, body: $text, labels: [$name]}')
 number=$(gh api --method POST "$repo/issues" --input - <<<"$issue" | jq -r .number)
 echo "opened issue #$number"
