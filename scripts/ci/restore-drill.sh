@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the restore drill on the database server over SSH and keeps its output in a log file.
-# The drill itself (pg-restore-drill, installed on the server by the PostgresServer component) restores
-# the newest backup plus WAL into a scratch cluster, verifies it and prints restore time and data loss.
+# The drill itself (postgres-restore-drill.service, installed by the PostgresServer component) restores
+# the newest backup plus WAL into a scratch cluster, verifies it and logs restore time and data loss;
+# restore-drill-remote.sh, sent over the connection, starts it and prints this run's log.
 #
 # Usage: restore-drill.sh <log-file>
 # Environment (from the <stack>-drill GitHub environment, or exported by hand for a manual run):
@@ -10,7 +11,8 @@
 #   DRILL_SSH_KNOWN_HOSTS  the server's host key line(s), as `ssh-keyscan <host>` prints them; checked
 #                          strictly, never learned on first use
 #   DRILL_SSH_USER         optional, default root
-#   DRILL_COMMAND          optional, default /usr/local/sbin/pg-restore-drill
+#   DRILL_COMMAND          optional: a command to run instead of restore-drill-remote.sh (say, when the
+#                          key's authorized_keys entry forces one)
 set -euo pipefail
 
 die() { echo "restore-drill: $*" >&2; exit 2; }
@@ -21,7 +23,12 @@ for name in DRILL_SSH_HOST DRILL_SSH_KEY DRILL_SSH_KNOWN_HOSTS; do
   [ -n "${!name:-}" ] || die "$name is not set; see docs/delivery.md (restore drill) for what it holds"
 done
 user=${DRILL_SSH_USER:-root}
-command=${DRILL_COMMAND:-/usr/local/sbin/pg-restore-drill}
+remote_script="$(cd "$(dirname "$0")" && pwd)/restore-drill-remote.sh"
+if [ -n "${DRILL_COMMAND:-}" ]; then
+  remote=("$DRILL_COMMAND") input=/dev/null
+else
+  remote=(bash -s) input=$remote_script
+fi
 
 workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
@@ -39,7 +46,7 @@ ssh -i "$workdir/key" \
   -o UserKnownHostsFile="$workdir/known_hosts" \
   -o ConnectTimeout=20 \
   -o ServerAliveInterval=30 \
-  "$user@$DRILL_SSH_HOST" "$command" 2>&1 | tee "$log" || status=$?
+  "$user@$DRILL_SSH_HOST" "${remote[@]}" < "$input" 2>&1 | tee "$log" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "restore-drill: the drill on $DRILL_SSH_HOST failed (exit $status)" >&2
 fi

@@ -190,6 +190,7 @@ def test_issue_refuses_a_bad_action_or_label(github: FakeGitHub) -> None:
 FAKE_SSH = """
 record="$FAKE_SSH_RECORD"
 printf '%s\\n' "$@" > "$record.args"
+cat > "$record.stdin"
 for ((i = 1; i <= $#; i++)); do
   case "${!i}" in
     -i) j=$((i + 1)); key="${!j}"; stat -c %a "$key" > "$record.keymode"; echo "$key" > "$record.keypath" ;;
@@ -231,7 +232,10 @@ def test_the_drill_runs_on_the_server_with_a_pinned_host_key(tmp_path: Path, dri
     result = drill()
     assert result.returncode == 0, result.stderr
     args = (tmp_path / "ssh.args").read_text().splitlines()
-    assert args[-2:] == ["root@203.0.113.10", "/usr/local/sbin/pg-restore-drill"]
+    assert args[-3:] == ["root@203.0.113.10", "bash", "-s"]
+    remote = ROOT / "scripts" / "ci" / "restore-drill-remote.sh"
+    assert (tmp_path / "ssh.stdin").read_text() == remote.read_text()
+    assert 'systemctl start "$unit"' in remote.read_text()
     assert "StrictHostKeyChecking=yes" in args
     assert "BatchMode=yes" in args
     assert (tmp_path / "ssh.known_hosts").read_text() == KNOWN_HOSTS + "\n"
@@ -241,10 +245,12 @@ def test_the_drill_runs_on_the_server_with_a_pinned_host_key(tmp_path: Path, dri
 
 
 def test_a_failed_drill_fails_the_job_with_its_output_kept(tmp_path: Path, drill: Run) -> None:
-    result = drill(FAKE_SSH_EXIT="3", DRILL_SSH_USER="drill")
+    result = drill(FAKE_SSH_EXIT="3", DRILL_SSH_USER="drill", DRILL_COMMAND="sudo /usr/local/sbin/drill")
     assert result.returncode == 3
     assert "the drill on 203.0.113.10 failed (exit 3)" in result.stderr
-    assert (tmp_path / "ssh.args").read_text().splitlines()[-2] == "drill@203.0.113.10"
+    args = (tmp_path / "ssh.args").read_text().splitlines()
+    assert args[-2:] == ["drill@203.0.113.10", "sudo /usr/local/sbin/drill"]
+    assert (tmp_path / "ssh.stdin").read_text() == ""
     assert "restore=41.2s" in (tmp_path / "drill.log").read_text()
 
 
@@ -376,3 +382,39 @@ def test_setup_says_which_tool_is_missing(tmp_path: Path, setup_backend: Run) ->
     assert result.returncode == 2
     assert "'aws' is not installed" in result.stderr
     assert os.listdir(tmp_path / "bin") == ["pulumi"]
+
+
+# ---- the part that runs on the database server -----------------------------------------------------
+
+FAKE_SYSTEMCTL = """
+case "$1" in
+  start) echo "$2" > "$FAKE_RECORD.started"; exit "${FAKE_UNIT_EXIT:-0}" ;;
+  show) echo "3f2a9c0d5e" ;;
+esac
+"""
+
+FAKE_JOURNALCTL = """
+echo "journalctl $*"
+echo "restore=41.2s recovery+promote=3.1s verify(amcheck)=9.0s data_loss=12.5s amcheck=ok"
+"""
+
+
+@pytest.mark.parametrize("unit_exit", [0, 1])
+def test_on_the_server_the_drill_unit_runs_and_its_log_is_printed(
+    tmp_path: Path, sandbox: tuple[Path, dict[str, str]], unit_exit: int
+) -> None:
+    bin_dir, env = sandbox
+    write_tool(bin_dir, "systemctl", FAKE_SYSTEMCTL)
+    write_tool(bin_dir, "journalctl", FAKE_JOURNALCTL)
+    result = subprocess.run(
+        ["bash", "-s"],
+        stdin=(ROOT / "scripts" / "ci" / "restore-drill-remote.sh").open(),
+        env=env | {"FAKE_RECORD": str(tmp_path / "unit"), "FAKE_UNIT_EXIT": str(unit_exit)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == unit_exit
+    assert (tmp_path / "unit.started").read_text().strip() == "postgres-restore-drill.service"
+    assert "journalctl --no-pager --output cat _SYSTEMD_INVOCATION_ID=3f2a9c0d5e" in result.stdout
+    assert "data_loss=12.5s" in result.stdout
