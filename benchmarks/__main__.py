@@ -1,0 +1,5 @@
+"""Runs every benchmark of the project."""
+
+from . import preview
+
+preview.main()
