@@ -14,7 +14,7 @@ packages=(
   postgresql            # tests/postgres: runs the rendered postgresql.conf, pg_hba.conf, roles.sql; pgbench
   postgresql-contrib    # tests/postgres: pg_stat_statements preload, amcheck for the restore drill
   pgbackrest            # tests/postgres: stanza, backups, PITR and the restore drill with the rendered config
-  jq                    # tests/postgres: metrics.sh reads `pgbackrest info --output=json`
+  jq                    # tests/postgres (metrics.sh) and scripts/ci (PR comment, drift issue)
   systemd               # systemd-analyze calendar on the rendered backup timers
 )
 
