@@ -19,6 +19,7 @@ _FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*[A-Za-z0-9]$")
 _CRON_FIELD = re.compile(r"^[0-9*/,-]+$")
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_DEFAULT_DAYS: tuple[Weekday, ...] = ("tue", "wed", "thu")
 
 
 class MaintenanceWindow(Section):
@@ -28,7 +29,7 @@ class MaintenanceWindow(Section):
     both parse it with kured's time-window rules, so one setting means the same thing to both.
     """
 
-    days: list[Weekday] = Field(default_factory=lambda: ["tue", "wed", "thu"], min_length=1)
+    days: list[Weekday] = Field(default_factory=lambda: list(_DEFAULT_DAYS), min_length=1)
     """Weekdays the window opens on (mon, tue, wed, thu, fri, sat, sun)."""
 
     start_time: str = "03:00"
