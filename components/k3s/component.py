@@ -84,6 +84,9 @@ class K3sCluster(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self)
+        # Pulumi-level protection in prod: `pulumi destroy` refuses before it deletes anything, until
+        # `protect: false` + `pulumi up` (or `pulumi state unprotect`) lifts it deliberately.
+        self._protected = pulumi.ResourceOptions(parent=self, protect=args.protected)
         self._labels = base_labels("k3s-cluster")
         cluster = args.cluster
         plan = args.network.ip_plan
@@ -149,11 +152,13 @@ class K3sCluster(pulumi.ComponentResource):
         # autoscaler) and the day-2 machinery use the first; every other component uses `provider`,
         # which depends on the teardown step, which depends on the add-ons. `pulumi destroy` then runs
         # in this order: workloads, teardown (removes load balancers and volumes), add-ons, servers.
+        # It also waits for the agents' creation (not their boot), so destroy removes agents only after
+        # the teardown: workloads and their volumes never lose their node before they are cleaned up.
         addon_provider = k8s.Provider(
             f"{name}-k8s-addons",
             kubeconfig=self.kubeconfig,
             delete_unreachable=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[readiness]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[readiness, *agents]),
         )
         on_cluster = pulumi.ResourceOptions(parent=self, provider=addon_provider)
         self.addons = install_hetzner_addons(
@@ -178,7 +183,9 @@ class K3sCluster(pulumi.ComponentResource):
             key_pem=trust.admin_key.private_key_pem,
             timeout_seconds=TEARDOWN_TIMEOUT_SECONDS,
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=[*self.addons, *self.upgrades, *self.autoscaler]
+                parent=self,
+                depends_on=[*self.addons, *self.upgrades, *self.autoscaler],
+                protect=args.protected,
             ),
         )
         self.provider = k8s.Provider(
@@ -209,7 +216,7 @@ class K3sCluster(pulumi.ComponentResource):
             auto_delete=False,
             delete_protection=self._args.protected,
             labels=self._labels,
-            opts=self._child,
+            opts=self._protected,
         )
 
     def _api_load_balancer(self) -> hcloud.LoadBalancer:
@@ -221,7 +228,7 @@ class K3sCluster(pulumi.ComponentResource):
             location=self._args.location,
             labels={**self._labels, ROLE_LABEL: "api-load-balancer"},
             delete_protection=self._args.protected,
-            opts=self._child,
+            opts=self._protected,
         )
         lb_id = lb.id.apply(int)
         attachment = hcloud.LoadBalancerNetwork(
@@ -288,7 +295,7 @@ class K3sCluster(pulumi.ComponentResource):
             rebuild_protection=protected,
             # user-data and image only matter at first boot; upgrades roll through the
             # system-upgrade-controller instead of replacing servers.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["userData", "image"]),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["userData", "image"], protect=protected),
         )
 
     def _control_plane_server(
