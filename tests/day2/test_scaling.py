@@ -42,7 +42,9 @@ def test_scaling_down_removes_the_highest_numbered_servers_only(two_pools: Progr
     assert change.added == set() and change.changed == set()
 
 
-def test_growing_past_ten_adds_a_placement_group_and_touches_no_existing_server(two_pools: ProgramRun) -> None:
+def test_growing_past_ten_adds_a_placement_group_and_touches_no_existing_server(
+    two_pools: ProgramRun,
+) -> None:
     change = diff(two_pools, run_program("prod", overrides=_with_pools(general=11)))
     assert "network-pool-general-1" in change.added, "an eleventh agent needs a second spread group"
     assert {f"k3s-general-{i}" for i in range(2, 11)} <= change.added

@@ -20,7 +20,9 @@ TEARDOWN = "k3s-cloud-objects-teardown"
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_destroy_order_workloads_teardown_addons_servers(stack: str, dev_run: ProgramRun, prod_run: ProgramRun) -> None:
+def test_destroy_order_workloads_teardown_addons_servers(
+    stack: str, dev_run: ProgramRun, prod_run: ProgramRun
+) -> None:
     run = dev_run if stack == "dev" else prod_run
     # Every other component's Kubernetes objects use the `k3s-k8s` provider, so they go first.
     assert destroyed_before(run, "k3s-k8s", TEARDOWN)
@@ -65,7 +67,11 @@ class FakeCluster:
             "default/web": {"type": "ClusterIP", "deleting": False},
         }
         self.volumes = {
-            "pvc-1": {"driver": "csi.hetzner.cloud", "policy": "Retain", "claim": ("monitoring", "data-prom-0")},
+            "pvc-1": {
+                "driver": "csi.hetzner.cloud",
+                "policy": "Retain",
+                "claim": ("monitoring", "data-prom-0"),
+            },
             "local-1": {"driver": "local.csi", "policy": "Retain", "claim": ("default", "scratch")},
         }
         self.claims = {("monitoring", "data-prom-0"), ("default", "scratch")}

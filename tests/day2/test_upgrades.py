@@ -26,7 +26,9 @@ def _plans(run: ProgramRun) -> dict[str, dict[str, Any]]:
 
 def _errors(document: dict[str, Any]) -> list[str]:
     validator = jsonschema.Draft202012Validator(SCHEMA)
-    return sorted(f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document))
+    return sorted(
+        f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(document)
+    )
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -55,9 +57,9 @@ def test_servers_first_one_at_a_time_cordoned_then_agents_drained(prod_run: Prog
     assert {"key": "node-role.kubernetes.io/control-plane", "operator": "In", "values": ["true"]} in server[
         "nodeSelector"
     ]["matchExpressions"]
-    assert {"key": "node-role.kubernetes.io/control-plane", "operator": "DoesNotExist"} in agent["nodeSelector"][
-        "matchExpressions"
-    ]
+    assert {"key": "node-role.kubernetes.io/control-plane", "operator": "DoesNotExist"} in agent[
+        "nodeSelector"
+    ]["matchExpressions"]
     assert agent["prepare"]["args"] == ["prepare", "k3s-server"], "agents wait for the server plan"
     assert agent["drain"]["force"] is True and agent["drain"]["ignoreDaemonSets"] is True
     for spec in (server, agent):
@@ -82,12 +84,20 @@ def test_controller_is_pinned_restricted_and_in_a_privileged_namespace(prod_run:
     assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["SYSTEM_UPGRADE_JOB_KUBECTL_IMAGE"] == versions.SYSTEM_UPGRADE_KUBECTL_IMAGE
-    namespaces = {n.plain_inputs["metadata"]["name"]: n.plain_inputs for n in prod_run.of_type("kubernetes:core/v1:Namespace")}
-    assert namespaces["system-upgrade"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    namespaces = {
+        n.plain_inputs["metadata"]["name"]: n.plain_inputs
+        for n in prod_run.of_type("kubernetes:core/v1:Namespace")
+    }
+    assert (
+        namespaces["system-upgrade"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+        == "privileged"
+    )
 
 
 def test_kured_reboots_inside_the_window_one_at_a_time(prod_run: ProgramRun) -> None:
-    (kured,) = [r for r in prod_run.of_type("kubernetes:helm.sh/v3:Release") if r.plain_inputs["name"] == "kured"]
+    (kured,) = [
+        r for r in prod_run.of_type("kubernetes:helm.sh/v3:Release") if r.plain_inputs["name"] == "kured"
+    ]
     inputs = kured.plain_inputs
     assert inputs["version"] == versions.KURED_CHART_VERSION
     values = inputs["values"]
