@@ -18,9 +18,7 @@ hcloud_provider = hcloud.Provider("hcloud", token=secrets.require("hcloudToken")
 on_hcloud = pulumi.ResourceOptions(providers={"hcloud": hcloud_provider})
 
 network = Network("network", NetworkArgs.from_config(config), on_hcloud)
-cluster = K3sCluster(
-    "k3s", K3sClusterArgs.from_config(config, network, secrets.require("hcloudToken")), on_hcloud
-)
+cluster = K3sCluster("k3s", K3sClusterArgs.from_config(config, network, secrets), on_hcloud)
 database = PostgresServer(
     "postgres",
     PostgresServerArgs.from_config(config, secrets, network),

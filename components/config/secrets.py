@@ -87,6 +87,25 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
         required_when=lambda c: c.postgres.mode == "managed",
         required_because="postgres.mode is managed",
     ),
+    SecretSpec(
+        "etcdS3AccessKey",
+        "S3 access key for off-site etcd snapshots (cluster.etcdBackup).",
+        required_when=lambda c: c.cluster.etcd_backup.offsite_enabled(c.is_prod),
+        required_because="cluster.etcdBackup.offsite is on (the default in prod)",
+    ),
+    SecretSpec(
+        "etcdS3SecretKey",
+        "S3 secret key for off-site etcd snapshots (cluster.etcdBackup).",
+        required_when=lambda c: c.cluster.etcd_backup.offsite_enabled(c.is_prod),
+        required_because="cluster.etcdBackup.offsite is on (the default in prod)",
+    ),
+    SecretSpec(
+        "autoscalerHcloudToken",
+        "Hetzner Cloud token for the cluster-autoscaler only (revocable on its own); "
+        "defaults to hcloudToken.",
+        required_when=lambda _c: False,
+        required_because="never; hcloudToken is used when it is not set",
+    ),
 )
 
 

@@ -94,6 +94,11 @@ class StackConfig(Section):
                     server_type,
                     f"not sold in {self.location}; it is offered in {', '.join(offered)}",
                 )
+        if self.cluster.autoscaler.enabled:
+            problem = self.cluster.autoscaler.check_against(self.location)
+            if problem:
+                key, value, reason = problem
+                raise InvalidSettingError(f"cluster.autoscaler.{key}", value, reason)
         private = ipaddress.ip_network(self.network.cidr)
         for key, cidr in (
             ("cluster.clusterCidr", self.cluster.cluster_cidr),
