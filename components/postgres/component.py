@@ -273,7 +273,7 @@ class PostgresServer(pulumi.ComponentResource):
                 pgbackrest_version=versions.PGBACKREST_VERSION,
             )
 
-        rendered = pulumi.Output.all(
+        rendered: pulumi.Output[str] = pulumi.Output.all(
             volume.id,
             server_cert.cert_pem,
             server_key.private_key_pem,
@@ -301,7 +301,7 @@ class PostgresServer(pulumi.ComponentResource):
             firewall_ids=[args.firewall_id] if args.firewall_id is not None else None,
             networks=networks,
             public_nets=[hcloud.ServerPublicNetArgs(ipv4_enabled=True, ipv6_enabled=True)],
-            user_data=rendered,  # secret: it is derived from secrets
+            user_data=pulumi.Output.secret(rendered),
             labels=labels,
             delete_protection=args.protect,
             rebuild_protection=args.protect,
@@ -327,11 +327,14 @@ class PostgresServer(pulumi.ComponentResource):
         self.server_id = server.id.apply(int)
         self.host = args.database_ip
         self.ca_cert_pem = ca_cert.cert_pem
-        self.admin_password = admin_password.result
-        self.repository_cipher_pass = cipher_pass.result
+        # Secret on every path: explicit, not only through the random provider's own marking.
+        self.admin_password = pulumi.Output.secret(admin_password.result)
+        self.repository_cipher_pass = pulumi.Output.secret(cipher_pass.result)
         self.metrics_endpoint = f"{args.database_ip}:9100"
-        self.app_url = app_password.result.apply(
-            lambda pw: connection_url(cfg.app_user, pw, args.database_ip, PORT, cfg.database)
+        self.app_url = pulumi.Output.secret(
+            app_password.result.apply(
+                lambda pw: connection_url(cfg.app_user, pw, args.database_ip, PORT, cfg.database)
+            )
         )
         return {
             "uri": self.app_url,
@@ -339,7 +342,7 @@ class PostgresServer(pulumi.ComponentResource):
             "port": str(PORT),
             "database": cfg.database,
             "username": cfg.app_user,
-            "password": app_password.result,
+            "password": pulumi.Output.secret(app_password.result),
             "sslmode": "verify-full",
             "ca.crt": ca_cert.cert_pem,
         }

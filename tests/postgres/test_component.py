@@ -141,3 +141,16 @@ def test_connection_url_verifies_the_server_and_quotes_the_password() -> None:
     url = connection_url("app", "p@ss/word", "10.0.1.20", 5432, "app")
     assert url.startswith("postgresql://app:p%40ss%2Fword@10.0.1.20:5432/app?")
     assert "sslmode=verify-full" in url and "sslrootcert=%2Fetc%2Fpostgres-ca%2Fca.crt" in url
+
+
+def test_repository_passphrase_is_exported_as_a_secret_only(dev_run: ProgramRun) -> None:
+    from offline.wire import is_secret
+
+    (cipher,) = [
+        r
+        for r in dev_run.of_type("random:index/randomPassword:RandomPassword")
+        if r.name == "postgres-repo-cipher-pass"
+    ]
+    exported = dev_run.outputs["databaseRepositoryCipherPass"]
+    assert is_secret(exported)
+    assert cipher.outputs["result"] not in str(dev_run.outputs["database"])
