@@ -284,7 +284,7 @@ class PostgresServer(pulumi.ComponentResource):
             admin_salt.b64_std,
             app_password.result,
             app_salt.b64_std,
-        ).apply(render)
+        ).apply(lambda values: pulumi.Output.secret(render(values)))
 
         networks = None
         if args.network_id is not None:
@@ -301,7 +301,7 @@ class PostgresServer(pulumi.ComponentResource):
             firewall_ids=[args.firewall_id] if args.firewall_id is not None else None,
             networks=networks,
             public_nets=[hcloud.ServerPublicNetArgs(ipv4_enabled=True, ipv6_enabled=True)],
-            user_data=pulumi.Output.secret(rendered),
+            user_data=rendered,
             labels=labels,
             delete_protection=args.protect,
             rebuild_protection=args.protect,
