@@ -52,6 +52,13 @@ pulumi.export(
         ]
     ),
 )
-pulumi.export("database", {"mode": database.mode, "host": database.host, "caCertPem": database.ca_cert_pem})
-# Secret: keep an offline copy, the encrypted backups are unreadable without it.
-pulumi.export("databaseRepositoryCipherPass", database.repository_cipher_pass)
+pulumi.export(
+    "database",
+    {
+        "mode": database.mode,
+        "host": database.host,
+        "caCertPem": database.ca_cert_pem,
+        # Secret: keep an offline copy, the encrypted backups are unreadable without it.
+        "repositoryCipherPass": database.repository_cipher_pass,
+    },
+)

@@ -151,6 +151,5 @@ def test_repository_passphrase_is_exported_as_a_secret_only(dev_run: ProgramRun)
         for r in dev_run.of_type("random:index/randomPassword:RandomPassword")
         if r.name == "postgres-repo-cipher-pass"
     ]
-    exported = dev_run.outputs["databaseRepositoryCipherPass"]
-    assert is_secret(exported)
-    assert cipher.outputs["result"] not in str(dev_run.outputs["database"])
+    exported = dev_run.outputs["database"]
+    assert is_secret(exported["repositoryCipherPass"])
