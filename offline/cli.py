@@ -20,9 +20,9 @@ import yaml
 
 from .cost import estimate, load_baseline, load_prices
 from .cost.prices import default_prices_file
-from .policy import PolicyPackError, run_policy_pack
+from .policy import PolicyPackError, PolicyReport, run_policy_pack
 from .policy.pack import StackContext
-from .program import PROJECT_DIR, ProgramError, run_program
+from .program import PROJECT_DIR, ProgramError, ProgramRun, run_program
 from .report.artifacts import write_artifacts
 from .report.markdown import render_markdown
 from .report.preview import Preview
@@ -129,18 +129,17 @@ def _uses_object_storage(settings: StackSettings) -> bool:
     return isinstance(section, dict) and section.get("mode") == "hetzner"
 
 
-def _policy_pack(args: argparse.Namespace, preview: Preview, project_dir: Path) -> None:
+def _policy_gate(args: argparse.Namespace, run: ProgramRun) -> tuple[PolicyReport | None, str]:
+    """The verdict, or None and why the gate did not run. Remediated inputs replace the run's."""
     if args.no_policy:
-        preview.policy_skipped = "--no-policy"
-        return
-    pack_dir = args.policy_pack or project_dir / "policies"
+        return None, "--no-policy"
+    pack_dir = args.policy_pack or args.project_dir / "policies"
     if args.policy_pack is None and not (pack_dir / "PulumiPolicy.yaml").is_file():
-        preview.policy_skipped = f"no policy pack at {pack_dir} (PulumiPolicy.yaml missing)"
-        return
+        return None, f"no policy pack at {pack_dir} (PulumiPolicy.yaml missing)"
     config_file = args.policy_config
     if config_file is None and (pack_dir / f"config.{args.stack}.json").is_file():
         config_file = pack_dir / f"config.{args.stack}.json"
-    settings = preview.run.settings
+    settings = run.settings
     context = StackContext(
         organization="organization",
         project=settings.project,
@@ -148,7 +147,12 @@ def _policy_pack(args: argparse.Namespace, preview: Preview, project_dir: Path) 
         config=settings.config,
         secret_keys=tuple(settings.secret_keys),
     )
-    preview.policy, _ = run_policy_pack(pack_dir.resolve(), preview.run.resources, context, config_file)
+    try:
+        report, remediated = run_policy_pack(pack_dir.resolve(), run.resources, context, config_file)
+    except PolicyPackError as err:
+        raise InputError(str(err)) from None
+    run.resources = remediated  # what `pulumi up` would send after the pack's remediations
+    return report, ""
 
 
 def preview_command(args: argparse.Namespace) -> int:
@@ -166,14 +170,11 @@ def preview_command(args: argparse.Namespace) -> int:
         if isinstance(err.cause, pulumi.RunError):  # the program's config errors: one message, no traceback
             raise InputError(str(err)) from None
         raise
+    policy, skipped = _policy_gate(args, run)
     cost = estimate(run.resources, prices, baseline, object_storage=_uses_object_storage(run.settings))
-    preview = Preview(args.stack, run, cost)
+    preview = Preview(args.stack, run, cost, policy, skipped)
     if before is not None:
         preview.change = change_line(preview, before)
-    try:
-        _policy_pack(args, preview, args.project_dir)
-    except PolicyPackError as err:
-        raise InputError(str(err)) from None
     if args.out:
         preview.artifacts = write_artifacts(run.resources, args.out)
     preview.seconds = time.perf_counter() - started

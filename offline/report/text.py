@@ -22,6 +22,8 @@ def policy_lines(policy: PolicyReport | None, skipped: str) -> list[str]:
         where = f"  ({v.resource_type}: {v.resource_name})" if v.resource_type else ""
         lines.append(f"        - [{v.level}]  {v.policy}{where}")
         lines.extend(f"          {line}" for line in v.message.splitlines())
+    for r in policy.remediations:
+        lines.append(f"        - [remediate]  {r.policy}  ({r.resource_type}: {r.resource_name})")
     return lines
 
 
