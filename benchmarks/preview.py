@@ -97,7 +97,7 @@ def report(measurements: list[Measurement]) -> str:
         "",
         "A run has a fixed cost (interpreter, imports, mocks, report) that dev shows; the marginal column is",
         "what each added resource costs on top, and stays flat when time per resource does not grow.",
-        "CPU time is the preview process's own (user + system): on a shared machine it is the steadier figure.",
+        "CPU time is the preview process's own (user + system), the steadier figure on a shared machine.",
     ]
     return "\n".join(lines)
 
