@@ -124,26 +124,32 @@ def run_policy_pack(
     context: StackContext,
     config_file: Path | None = None,
 ) -> tuple[PolicyReport, list[Registration]]:
-    """Run the pack over the preview; returns the verdict and the resources after remediation."""
-    project = PackProject.load(directory)
+    """Start the pack, run it over the preview, stop it: the verdict and the remediated resources."""
+    with PolicyPackProcess(PackProject.load(directory), context) as pack:
+        return analyze(pack, resources, config_file)
+
+
+def analyze(
+    pack: PolicyPackProcess, resources: Sequence[Registration], config_file: Path | None = None
+) -> tuple[PolicyReport, list[Registration]]:
+    """Run a connected pack over the preview; the verdict and the resources after remediation."""
     file_config = load_config_file(config_file)
-    with PolicyPackProcess(project, context) as pack:
-        try:
-            info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
-            pack.stub.GetPluginInfo(empty_pb2.Empty())
-            settings = reconcile(info, file_config, str(config_file or "policy pack defaults"))
-            pack.stub.Configure(configure_request(settings))
-            run = _Run(pack, {r.urn: r for r in resources})
-            analyzed = [run.analyze(resource) for resource in resources]
-            run.analyze_stack(analyzed)
-        except grpc.RpcError as err:
-            raise PolicyPackError(
-                f"policy pack {directory} failed: {err.details()}\n{pack.stop()}".rstrip()
-            ) from None
+    try:
+        info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
+        pack.stub.GetPluginInfo(empty_pb2.Empty())
+        settings = reconcile(info, file_config, str(config_file or "policy pack defaults"))
+        pack.stub.Configure(configure_request(settings))
+        run = _Run(pack, {r.urn: r for r in resources})
+        analyzed = [run.analyze(resource) for resource in resources]
+        run.analyze_stack(analyzed)
+    except grpc.RpcError as err:
+        raise PolicyPackError(
+            f"policy pack {pack.project.directory} failed: {err.details()}\n{pack.stop()}".rstrip()
+        ) from None
     report = PolicyReport(
         pack=info.name,
-        version=project.version or info.version,
-        directory=directory,
+        version=pack.project.version or info.version,
+        directory=pack.project.directory,
         policies=tuple(sorted(p.name for p in info.policies)),
         violations=tuple(run.violations),
         remediations=tuple(run.remediations),
