@@ -64,7 +64,7 @@ def measure(case: str, stack: str, extra: list[str], repeat: int, policy: list[s
             result = subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, check=False)
             elapsed = time.perf_counter() - started
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            if result.returncode != 0:
+            if result.returncode not in (0, 1):  # 1 is a policy verdict, still a complete preview
                 raise SystemExit(f"{case}: exit {result.returncode}\n{result.stderr or result.stdout}")
             resources = json.loads(totals.read_text())["resources"]
         times.append(elapsed)
