@@ -179,6 +179,27 @@ def _schema(extra: Mapping[str, Any] | None) -> PolicyConfigSchema:
     return PolicyConfigSchema(properties={"exemptions": EXEMPTIONS_SCHEMA, **dict(extra or {})})
 
 
+def _metadata(
+    name: str,
+    description: str,
+    level: EnforcementLevel,
+    doc: Doc,
+    severity: Severity,
+    schema: PolicyConfigSchema | None,
+) -> dict[str, Any]:
+    """The constructor arguments every policy shares; records the policy's row of the docs table."""
+    DOCS[name] = doc
+    return {
+        "name": name,
+        "description": description,
+        "enforcement_level": level,
+        "config_schema": schema,
+        "severity": severity,
+        "tags": [doc.family],
+        "remediation_steps": doc.comply,
+    }
+
+
 def resource_policy(
     *,
     name: str,
@@ -204,16 +225,8 @@ def resource_policy(
         for message in check(subject, settings):
             report(message, None)
 
-    DOCS[name] = doc
     return ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=level,
-        config_schema=schema,
-        severity=severity,
-        tags=[doc.family],
-        remediation_steps=doc.comply,
+        validate=validate, **_metadata(name, description, level, doc, severity, schema)
     )
 
 
@@ -239,14 +252,31 @@ def stack_policy(
                 continue
             report(message, urn)
 
-    DOCS[name] = doc
     return StackValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=level,
-        config_schema=schema,
-        severity=severity,
-        tags=[doc.family],
-        remediation_steps=doc.comply,
+        validate=validate, **_metadata(name, description, level, doc, severity, schema)
+    )
+
+
+def remediation_policy(
+    *,
+    name: str,
+    description: str,
+    types: Iterable[str],
+    remediate: Callable[[ResourceValidationArgs], Mapping[str, Any] | None],
+    doc: Doc,
+    severity: Severity = Severity.HIGH,
+) -> ResourceValidationPolicy:
+    """A policy that rewrites a resource's inputs before analysis (enforcement level `remediate`).
+
+    It has no config: the engine hands a remediation the props it may rewrite, nothing to exempt by.
+    """
+    wanted = frozenset(types)
+
+    def run(
+        args: ResourceValidationArgs,
+    ) -> Any:  # the SDK types this as async; its server takes plain values
+        return remediate(args) if args.resource_type in wanted else None
+
+    return ResourceValidationPolicy(
+        remediate=run, **_metadata(name, description, EnforcementLevel.REMEDIATE, doc, severity, None)
     )

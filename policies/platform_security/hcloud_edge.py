@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy, Severity
+from pulumi_policy import EnforcementLevel, ResourceValidationArgs, Severity
 from pulumi_policy.secret import Secret
 
 from .cloudinit import UserDataError, parse_user_data
-from .framework import DOCS, ENVIRONMENT_SCHEMA, Doc, Settings, Subject, resource_policy, stack_policy
+from .framework import (
+    ENVIRONMENT_SCHEMA,
+    Doc,
+    Settings,
+    Subject,
+    remediation_policy,
+    resource_policy,
+    stack_policy,
+)
 from .net import ADMIN_PORTS, admin_services, is_private, is_world, parse_port
 from .props import UNKNOWN, as_int, is_list, items, peek
 from .secrets import carries_secrets
@@ -392,17 +400,14 @@ prod_database_backups = resource_policy(
 # --- user-data as a Pulumi secret (remediation) -----------------------------------------------------
 
 
-def _secret_user_data(args: ResourceValidationArgs) -> Any:
+def _secret_user_data(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
     """Make plain-text user-data that carries secrets a Pulumi secret; new props, or None to keep them.
 
     Only `Remediate` can tell: pulumi_policy unwraps secrets before `Analyze` (proxy_secrets=False),
     so a validation never knows whether userData was secret (pulumi/pulumi-policy#241). In `Remediate`
     the props are a secrets-preserving proxy whose raw target still holds `Secret` wrappers. The props
     are changed in place and returned: building a new dict would drop secretness elsewhere (§3 pitfall).
-    (The SDK types remediations as async; its server takes a plain return value as well.)
     """
-    if args.resource_type != SERVER:
-        return None
     raw = peek(args.props, "__target")
     if not isinstance(raw, dict) or "userData" not in raw or isinstance(raw["userData"], Secret):
         return None
@@ -414,20 +419,17 @@ def _secret_user_data(args: ResourceValidationArgs) -> Any:
     return props
 
 
-server_user_data_secret = ResourceValidationPolicy(
+server_user_data_secret = remediation_policy(
     name="hcloud-server-user-data-secret",
     description="Server user-data that carries secrets (tokens, keys, passwords) must be a Pulumi secret.",
+    types=[SERVER],
     remediate=_secret_user_data,
-    enforcement_level=EnforcementLevel.REMEDIATE,
-    config_schema=None,
-    severity=Severity.HIGH,
-    tags=[FAMILY],
-    remediation_steps="Build user-data with pulumi.Output.secret(...) (or from secret inputs).",
-)
-DOCS[server_user_data_secret.name] = Doc(
-    family=FAMILY,
-    prevents="Join tokens, CA keys and passwords stored in plain text in the Pulumi state and shown "
-    "in diffs.",
-    comply="Build user-data with `pulumi.Output.secret(...)`; the remediation marks it secret if you do not.",
-    exempt="set the policy's enforcementLevel (remediate by default; Analyze cannot see secretness)",
+    doc=Doc(
+        family=FAMILY,
+        prevents="Join tokens, CA keys and passwords stored in plain text in the Pulumi state and shown in "
+        "diffs.",
+        comply="Build user-data with `pulumi.Output.secret(...)`; the remediation marks it secret if you do "
+        "not.",
+        exempt="set the policy's enforcementLevel (remediate by default; Analyze cannot see secretness)",
+    ),
 )
