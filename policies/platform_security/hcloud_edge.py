@@ -34,8 +34,10 @@ from .topology import (
     rule_sources,
     services_of,
 )
+from .traefik import PRIVATE_ANNOTATION, exposed_ports, service_is_public, traefik_values
 
 FAMILY = "hcloud-edge"
+K8S_SERVICE = "kubernetes:core/v1:Service"
 MANDATORY = EnforcementLevel.MANDATORY
 
 _PORT_LIST = {
@@ -214,29 +216,53 @@ database_not_public = stack_policy(
 # --- public load balancers serve the web only --------------------------------------------------------
 
 
-def _check_public_lb_ports(subjects: list[Subject], settings: Settings) -> Iterator[tuple[str, str | None]]:
-    allowed = _ports(settings, "publicPorts")
+def _hcloud_lb_ports(subjects: list[Subject]) -> Iterator[tuple[Subject, int, str]]:
     for lb in of_type(subjects, LOAD_BALANCER):
         if not load_balancer_is_public(lb, subjects):
             continue
         for service in services_of(lb, subjects):
             port = as_int(peek(service.props, "listenPort"))
-            if port is None:
-                protocol = peek(service.props, "protocol")
-                port = {"http": 80, "https": 443}.get(protocol) if isinstance(protocol, str) else None
-            if port is not None and port not in allowed:
-                yield (
-                    f"Load balancer '{lb.name}' has a public interface and listens on port {port}: Hetzner "
-                    f"firewalls do not cover load balancers, so the port is open to the world. Serve only "
-                    f"{sorted(allowed)} publicly, or attach the load balancer to the private network with "
-                    "enablePublicInterface=false.",
-                    lb.urn,
-                )
+            protocol = peek(service.props, "protocol")
+            if port is None and isinstance(protocol, str):
+                port = {"http": 80, "https": 443}.get(protocol)
+            if port is not None:
+                yield lb, port, f"Load balancer '{lb.name}'"
+
+
+def _cluster_lb_ports(subjects: list[Subject]) -> Iterator[tuple[Subject, int, str]]:
+    """Ports of the load balancers the Hetzner CCM buys for Services of type LoadBalancer."""
+    for owner, values in traefik_values(subjects):
+        if service_is_public(values):
+            for entry_point, port in exposed_ports(values):
+                yield owner, port, f"Traefik's load balancer (entry point '{entry_point}')"
+    for service in subjects:
+        if service.type != K8S_SERVICE or peek(service.props, "spec", "type") != "LoadBalancer":
+            continue
+        if service.annotations.get(PRIVATE_ANNOTATION, "false").lower() == "true":
+            continue
+        for entry in items(peek(service.props, "spec", "ports")):
+            service_port = as_int(peek(entry, "port"))
+            if service_port is not None:
+                yield service, service_port, f"The load balancer of {service.display}"
+
+
+def _check_public_lb_ports(subjects: list[Subject], settings: Settings) -> Iterator[tuple[str, str | None]]:
+    allowed = _ports(settings, "publicPorts")
+    for owner, port, what in [*_hcloud_lb_ports(subjects), *_cluster_lb_ports(subjects)]:
+        if port not in allowed:
+            yield (
+                f"{what} has a public interface and listens on port {port}: Hetzner firewalls do not cover "
+                f"load balancers, so the port is open to the world. Serve only {sorted(allowed)} publicly; "
+                "keep the rest on the private network (LoadBalancerNetwork with enablePublicInterface=false, "
+                f'or the Service annotation {PRIVATE_ANNOTATION}: "true").',
+                owner.urn,
+            )
 
 
 public_lb_web_only = stack_policy(
     name="hcloud-public-lb-web-ports-only",
-    description="Public Hetzner load balancers may only expose HTTP and HTTPS (80/443).",
+    description="Public Hetzner load balancers, including those the CCM creates for Traefik and other "
+    "LoadBalancer Services, may only expose HTTP and HTTPS (80/443).",
     level=MANDATORY,
     check=_check_public_lb_ports,
     config={
@@ -248,9 +274,11 @@ public_lb_web_only = stack_policy(
     },
     doc=Doc(
         family=FAMILY,
-        prevents="Any non-web port on a load balancer with a public interface (firewalls do not "
-        "apply to LBs).",
-        comply="Keep internal services (API, join) on a load balancer with `enablePublicInterface: false`.",
+        prevents="Any non-web port on a load balancer with a public interface (firewalls do not apply to "
+        "LBs): Pulumi-made ones, Traefik's (dashboard, metrics entry points) and other LoadBalancer "
+        "Services.",
+        comply="Keep internal services (API, join) on a load balancer with `enablePublicInterface: false`; "
+        "expose only Traefik's web and websecure entry points.",
         exempt="`exemptions` by load balancer name; `publicPorts` (default 80, 443)",
     ),
 )
