@@ -127,10 +127,24 @@ class Subject:
         return cls(resource.resource_type, resource.urn, resource.name, resource.props, tuple(sorted(deps)))
 
 
-class Settings(Mapping[str, Any]):
-    """A policy's config with its schema defaults filled in, plus the exemption test."""
+class PolicyConfigError(ValueError):
+    """A policy was configured with a key its schema does not know (a typo would silently do nothing)."""
 
-    def __init__(self, schema: PolicyConfigSchema, given: Mapping[str, Any] | None) -> None:
+
+class Settings(Mapping[str, Any]):
+    """A policy's config with its schema defaults filled in, plus the exemption test.
+
+    The CLI validates values against the schema but lets unknown keys through, so they are refused here:
+    `"exemption": [...]` for `"exemptions"` must not quietly turn an exemption off or on.
+    """
+
+    def __init__(self, policy: str, schema: PolicyConfigSchema, given: Mapping[str, Any] | None) -> None:
+        unknown = sorted(set(given or {}) - set(schema.properties) - {"enforcementLevel"})
+        if unknown:
+            raise PolicyConfigError(
+                f"policy {policy}: unknown config key(s) {', '.join(unknown)}; "
+                f"it accepts {', '.join(sorted(schema.properties))} (see policies/config.schema.json)"
+            )
         defaults = {key: spec["default"] for key, spec in schema.properties.items() if "default" in spec}
         self._values: dict[str, Any] = {**defaults, **dict(given or {})}
 
@@ -216,10 +230,10 @@ def resource_policy(
     schema = _schema(config)
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        settings = Settings(name, schema, args.get_config())  # first, so a bad key fails on any resource
         if args.resource_type not in wanted:
             return
         subject = Subject.from_args(args)
-        settings = Settings(schema, args.get_config())
         if settings.exempts(subject):
             return
         for message in check(subject, settings):
@@ -244,7 +258,7 @@ def stack_policy(
     schema = _schema(config)
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        settings = Settings(schema, args.get_config())
+        settings = Settings(name, schema, args.get_config())
         subjects = [Subject.from_stack(r) for r in args.resources]
         for message, urn in check(subjects, settings):
             offender = next((s for s in subjects if s.urn == urn), None)

@@ -13,9 +13,11 @@ plausibly do:
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -398,3 +400,25 @@ def test_plain_user_data_is_made_secret_by_the_pack_in_the_offline_gate(dev_run:
     assert is_secret(after.inputs["userData"])
     assert reveal(after.inputs["userData"]) == reveal(control_plane.inputs["userData"])
     assert report.passed
+
+
+@pytest.mark.parametrize(
+    ("config", "complaint"),
+    [
+        ({"hcloud-prod-protection": {"environment": "production"}}, "'production' is not one of"),
+        ({"workload-probes": {"exemption": []}}, "unknown config key(s) exemption; it accepts exemptions"),
+    ],
+)
+def test_bad_policy_config_stops_the_offline_preview_with_the_reason(
+    config: dict[str, Any],
+    complaint: str,
+    tmp_path: Path,
+    dev_run: ProgramRun,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(config))
+    outcome = preview(monkeypatch, capsys, "dev", "--policy-config", str(config_file), run=dev_run)
+    assert outcome.code == offline.cli.EXIT_INPUT
+    assert complaint in outcome.err
