@@ -35,6 +35,7 @@ PROJECT_LABEL = "platform/project"
 STACK_LABEL = "platform/stack"
 COMPONENT_LABEL = "platform/component"
 ROLE_LABEL = "platform/role"
+NAMESPACE = "kubernetes:core/v1:Namespace"
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 
@@ -100,9 +101,12 @@ class Subject:
 
     @property
     def namespace(self) -> str | None:
-        """The Kubernetes namespace; `default` when unset, None when not known yet or not namespaced."""
+        """The Kubernetes namespace (a Namespace's own name, so exemptions by namespace cover it too);
+        `default` when unset, None when not known yet or not a Kubernetes object."""
         if not self.is_kubernetes:
             return None
+        if self.type == NAMESPACE:
+            return self.name
         value = peek(self.props, "metadata", "namespace")
         if value is UNKNOWN:
             return None
