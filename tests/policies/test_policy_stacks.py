@@ -63,7 +63,8 @@ def test_real_stacks_pass_with_no_mandatory_violation(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    outcome = preview(monkeypatch, capsys, stack, run=request.getfixturevalue(f"{stack}_run"))
+    run = copy.deepcopy(request.getfixturevalue(f"{stack}_run"))  # the session's run stays untouched
+    outcome = preview(monkeypatch, capsys, stack, run=run)
     assert (outcome.code, outcome.err) == (0, "")
     assert "platform-security@v0.1.0" in outcome.out and "❌" not in outcome.out
     assert "[mandatory]" not in outcome.out and "can't run policy" not in outcome.out
@@ -420,6 +421,8 @@ def test_bad_policy_config_stops_the_offline_preview_with_the_reason(
 ) -> None:
     config_file = tmp_path / "config.json"
     config_file.write_text(json.dumps(config))
-    outcome = preview(monkeypatch, capsys, "dev", "--policy-config", str(config_file), run=dev_run)
+    outcome = preview(
+        monkeypatch, capsys, "dev", "--policy-config", str(config_file), run=copy.deepcopy(dev_run)
+    )
     assert outcome.code == offline.cli.EXIT_INPUT
     assert complaint in outcome.err
