@@ -20,11 +20,15 @@ TEST_FILES = sorted((ROOT / "tests" / "rules").glob("*.rules.test.yaml"))
 DASHBOARDS = sorted((ROOT / "components").glob("*/files/*dashboard*.json"))
 PROMTOOL = shutil.which("promtool")
 
-pytestmark = pytest.mark.skipif(PROMTOOL is None, reason="promtool missing: run scripts/install-debian-tools.sh")
+pytestmark = pytest.mark.skipif(
+    PROMTOOL is None, reason="promtool missing: run scripts/install-debian-tools.sh"
+)
 
 
 def _promtool(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(PROMTOOL), *map(str, args)], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [str(PROMTOOL), *map(str, args)], check=False, capture_output=True, text=True, cwd=cwd
+    )
 
 
 def test_rule_files_are_found() -> None:
@@ -64,7 +68,9 @@ def test_promtool_catches_a_mistuned_threshold(tmp_path: Path) -> None:
     """Negative control: availability page thresholds raised tenfold, the SLO tests must fail."""
     rules = (ROOT / "components/observability/files/slo.rules.yaml").read_text()
     assert "> 0.072\n" in rules and "> 0.03\n" in rules
-    (tmp_path / "slo.rules.yaml").write_text(rules.replace("> 0.072\n", "> 0.72\n").replace("> 0.03\n", "> 0.3\n"))
+    (tmp_path / "slo.rules.yaml").write_text(
+        rules.replace("> 0.072\n", "> 0.72\n").replace("> 0.03\n", "> 0.3\n")
+    )
     test = (ROOT / "tests/rules/slo.rules.test.yaml").read_text()
     (tmp_path / "slo.rules.test.yaml").write_text(
         test.replace("../../components/observability/files/slo.rules.yaml", "slo.rules.yaml")
@@ -79,7 +85,12 @@ def test_dashboard_queries_are_valid_promql(dashboard: Path, tmp_path: Path) -> 
     panels = json.loads(dashboard.read_text())["panels"]
     exprs = [t["expr"] for p in panels for t in p["targets"]]
     assert exprs
-    groups = [{"name": "dashboard", "rules": [{"record": f"dashboard:q{i}", "expr": e} for i, e in enumerate(exprs)]}]
+    groups = [
+        {
+            "name": "dashboard",
+            "rules": [{"record": f"dashboard:q{i}", "expr": e} for i, e in enumerate(exprs)],
+        }
+    ]
     (tmp_path / "q.yaml").write_text(yaml.safe_dump({"groups": groups}))
     result = _promtool("check", "rules", tmp_path / "q.yaml")
     assert result.returncode == 0, result.stdout + result.stderr

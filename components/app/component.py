@@ -66,14 +66,26 @@ class App(pulumi.ComponentResource):
         # Supabase and the database are outside the cluster; the metadata service stays blocked.
         allow_egress_outside_cluster(f"{name}-egress", namespace, COMPONENT, opts=in_ns)
         allow_ingress(
-            f"{name}-from-traefik", namespace, "allow-web-from-traefik", COMPONENT,
-            to_pods={"app.kubernetes.io/name": WEB}, ports=[web.port],
-            from_namespace="kube-system", from_pods=TRAEFIK_PODS, opts=in_ns,
+            f"{name}-from-traefik",
+            namespace,
+            "allow-web-from-traefik",
+            COMPONENT,
+            to_pods={"app.kubernetes.io/name": WEB},
+            ports=[web.port],
+            from_namespace="kube-system",
+            from_pods=TRAEFIK_PODS,
+            opts=in_ns,
         )
         allow_ingress(
-            f"{name}-prometheus-scrape", namespace, "allow-prometheus-scrape", COMPONENT,
-            to_pods={"app.kubernetes.io/name": WEB}, ports=[web.port],
-            from_namespace=MONITORING_NAMESPACE, from_pods=PROMETHEUS_PODS, opts=in_ns,
+            f"{name}-prometheus-scrape",
+            namespace,
+            "allow-prometheus-scrape",
+            COMPONENT,
+            to_pods={"app.kubernetes.io/name": WEB},
+            ports=[web.port],
+            from_namespace=MONITORING_NAMESPACE,
+            from_pods=PROMETHEUS_PODS,
+            opts=in_ns,
         )
 
         env_secret = k8s.core.v1.Secret(
@@ -92,20 +104,26 @@ class App(pulumi.ComponentResource):
             match = selector(track)
             deployment = k8s.apps.v1.Deployment(
                 f"{name}-{track}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=track, namespace=NAMESPACE, labels={**labels, **match}),
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=track, namespace=NAMESPACE, labels={**labels, **match}
+                ),
                 spec={
                     # The autoscaler owns the stable track's replica count; the canary's is fixed.
                     "replicas": replicas if replicas is not None else web.min_replicas,
                     "revisionHistoryLimit": 5,
                     "selector": {"matchLabels": match},
-                    "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                    "strategy": {
+                        "type": "RollingUpdate",
+                        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+                    },
                     "template": {
                         "metadata": {"labels": {**labels, **match}},
                         "spec": pod_spec(web, image),
                     },
                 },
                 opts=pulumi.ResourceOptions.merge(
-                    after_env, pulumi.ResourceOptions(ignore_changes=["spec.replicas"] if replicas is None else [])
+                    after_env,
+                    pulumi.ResourceOptions(ignore_changes=["spec.replicas"] if replicas is None else []),
                 ),
             )
             k8s.core.v1.Service(
@@ -137,7 +155,10 @@ class App(pulumi.ComponentResource):
                                 "type": "Resource",
                                 "resource": {
                                     "name": "cpu",
-                                    "target": {"type": "Utilization", "averageUtilization": web.target_cpu_percent},
+                                    "target": {
+                                        "type": "Utilization",
+                                        "averageUtilization": web.target_cpu_percent,
+                                    },
                                 },
                             }
                         ],
@@ -192,8 +213,11 @@ class App(pulumi.ComponentResource):
                 spec={
                     "secretName": TLS_SECRET,
                     "dnsNames": hosts,
-                    "issuerRef": {"name": args.ingress.cluster_issuer, "kind": "ClusterIssuer",
-                                  "group": "cert-manager.io"},
+                    "issuerRef": {
+                        "name": args.ingress.cluster_issuer,
+                        "kind": "ClusterIssuer",
+                        "group": "cert-manager.io",
+                    },
                 },
                 opts=routing,
             )
@@ -203,7 +227,9 @@ class App(pulumi.ComponentResource):
                 kind="TraefikService",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="web-split", namespace=NAMESPACE, labels=labels),
                 spec=weighted_service(
-                    stable_weight=100 - web.canary.weight, canary_weight=web.canary.weight, namespace=NAMESPACE
+                    stable_weight=100 - web.canary.weight,
+                    canary_weight=web.canary.weight,
+                    namespace=NAMESPACE,
                 ),
                 opts=routing,
             )
@@ -218,7 +244,9 @@ class App(pulumi.ComponentResource):
                         {
                             "kind": "Rule",
                             "match": host_rule(hosts),
-                            "services": [{"kind": "TraefikService", "name": "web-split", "namespace": NAMESPACE}],
+                            "services": [
+                                {"kind": "TraefikService", "name": "web-split", "namespace": NAMESPACE}
+                            ],
                         }
                     ],
                     "tls": {"secretName": TLS_SECRET},

@@ -41,6 +41,8 @@ def unique_names(paths: Iterable[Path]) -> dict[str, Path]:
     for path in paths:
         name = rule_name(path)
         if name in named:
-            raise ValueError(f"rule files {named[name]} and {path} both become PrometheusRule {name!r}; rename one")
+            raise ValueError(
+                f"rule files {named[name]} and {path} both become PrometheusRule {name!r}; rename one"
+            )
         named[name] = path
     return named
