@@ -9,6 +9,7 @@ from components.ingress import Ingress, IngressArgs
 from components.k3s import K3sCluster, K3sClusterArgs
 from components.network import Network, NetworkArgs
 from components.observability import Observability, ObservabilityArgs
+from components.postgres import PostgresServer, PostgresServerArgs
 
 loaded = load_stack_config()  # fails with one clear message before any resource is registered
 config, secrets = loaded.config, loaded.secrets
@@ -17,8 +18,11 @@ hcloud_provider = hcloud.Provider("hcloud", token=secrets.require("hcloudToken")
 on_hcloud = pulumi.ResourceOptions(providers={"hcloud": hcloud_provider})
 
 network = Network("network", NetworkArgs.from_config(config), on_hcloud)
-cluster = K3sCluster(
-    "k3s", K3sClusterArgs.from_config(config, network, secrets.require("hcloudToken")), on_hcloud
+cluster = K3sCluster("k3s", K3sClusterArgs.from_config(config, network, secrets), on_hcloud)
+database = PostgresServer(
+    "postgres",
+    PostgresServerArgs.from_config(config, secrets, network),
+    pulumi.ResourceOptions(providers={"hcloud": hcloud_provider, "kubernetes": cluster.provider}),
 )
 
 on_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
@@ -37,9 +41,15 @@ pulumi.export(
     "nodes",
     pulumi.Output.all(*[node.public_ipv4 for node in cluster.nodes]).apply(
         lambda public_ips: [
-            {"name": node.name, "role": node.role, "pool": node.pool, "privateIp": node.private_ip,
-             "publicIpv4": ip}
+            {
+                "name": node.name,
+                "role": node.role,
+                "pool": node.pool,
+                "privateIp": node.private_ip,
+                "publicIpv4": ip,
+            }
             for node, ip in zip(cluster.nodes, public_ips, strict=True)
         ]
     ),
 )
+pulumi.export("database", {"mode": database.mode, "host": database.host, "caCertPem": database.ca_cert_pem})

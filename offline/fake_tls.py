@@ -18,7 +18,12 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
-_CURVES = {"P224": ec.SECP224R1, "P256": ec.SECP256R1, "P384": ec.SECP384R1, "P521": ec.SECP521R1}
+_CURVES: dict[str, ec.EllipticCurve] = {
+    "P224": ec.SECP224R1(),
+    "P256": ec.SECP256R1(),
+    "P384": ec.SECP384R1(),
+    "P521": ec.SECP521R1(),
+}
 _SUBJECT_FIELDS = {
     "commonName": NameOID.COMMON_NAME,
     "organization": NameOID.ORGANIZATION_NAME,
@@ -38,7 +43,7 @@ def private_key(inputs: dict[str, Any]) -> dict[str, Any]:
         key = rsa.generate_private_key(public_exponent=65537, key_size=int(inputs.get("rsaBits", 2048)))
         pem_format = serialization.PrivateFormat.TraditionalOpenSSL
     elif algorithm == "ECDSA":
-        key = ec.generate_private_key(_CURVES[inputs.get("ecdsaCurve", "P224")]())
+        key = ec.generate_private_key(_CURVES[inputs.get("ecdsaCurve", "P224")])
         pem_format = serialization.PrivateFormat.TraditionalOpenSSL
     elif algorithm == "ED25519":
         key = ed25519.Ed25519PrivateKey.generate()
@@ -118,20 +123,20 @@ def _build(
         x509.BasicConstraints(ca=is_ca, path_length=int(path_length) if is_ca and path_length else None),
         critical=True,
     )
-    builder = builder.add_extension(
-        x509.KeyUsage(
-            digital_signature="digital_signature" in uses,
-            content_commitment="content_commitment" in uses,
-            key_encipherment="key_encipherment" in uses,
-            data_encipherment="data_encipherment" in uses,
-            key_agreement="key_agreement" in uses,
-            key_cert_sign="cert_signing" in uses,
-            crl_sign="crl_signing" in uses,
-            encipher_only=False,
-            decipher_only=False,
-        ),
-        critical=True,
-    )
+    key_usage_bits = {
+        "digital_signature": "digital_signature",
+        "content_commitment": "content_commitment",
+        "key_encipherment": "key_encipherment",
+        "data_encipherment": "data_encipherment",
+        "key_agreement": "key_agreement",
+        "key_cert_sign": "cert_signing",
+        "crl_sign": "crl_signing",
+    }
+    if uses & set(key_usage_bits.values()):
+        usage = {bit: use in uses for bit, use in key_usage_bits.items()}
+        builder = builder.add_extension(
+            x509.KeyUsage(**usage, encipher_only=False, decipher_only=False), critical=True
+        )
     extended = [
         oid
         for use, oid in (

@@ -35,7 +35,9 @@ def stable_number(*parts: str, modulo: int = 90_000_000) -> int:
 
 def _public_ipv4(name: str) -> str:
     # Inside 49.12.0.0/14, a range Hetzner Online announces, so addresses look like real ones.
-    return str(ipaddress.ip_network("49.12.0.0/14")[stable_number("v4", name, modulo=2**18 - 2) % (2**18 - 2) + 1])
+    return str(
+        ipaddress.ip_network("49.12.0.0/14")[stable_number("v4", name, modulo=2**18 - 2) % (2**18 - 2) + 1]
+    )
 
 
 def _public_ipv6_network(name: str) -> str:
@@ -97,7 +99,7 @@ def _hcloud_volume(name: str, inputs: dict[str, Any]) -> Outputs:
 
 def _hcloud_ssh_key(name: str, inputs: dict[str, Any]) -> Outputs:
     blob = str(inputs.get("publicKey", "")).split()
-    digest = hashlib.md5(blob[1].encode() if len(blob) > 1 else b"").hexdigest()  # noqa: S324 (fingerprint format)
+    digest = hashlib.md5(blob[1].encode() if len(blob) > 1 else b"").hexdigest()
     return {"fingerprint": ":".join(digest[i : i + 2] for i in range(0, 32, 2))}
 
 
@@ -158,7 +160,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         return {}, None
 
     def _id(self, typ: str, name: str) -> str:
-        return f"{typ.split(':')[-1].lower()}-{stable_number(typ, name)}"
+        return f"{typ.rsplit(':', maxsplit=1)[-1].lower()}-{stable_number(typ, name)}"
 
     def _remember(self, outputs: Outputs, *keys: str) -> None:
         with self._lock:

@@ -6,7 +6,7 @@ import re
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Hostname, InvalidSetting, PinnedImage, Section
+from .base import Hostname, InvalidSettingError, PinnedImage, Section
 
 _QUANTITY_CPU = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$")
 _QUANTITY_MEM = re.compile(r"^[0-9]+(Mi|Gi)$")
@@ -107,7 +107,7 @@ class WebConfig(Section):
     @model_validator(mode="after")
     def _replica_range(self) -> WebConfig:
         if self.max_replicas < self.min_replicas:
-            raise InvalidSetting(
+            raise InvalidSettingError(
                 "maxReplicas", self.max_replicas, f"is below minReplicas ({self.min_replicas}); raise it"
             )
         return self

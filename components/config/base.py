@@ -26,7 +26,7 @@ class Section(BaseModel):
     )
 
 
-class InvalidSetting(ValueError):
+class InvalidSettingError(ValueError):
     """A rule that spans several keys failed; names the one key to fix and its value."""
 
     def __init__(self, key: str, value: object, reason: str) -> None:

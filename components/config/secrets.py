@@ -69,6 +69,43 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
         "app is configured",
         "postgresql://app:offline-stand-in@db.internal:5432/app?sslmode=require",
     ),
+    SecretSpec(
+        "postgresS3AccessKey",
+        "S3 access key of the pgBackRest repository bucket (Hetzner Object Storage credentials).",
+        required_when=lambda c: c.postgres.mode == "vm",
+        required_because="postgres.mode is vm",
+    ),
+    SecretSpec(
+        "postgresS3SecretKey",
+        "S3 secret key of the pgBackRest repository bucket.",
+        required_when=lambda c: c.postgres.mode == "vm",
+        required_because="postgres.mode is vm",
+    ),
+    SecretSpec(
+        "postgresManagedUrl",
+        "Connection URL of the managed PostgreSQL (postgresql://user:pass@host:5432/db?sslmode=verify-full).",
+        required_when=lambda c: c.postgres.mode == "managed",
+        required_because="postgres.mode is managed",
+    ),
+    SecretSpec(
+        "etcdS3AccessKey",
+        "S3 access key for off-site etcd snapshots (cluster.etcdBackup).",
+        required_when=lambda c: c.cluster.etcd_backup.offsite_enabled(c.is_prod),
+        required_because="cluster.etcdBackup.offsite is on (the default in prod)",
+    ),
+    SecretSpec(
+        "etcdS3SecretKey",
+        "S3 secret key for off-site etcd snapshots (cluster.etcdBackup).",
+        required_when=lambda c: c.cluster.etcd_backup.offsite_enabled(c.is_prod),
+        required_because="cluster.etcdBackup.offsite is on (the default in prod)",
+    ),
+    SecretSpec(
+        "autoscalerHcloudToken",
+        "Hetzner Cloud token for the cluster-autoscaler only (revocable on its own); "
+        "defaults to hcloudToken.",
+        required_when=lambda _c: False,
+        required_because="never; hcloudToken is used when it is not set",
+    ),
 )
 
 

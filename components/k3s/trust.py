@@ -41,9 +41,7 @@ class CertificateAuthority:
     cert: tls.SelfSignedCert
 
 
-def _certificate_authority(
-    cluster: str, name: str, opts: pulumi.ResourceOptions
-) -> CertificateAuthority:
+def _certificate_authority(cluster: str, name: str, opts: pulumi.ResourceOptions) -> CertificateAuthority:
     resource_name = f"{cluster}-{name.replace('/', '-')}"
     key = tls.PrivateKey(resource_name, algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
     cert = tls.SelfSignedCert(
