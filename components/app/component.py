@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -18,8 +19,10 @@ from ..k8s_namespace import (
     platform_namespace,
 )
 from ..naming import base_labels
+from ..postgres import PostgresServer
 from .web import (
     CANARY,
+    DATABASE_SECRET,
     ENV_SECRET,
     PORT_NAME,
     SECRET_ENV_KEYS,
@@ -41,13 +44,17 @@ class AppArgs:
     secrets: dict[str, pulumi.Output[str]]
     """Stack secrets by key (see web.SECRET_ENV_KEYS)."""
     ingress: Ingress
+    database: Mapping[str, pulumi.Input[str]]
+    """The PostgresServer's connection Secret data (`uri`, and `ca.crt` for the VM)."""
 
     @classmethod
-    def from_config(cls, config: StackConfig, secrets: StackSecrets, ingress: Ingress) -> AppArgs:
+    def from_config(
+        cls, config: StackConfig, secrets: StackSecrets, ingress: Ingress, database: PostgresServer
+    ) -> AppArgs:
         if config.app is None:
             raise ValueError("App needs the `app` section of the stack config")
         keys = sorted(set(SECRET_ENV_KEYS.values()))
-        return cls(config.app, {key: secrets.require(key) for key in keys}, ingress)
+        return cls(config.app, {key: secrets.require(key) for key in keys}, ingress, database.connection_data)
 
 
 class App(pulumi.ComponentResource):
@@ -95,7 +102,17 @@ class App(pulumi.ComponentResource):
             string_data={env: args.secrets[key] for env, key in SECRET_ENV_KEYS.items()},
             opts=in_ns,
         )
-        after_env = pulumi.ResourceOptions(parent=self, depends_on=[namespace, env_secret])
+        database_secret = k8s.core.v1.Secret(
+            f"{name}-postgres-connection",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=DATABASE_SECRET, namespace=NAMESPACE, labels=labels),
+            type="Opaque",
+            string_data=dict(args.database),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[namespace], additional_secret_outputs=["stringData", "data"]
+            ),
+        )
+        database_ca = "ca.crt" in args.database
+        after_env = pulumi.ResourceOptions(parent=self, depends_on=[namespace, env_secret, database_secret])
 
         tracks = [(WEB, web.image, None)]
         if web.canary:
@@ -118,7 +135,7 @@ class App(pulumi.ComponentResource):
                     },
                     "template": {
                         "metadata": {"labels": {**labels, **match}},
-                        "spec": pod_spec(web, image),
+                        "spec": pod_spec(web, image, database_ca=database_ca),
                     },
                 },
                 opts=pulumi.ResourceOptions.merge(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,10 +43,16 @@ class ObservabilityArgs:
     webhook_url: pulumi.Output[str] | None
     rule_files: tuple[Path, ...] = field(default_factory=lambda: rule_files_in(FILES))
     """Every rule file to load; components add their own `rule_files_in(their files/)`."""
+    scrape_targets: Mapping[str, str] = field(default_factory=dict)
+    """node-exporters outside the cluster (`host:port`) by role, e.g. {"database": "10.0.1.20:9100"}."""
 
     @classmethod
     def from_config(
-        cls, config: StackConfig, secrets: StackSecrets, extra_rule_files: tuple[Path, ...] = ()
+        cls,
+        config: StackConfig,
+        secrets: StackSecrets,
+        extra_rule_files: tuple[Path, ...] = (),
+        scrape_targets: Mapping[str, str] | None = None,
     ) -> ObservabilityArgs:
         receivers = config.observability.alert_receivers
         return cls(
@@ -54,6 +61,7 @@ class ObservabilityArgs:
             secrets.require("alertDiscordWebhookUrl") if "discord" in receivers else None,
             secrets.require("alertWebhookUrl") if "webhook" in receivers else None,
             rule_files_in(FILES) + extra_rule_files,
+            dict(scrape_targets or {}),
         )
 
 
@@ -211,6 +219,20 @@ class Observability(pulumi.ComponentResource):
                     "namespaceSelector": {"matchNames": [namespace_name]},
                     "selector": {"matchLabels": selector},
                     "podMetricsEndpoints": [{"port": port, "interval": "30s"}],
+                },
+                opts=after_crds,
+            )
+        for job, target in sorted(args.scrape_targets.items()):
+            # Outside the cluster, so no Service to discover: a static target, labelled like the
+            # node-exporter job so the platform's node alerts cover it too.
+            k8s.apiextensions.CustomResource(
+                f"{name}-scrape-{job}",
+                api_version="monitoring.coreos.com/v1alpha1",
+                kind="ScrapeConfig",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=job, namespace=MONITORING_NAMESPACE, labels=labels),
+                spec={
+                    "staticConfigs": [{"targets": [target], "labels": {"job": "node-exporter", "role": job}}],
+                    "scrapeInterval": "30s",
                 },
                 opts=after_crds,
             )

@@ -14,6 +14,9 @@ ALERTMANAGER_SECRET = "alertmanager-platform"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 LOKI_URL = "http://loki.monitoring.svc.cluster.local:3100"
 
+TEXTFILE_DIRECTORY = "/var/lib/node_exporter/textfile_collector"
+"""node-exporter textfile collector directory on every node (written by components/k3s/files scripts)."""
+
 REPLACED_DEFAULT_ALERTS = (
     "KubePodCrashLooping",
     "KubeJobFailed",
@@ -134,6 +137,7 @@ def kube_prometheus_stack_values(
                 "podMonitorSelectorNilUsesHelmValues": False,
                 "ruleSelectorNilUsesHelmValues": False,
                 "probeSelectorNilUsesHelmValues": False,
+                "scrapeConfigSelectorNilUsesHelmValues": False,
                 "storageSpec": {
                     "volumeClaimTemplate": {
                         "spec": {
@@ -161,6 +165,8 @@ def kube_prometheus_stack_values(
         "kube-state-metrics": {"resources": _resources("20m", "64Mi", "192Mi")},
         "prometheus-node-exporter": {
             "namespaceOverride": NODE_EXPORTER_NAMESPACE,
+            # Node scripts (k3s certificate checks) drop *.prom files here; the host's / is at /host/root.
+            "extraArgs": [f"--collector.textfile.directory=/host/root{TEXTFILE_DIRECTORY}"],
             "resources": _resources("20m", "32Mi", "64Mi"),
         },
     }
