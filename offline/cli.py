@@ -27,7 +27,7 @@ from .report.artifacts import write_artifacts
 from .report.markdown import render_markdown
 from .report.preview import Preview
 from .report.text import render_text
-from .report.totals import write_totals
+from .report.totals import change_line, load_totals, write_totals
 from .stack_file import StackSettings
 
 EXIT_OK, EXIT_POLICY, EXIT_INPUT = 0, 1, 2
@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     preview.add_argument(
         "--json", type=Path, dest="json_file", help="write totals (resources, cost, policy) as JSON"
+    )
+    preview.add_argument(
+        "--compare",
+        type=Path,
+        metavar="TOTALS",
+        help="totals JSON of a base run (e.g. main): report the change",
     )
     preview.add_argument("--prices", type=Path, help=f"price table (default: {default_prices_file().name})")
     preview.add_argument(
@@ -150,6 +156,7 @@ def preview_command(args: argparse.Namespace) -> int:
     overrides = {**_overlay(args.config_file), **_assignments(args.set, parse_json=True)}
     secret_overrides = _assignments(args.secret, parse_json=False)
     try:
+        before = load_totals(args.compare) if args.compare else None
         prices = load_prices(args.prices)
         baseline = load_baseline(args.baseline)
         run = run_program(args.stack, args.project_dir, overrides, secret_overrides)
@@ -161,6 +168,8 @@ def preview_command(args: argparse.Namespace) -> int:
         raise
     cost = estimate(run.resources, prices, baseline, object_storage=_uses_object_storage(run.settings))
     preview = Preview(args.stack, run, cost)
+    if before is not None:
+        preview.change = change_line(preview, before)
     try:
         _policy_pack(args, preview, args.project_dir)
     except PolicyPackError as err:

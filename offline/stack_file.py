@@ -41,8 +41,10 @@ def _as_config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _stand_in() -> str:
-    return f"offline-stand-in-{secrets.token_hex(16)}"
+def _stand_in(example: str = "") -> str:
+    """A unique generated value; shaped like the spec's example (a URL stays a URL) when it has one."""
+    token = secrets.token_hex(16)
+    return f"{example}-{token}" if example else f"offline-stand-in-{token}"
 
 
 def parse_path(path: str, project: str) -> tuple[str, list[str | int]]:
@@ -113,6 +115,9 @@ def _required_secret_keys(project: str, config: Mapping[str, str]) -> list[str]:
     return [spec.key for spec in SECRET_SPECS if spec.required_when(parsed)]
 
 
+_EXAMPLES = {spec.key: spec.offline_example for spec in SECRET_SPECS}
+
+
 def _aliases() -> set[str]:
     return {f.alias for f in StackConfig.model_fields.values() if f.alias}
 
@@ -154,7 +159,7 @@ def read_stack(
     for spec_key in _required_secret_keys(project, config) if stand_in_missing_secrets else ():
         key = f"{project}:{spec_key}"
         if key not in config:
-            config[key] = _stand_in()
+            config[key] = _stand_in(_EXAMPLES.get(spec_key, ""))
             secret_keys.append(key)
             stand_ins[key] = "required but not set in the stack file; a generated stand-in is used offline"
     return StackSettings(project, stack, config, secret_keys, stand_ins)

@@ -77,7 +77,9 @@ def _kubernetes_order(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def _dump(document: object) -> str:
-    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False, allow_unicode=True)
+    return yaml.dump(
+        document, Dumper=yaml.CSafeDumper, sort_keys=False, default_flow_style=False, allow_unicode=True
+    )
 
 
 def write_user_data(resources: Sequence[Registration], out: Path) -> list[Artifact]:

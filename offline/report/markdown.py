@@ -18,6 +18,8 @@ def render_markdown(preview: Preview) -> str:
         f"**{len(preview.resources)} to create** · **{preview.cost.total:.2f} {preview.cost.prices.currency}"
         " per month**" + _saving(preview)
     )
+    if preview.change:
+        out += ["", f"Change {preview.change}."]
     out += ["", "| component | type | count |", "|---|---|---:|"]
     for group in preview.groups():
         title = "(stack)" if group.type == STACK_TYPE else f"`{group.name}` ({group.type})"

@@ -45,6 +45,8 @@ class Preview:
     policy_skipped: str = ""
     artifacts: list[Artifact] = field(default_factory=list)
     seconds: float = 0.0
+    change: str = ""
+    """How resources and cost changed against `--compare` totals, when given."""
 
     @property
     def project(self) -> str:

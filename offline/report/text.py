@@ -44,6 +44,8 @@ def render_text(preview: Preview) -> str:
     out += ["", "Resources:", f"    + {len(preview.resources)} to create", ""]
     out += policy_lines(preview.policy, preview.policy_skipped)
     out += ["", *cost_lines(preview)]
+    if preview.change:
+        out.append(f"    change {preview.change}")
     if preview.run.settings.stand_ins:
         out += ["", "Stand-ins (offline only; set the real values with `pulumi config set --secret`):"]
         out.extend(f"    {key}: {why}" for key, why in sorted(preview.run.settings.stand_ins.items()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from .preview import Preview
 
@@ -51,3 +52,28 @@ def _count_types(preview: Preview) -> dict[str, int]:
 def write_totals(preview: Preview, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(totals(preview), indent=2) + "\n")
+
+
+def load_totals(path: Path) -> dict[str, Any]:
+    """Totals written by an earlier `--json` (CI: the same stack on the main branch)."""
+    try:
+        data = json.loads(path.read_text())
+        float(data["cost"]["monthly"])
+        int(data["resources"])
+    except FileNotFoundError:
+        raise ValueError(f"totals file {path} does not exist") from None
+    except (ValueError, KeyError, TypeError) as err:
+        raise ValueError(f"{path} is not a totals file written by --json ({err})") from None
+    return dict(data)
+
+
+def change_line(preview: Preview, before: dict[str, Any]) -> str:
+    """One line: how resources and monthly cost change against an earlier run."""
+    cost_before, cost_now = float(before["cost"]["monthly"]), preview.cost.total
+    delta = cost_now - cost_before
+    percent = f" ({100 * delta / cost_before:+.1f} %)" if cost_before else ""
+    resources = len(preview.resources) - int(before["resources"])
+    return (
+        f"against {before.get('stack', 'the base')} on the base branch: resources {resources:+d}, "
+        f"cost {delta:+.2f} {preview.cost.prices.currency} per month{percent}"
+    )

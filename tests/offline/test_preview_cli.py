@@ -134,13 +134,15 @@ def test_scaling_an_agent_pool_through_set_adds_servers_and_cost(
 ) -> None:
     base, scaled = tmp_path / "base.json", tmp_path / "scaled.json"
     _preview(monkeypatch, capsys, "dev", "--no-policy", "--json", str(base))
-    code, _, _, _ = _preview(
+    code, text, _, _ = _preview(
         monkeypatch,
         capsys,
         "dev",
         "--no-policy",
         "--json",
         str(scaled),
+        "--compare",
+        str(base),
         "--set",
         "cluster.agentPools[0].count=4",
     )
@@ -149,6 +151,9 @@ def test_scaling_an_agent_pool_through_set_adds_servers_and_cost(
     assert after["resourcesByType"]["hcloud:index/server:Server"] == 5
     agent = 8.49 + 0.50  # cx33 plus its primary IPv4, from the shipped table
     assert after["cost"]["monthly"] == pytest.approx(before["cost"]["monthly"] + 3 * agent)
+    assert (
+        f"resources +{after['resources'] - before['resources']}, cost +{3 * agent:.2f} EUR per month" in text
+    )
 
 
 @pytest.mark.parametrize(
