@@ -3,7 +3,7 @@
 gets posted must match the reviewed snapshot in snapshots/pr-comment.md.
 
 When a change alters the report on purpose, regenerate the snapshot and review its diff:
-    UPDATE_SNAPSHOTS=1 scripts/test.sh tests/delivery/test_pr_comment_snapshot.py
+    UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/delivery/test_pr_comment_snapshot.py
 """
 
 from __future__ import annotations
