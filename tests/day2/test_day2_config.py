@@ -13,12 +13,14 @@ import pytest
 
 from components.config import ConfigError, parse_stack_config
 
+
 @pytest.fixture(autouse=True)
 def event_loop_for_outputs() -> Iterator[None]:
     """parse_stack_config wraps secrets in pulumi Outputs, which need an event loop."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     yield
+    loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop), return_exceptions=True))
     asyncio.set_event_loop(None)
     loop.close()
 
