@@ -6,6 +6,9 @@ unknown fields are errors, as `kubectl apply --validate=strict` would report). C
 checked by `tests/crd_schemas/validate.mjs`, with validators generated from the CRDs of Traefik,
 cert-manager and the Prometheus Operator (installed by `scripts/install-crd-schemas.sh`).
 
+A CRD with no schema package can bring its own JSON schema: a file named `<group>_<version>_<kind>.json`
+(kind in lower case, e.g. `upgrade.cattle.io_v1_plan.json`) in any `tests/*/schemas/` folder.
+
 Usage from any test:
 
     from tests.k8s_schema import kubernetes_objects, schema_errors
@@ -30,7 +33,8 @@ from referencing import Registry, Resource
 from components import versions
 from offline.program import ProgramRun
 
-CRD_VALIDATOR_DIR = Path(__file__).resolve().parent / "crd_schemas"
+TESTS = Path(__file__).resolve().parent
+CRD_VALIDATOR_DIR = TESTS / "crd_schemas"
 
 NO_SCHEMA: dict[tuple[str, str], str] = {
     ("helm.cattle.io/v1", "HelmChartConfig"): (
@@ -77,8 +81,18 @@ def _validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | 
     return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
+@functools.cache
+def _local_crd_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
+    name = f"{api_version.replace('/', '_')}_{kind.lower()}.json"
+    found = sorted(TESTS.glob(f"*/schemas/{name}"))
+    if not found:
+        return None
+    return jsonschema.Draft202012Validator(json.loads(found[0].read_text()))
+
+
 def _builtin_errors(obj: Mapping[str, Any]) -> list[str] | None:
-    validator = _validator(obj.get("apiVersion", ""), obj.get("kind", ""))
+    api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
+    validator = _validator(api_version, kind) or _local_crd_validator(api_version, kind)
     if validator is None:
         return None
     return sorted(

@@ -211,7 +211,7 @@ def test_grafana_is_served_over_tls_with_a_generated_password() -> None:
     assert grafana["admin"]["existingSecret"] == "grafana-admin"
     secret = run.by_name("observability-grafana-admin")
     password = secret.plain_inputs["stringData"]["admin-password"]
-    assert len(password) == 32 and is_secret(secret.inputs["stringData"]["admin-password"])
+    assert len(password) == 32 and is_secret(secret.inputs["stringData"])
     assert password not in str(mask(run.outputs))
 
 

@@ -120,7 +120,9 @@ class Observability(pulumi.ComponentResource):
             opts=in_ns,
         )
 
-        password = random.RandomPassword(f"{name}-grafana-admin", length=32, special=False, opts=child)
+        password = random.RandomPassword(
+            f"{name}-grafana-admin-password", length=32, special=False, opts=child
+        )
         grafana_secret = k8s.core.v1.Secret(
             f"{name}-grafana-admin",
             metadata=k8s.meta.v1.ObjectMetaArgs(
