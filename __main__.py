@@ -6,9 +6,10 @@ import pulumi_hcloud as hcloud
 from components.app import App, AppArgs
 from components.config import load_stack_config
 from components.ingress import Ingress, IngressArgs
+from components.k3s import FILES as K3S_FILES
 from components.k3s import K3sCluster, K3sClusterArgs
 from components.network import Network, NetworkArgs
-from components.observability import Observability, ObservabilityArgs
+from components.observability import Observability, ObservabilityArgs, rule_files_in
 from components.postgres import PostgresServer, PostgresServerArgs
 
 loaded = load_stack_config()  # fails with one clear message before any resource is registered
@@ -27,7 +28,9 @@ database = PostgresServer(
 
 on_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
 ingress = Ingress("ingress", IngressArgs.from_config(config), on_cluster)
-observability = Observability("observability", ObservabilityArgs.from_config(config, secrets), on_cluster)
+observability = Observability(
+    "observability", ObservabilityArgs.from_config(config, secrets, rule_files_in(K3S_FILES)), on_cluster
+)
 if config.app is not None:
     app = App("app", AppArgs.from_config(config, secrets, ingress), on_cluster)
     pulumi.export("appUrls", app.urls)

@@ -1,5 +1,6 @@
 """The `K3sCluster` component."""
 
 from .component import K3sCluster, K3sClusterArgs, NodeInfo
+from .user_data import FILES
 
-__all__ = ["K3sCluster", "K3sClusterArgs", "NodeInfo"]
+__all__ = ["FILES", "K3sCluster", "K3sClusterArgs", "NodeInfo"]
