@@ -10,9 +10,6 @@ NODE_EXPORTER_NAMESPACE = "monitoring-node"
 """node-exporter needs the host's network, PID namespace and /proc, /sys: Pod Security `privileged`.
 It gets its own namespace so `monitoring` itself stays `restricted`."""
 
-TEXTFILE_COLLECTOR_DIR = "/var/lib/node_exporter/textfile_collector"
-"""Where scripts on the nodes write `*.prom` files for node-exporter's textfile collector."""
-
 ALERTMANAGER_SECRET = "alertmanager-platform"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 LOKI_URL = "http://loki.monitoring.svc.cluster.local:3100"
@@ -171,9 +168,6 @@ def kube_prometheus_stack_values(
             # Node scripts (k3s certificate checks) drop *.prom files here; the host's / is at /host/root.
             "extraArgs": [f"--collector.textfile.directory=/host/root{TEXTFILE_DIRECTORY}"],
             "resources": _resources("20m", "32Mi", "64Mi"),
-            # *.prom files scripts on the nodes write (k3s certificate expiry, docs/day2.md#certificates),
-            # read through the chart's read-only mount of the host's root at /host/root.
-            "extraArgs": [f"--collector.textfile.directory=/host/root{TEXTFILE_COLLECTOR_DIR}"],
         },
     }
 
