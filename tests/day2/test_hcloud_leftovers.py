@@ -51,7 +51,7 @@ def api() -> Iterator[tuple[str, list[str]]]:
     deleted: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's method name)
+        def do_GET(self) -> None:
             url = urlparse(self.path)
             collection = url.path.strip("/").split("/")[-1]
             selector = parse_qs(url.query).get("label_selector", [""])[0]
@@ -59,7 +59,7 @@ def api() -> Iterator[tuple[str, list[str]]]:
             items = [i for i in ITEMS.get(collection, []) if _matches(i, selector)]
             self._answer(200, {collection: items, "meta": {"pagination": {"next_page": None}}})
 
-        def do_DELETE(self) -> None:  # noqa: N802
+        def do_DELETE(self) -> None:
             collection, item_id = self.path.strip("/").split("/")[-2:]
             if item_id == "3":
                 self._answer(423, {"error": {"code": "protected", "message": "server is delete protected"}})
