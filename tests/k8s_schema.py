@@ -47,6 +47,25 @@ Any other kind without a schema is an error, so a new kind cannot slip through u
 
 _SCHEMA_DIR = f"kubernetes-json-schema/v{versions.KUBERNETES_MINOR}.0-local-strict"
 
+LOCAL_SCHEMAS: dict[tuple[str, str], Path] = {
+    ("upgrade.cattle.io/v1", "Plan"): (
+        Path(__file__).resolve().parent / "day2" / "schemas" / "upgrade.cattle.io_v1_plan.json"
+    ),
+}
+"""Custom kinds with no schema package, checked against a JSON schema derived from their CRD (the
+file's `$comment` names the CRD and release it follows)."""
+
+
+def _local_schema_errors(obj: Mapping[str, Any]) -> list[str] | None:
+    path = LOCAL_SCHEMAS.get((obj.get("apiVersion", ""), obj.get("kind", "")))
+    if path is None:
+        return None
+    validator = jsonschema.Draft202012Validator(json.loads(path.read_text()))
+    return sorted(
+        f"{'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(obj)
+    )
+
+
 NOT_OBJECTS = ("kubernetes:helm.sh/v3:Release", "pulumi:providers:kubernetes")
 """Registrations of the kubernetes provider that are not Kubernetes objects themselves."""
 
@@ -133,7 +152,9 @@ def schema_errors(
     problems: dict[str, list[str]] = {}
     custom: dict[str, Mapping[str, Any]] = {}
     for name, obj in named.items():
-        errors = _builtin_errors(obj)
+        errors = _local_schema_errors(obj)
+        if errors is None:
+            errors = _builtin_errors(obj)
         if errors is None:
             custom[name] = obj
         elif errors:
