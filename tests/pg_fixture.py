@@ -29,8 +29,11 @@ SUPERUSER = "postgres"
 def postgres_bin_dir() -> Path:
     """Directory of the newest installed Debian PostgreSQL (`/usr/lib/postgresql/<major>/bin`)."""
     root = Path("/usr/lib/postgresql")
-    majors = sorted((p for p in root.glob("*/bin") if (p / "initdb").exists()),
-                    key=lambda p: int(p.parent.name)) if root.exists() else []
+    majors = (
+        sorted((p for p in root.glob("*/bin") if (p / "initdb").exists()), key=lambda p: int(p.parent.name))
+        if root.exists()
+        else []
+    )
     if not majors:
         raise RuntimeError(
             "PostgreSQL server binaries not found under /usr/lib/postgresql; "
@@ -83,16 +86,37 @@ class PostgresServer:
         With `password`, connect over TCP so the server's SCRAM authentication is exercised.
         """
         host = "127.0.0.1" if password is not None else str(self.socket_dir)
-        cmd = [str(self.bin_dir / "psql"), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-               "-h", host, "-p", str(self.port), "-U", user, "-d", database]
+        cmd = [
+            str(self.bin_dir / "psql"),
+            "-X",
+            "-q",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            host,
+            "-p",
+            str(self.port),
+            "-U",
+            user,
+            "-d",
+            database,
+        ]
         for name, value in (variables or {}).items():
             cmd += ["-v", f"{name}={value}"]
         cmd += ["-f", str(file) if file is not None else "-"]
         env = {**os.environ, "PGPASSWORD": password or "", "PGCONNECT_TIMEOUT": "10"}
         if password is None:
             env.pop("PGPASSWORD")
-        result = subprocess.run(cmd, input=None if file is not None else sql or "", capture_output=True,
-                                text=True, env=env, check=False)
+        result = subprocess.run(
+            cmd,
+            input=None if file is not None else sql or "",
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
         if check and result.returncode != 0:
             raise AssertionError(f"psql failed ({result.returncode}):\n{result.stderr}")
         return result
@@ -107,9 +131,21 @@ class PostgresServer:
 
     def _pg_ctl(self, *args: str) -> None:
         subprocess.run(
-            [*self._prefix, str(self.bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-w", "-t", "60",
-             "-l", str(self.data_dir / "server.log"), *args],
-            check=True, capture_output=True, text=True,
+            [
+                *self._prefix,
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-w",
+                "-t",
+                "60",
+                "-l",
+                str(self.data_dir / "server.log"),
+                *args,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
 
 
@@ -127,9 +163,22 @@ def running_postgres(settings: Mapping[str, str] | None = None) -> Iterator[Post
     server = PostgresServer(bin_dir, data_dir, socket_dir, _free_port(), prefix)
     try:
         subprocess.run(
-            [*prefix, str(bin_dir / "initdb"), "-D", str(data_dir), "-U", SUPERUSER,
-             "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"],
-            check=True, capture_output=True, text=True,
+            [
+                *prefix,
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         config = {
             "listen_addresses": "'127.0.0.1'",

@@ -7,6 +7,7 @@ from .loader import ConfigError, LoadedConfig, load_stack_config, parse_stack_co
 from .network import NetworkConfig
 from .secrets import SECRET_SPECS, StackSecrets
 from .stack import StackConfig
+from .supabase import SupabaseConfig
 
 __all__ = [
     "NETWORK_ZONES",
@@ -21,6 +22,7 @@ __all__ = [
     "ServerType",
     "StackConfig",
     "StackSecrets",
+    "SupabaseConfig",
     "is_world",
     "load_stack_config",
     "parse_stack_config",

@@ -27,6 +27,26 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
         "hcloudToken",
         "Hetzner Cloud API token (read/write) for Pulumi and for the in-cluster CCM and CSI driver.",
     ),
+    SecretSpec(
+        "supabaseAnonKey",
+        "anon key of the managed Supabase project (dashboard: Project Settings > API keys).",
+        required_when=lambda config: config.supabase.mode == "managed" and config.supabase.url is not None,
+        required_because="supabase.url is set in managed mode",
+    ),
+    SecretSpec(
+        "supabaseServiceRoleKey",
+        "service_role key of the managed Supabase project (dashboard: Project Settings > API keys).",
+        required_when=lambda config: config.supabase.mode == "managed" and config.supabase.url is not None,
+        required_because="supabase.url is set in managed mode",
+    ),
+    SecretSpec(
+        "supabaseSmtpPassword",
+        "password of supabase.smtp.user on the SMTP server self-hosted auth sends mail through.",
+        required_when=lambda config: (
+            config.supabase.self_hosted and config.supabase.smtp is not None and bool(config.supabase.smtp.user)
+        ),
+        required_because="supabase.smtp.user is set in self-hosted mode",
+    ),
 )
 
 

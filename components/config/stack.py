@@ -12,6 +12,7 @@ from .base import InvalidSetting, Section, SourceCidr, is_world
 from .catalog import ALL_LOCATIONS, NETWORK_ZONES, SERVER_TYPES
 from .cluster import ClusterConfig
 from .network import NetworkConfig
+from .supabase import SupabaseConfig
 
 _SSH_KEY = re.compile(r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$")
 
@@ -39,6 +40,9 @@ class StackConfig(Section):
 
     cluster: ClusterConfig = ClusterConfig()
     """The k3s cluster."""
+
+    supabase: SupabaseConfig = SupabaseConfig()
+    """Supabase: managed (URL and keys from config) or self-hosted on the cluster."""
 
     @field_validator("location")
     @classmethod

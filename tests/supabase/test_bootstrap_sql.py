@@ -125,6 +125,7 @@ def test_wal_level_becomes_logical_after_restart(fresh_postgres_server: Postgres
 
 # With the bootstrap applied once (module-scoped server) ----------------------------------------
 
+
 @pytest.fixture(scope="module")
 def bootstrapped(postgres_server: PostgresServer) -> PostgresServer:
     run_bootstrap(postgres_server, bootstrap_variables())
@@ -169,7 +170,7 @@ def as_postgrest(server: PostgresServer, claims: dict[str, str], sql: str) -> li
     """Query as PostgREST does: log in as authenticator, switch to the JWT's role, expose the claims."""
     statement = f"""
         BEGIN;
-        SELECT set_config('role', '{claims['role']}', true),
+        SELECT set_config('role', '{claims["role"]}', true),
                set_config('request.jwt.claims', '{json.dumps(claims)}', true) \\g /dev/null
         {sql};
         COMMIT;"""
@@ -202,8 +203,9 @@ def test_auth_helpers_read_the_jwt_claims(notes: PostgresServer) -> None:
 
 def test_authenticator_cannot_become_an_admin(notes: PostgresServer) -> None:
     """A forged `role` claim cannot lift PostgREST's connection above the three API roles."""
-    result = notes.psql("SET ROLE supabase_admin", user="authenticator",
-                        password=PASSWORDS["authenticator"], check=False)
+    result = notes.psql(
+        "SET ROLE supabase_admin", user="authenticator", password=PASSWORDS["authenticator"], check=False
+    )
     assert result.returncode != 0 and "permission denied to set role" in result.stderr
     allowed = notes.psql("SET ROLE service_role", user="authenticator", password=PASSWORDS["authenticator"])
     assert allowed.returncode == 0
