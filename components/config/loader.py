@@ -15,7 +15,7 @@ import pulumi
 import pulumi.runtime.config as runtime_config
 from pydantic import ValidationError
 
-from .base import InvalidSetting
+from .base import InvalidSettingError
 from .secrets import SECRET_SPECS, StackSecrets
 from .stack import StackConfig
 
@@ -32,9 +32,7 @@ class LoadedConfig:
 
 def _known_keys() -> dict[str, str]:
     """Stack-file keys the program understands, camelCase, each with what it is."""
-    keys = {
-        (field.alias or name): "setting" for name, field in StackConfig.model_fields.items()
-    }
+    keys = {(field.alias or name): "setting" for name, field in StackConfig.model_fields.items()}
     keys.update({spec.key: "secret" for spec in SECRET_SPECS})
     return keys
 
@@ -63,7 +61,7 @@ def _format_validation_error(project: str, err: ValidationError) -> str:
         message = problem["msg"].removeprefix("Value error, ")
         value = problem["input"]
         cause = problem.get("ctx", {}).get("error")
-        if isinstance(cause, InvalidSetting):
+        if isinstance(cause, InvalidSettingError):
             key = ".".join(filter(None, (key, cause.key)))
             message, value = cause.reason, cause.value
         where = f"{project}:{key}" if key else project

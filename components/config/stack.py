@@ -8,13 +8,19 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import InvalidSetting, Section, SourceCidr, is_world
+from .app import AppConfig
+from .base import InvalidSettingError, Section, SourceCidr, is_world
 from .catalog import ALL_LOCATIONS, NETWORK_ZONES, SERVER_TYPES
 from .cluster import ClusterConfig
+from .ingress import IngressConfig
 from .network import NetworkConfig
+from .observability import ObservabilityConfig
+from .postgres import PostgresConfig
 from .supabase import SupabaseConfig
 
-_SSH_KEY = re.compile(r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$")
+_SSH_KEY = re.compile(
+    r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$"
+)
 
 
 class StackConfig(Section):
@@ -40,6 +46,17 @@ class StackConfig(Section):
 
     cluster: ClusterConfig = ClusterConfig()
     """The k3s cluster."""
+
+    ingress: IngressConfig = IngressConfig()
+    """Traefik, its load balancer and TLS certificates."""
+
+    observability: ObservabilityConfig = ObservabilityConfig()
+    """Metrics, logs, dashboards and alert routing."""
+
+    app: AppConfig | None = None
+    """The product's workloads (Phase 1: the web/API). Unset: the platform runs without the app."""
+    postgres: PostgresConfig = PostgresConfig()
+    """The application database (phase 4): managed, or the PostgreSQL VM."""
 
     supabase: SupabaseConfig = SupabaseConfig()
     """Supabase: managed (URL and keys from config) or self-hosted on the cluster."""
@@ -67,7 +84,7 @@ class StackConfig(Section):
         if self.environment == "prod":
             open_to_world = [c for c in self.admin_cidrs if is_world(c)]
             if open_to_world:
-                raise InvalidSetting(
+                raise InvalidSettingError(
                     "adminCidrs",
                     self.admin_cidrs,
                     f"{open_to_world[0]} is not allowed in prod: SSH and the Kubernetes API would be open "
@@ -76,21 +93,58 @@ class StackConfig(Section):
         for role, server_type in self._server_types():
             offered = SERVER_TYPES[server_type].locations
             if self.location not in offered:
-                raise InvalidSetting(
+                raise InvalidSettingError(
                     f"{role}.serverType",
                     server_type,
                     f"not sold in {self.location}; it is offered in {', '.join(offered)}",
                 )
+        if self.cluster.autoscaler.enabled:
+            problem = self.cluster.autoscaler.check_against(self.location)
+            if problem:
+                key, value, reason = problem
+                raise InvalidSettingError(f"cluster.autoscaler.{key}", value, reason)
         private = ipaddress.ip_network(self.network.cidr)
-        for key, cidr in (("cluster.clusterCidr", self.cluster.cluster_cidr),
-                          ("cluster.serviceCidr", self.cluster.service_cidr)):
+        for key, cidr in (
+            ("cluster.clusterCidr", self.cluster.cluster_cidr),
+            ("cluster.serviceCidr", self.cluster.service_cidr),
+        ):
             if ipaddress.ip_network(cidr).overlaps(private):
-                raise InvalidSetting(key, cidr, f"overlaps network.cidr {private}; pick a disjoint range")
+                raise InvalidSettingError(
+                    key, cidr, f"overlaps network.cidr {private}; pick a disjoint range"
+                )
         return self
+
+    @model_validator(mode="after")
+    def _phase1_rules(self) -> StackConfig:
+        receivers = self.observability.alert_receivers
+        if self.is_prod and not receivers:
+            raise InvalidSettingError(
+                "observability.alertReceivers", receivers,
+                "is empty in prod, so alerts would reach nobody; add discord and/or webhook",
+            )
+        if self.observability.dead_mans_switch and "webhook" not in receivers:
+            raise InvalidSettingError(
+                "observability.deadMansSwitch", True,
+                "needs the webhook receiver (add webhook to observability.alertReceivers)",
+            )
+        grafana = self.observability.grafana_hostname
+        if grafana and self.app and grafana in self.app.hostnames:
+            raise InvalidSettingError(
+                "observability.grafanaHostname", grafana, "is also an app hostname; give Grafana its own name"
+            )
+        return self
+
+    @property
+    def cluster_issuer(self) -> str:
+        """ClusterIssuer for every Ingress: the configured one, else Let's Encrypt prod only in prod."""
+        if self.ingress.issuer:
+            return self.ingress.issuer
+        return "letsencrypt-prod" if self.is_prod else "letsencrypt-staging"
 
     def _server_types(self) -> list[tuple[str, str]]:
         pools = [(f"cluster.agentPools[{i}]", p.server_type) for i, p in enumerate(self.cluster.agent_pools)]
-        return [("cluster.controlPlane", self.cluster.control_plane.server_type), *pools]
+        database = [("postgres", self.postgres.server_type)] if self.postgres.mode == "vm" else []
+        return [("cluster.controlPlane", self.cluster.control_plane.server_type), *pools, *database]
 
     @property
     def is_prod(self) -> bool:

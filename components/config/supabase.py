@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import InvalidSetting, Section, SourceCidr, is_world
+from .base import InvalidSettingError, Section, SourceCidr, is_world
 
 SELF_HOSTED_SERVICES = (
     "kong",
@@ -108,12 +108,9 @@ class SupabaseConfig(Section):
     """Supabase for the app: `managed` keeps the hosted project, `self-hosted` runs it on the cluster."""
 
     mode: Literal["managed", "self-hosted"] = "managed"
-    """`managed` (default): the app gets the hosted project's URL and keys. `self-hosted`: the Supabase
-    services run in the `supabase` namespace against the Postgres server."""
-
-    url: str | None = None
-    """Managed mode: the project URL (https://<ref>.supabase.co); keys are the secrets
-    `supabaseAnonKey` and `supabaseServiceRoleKey`. Unset: the app gets no Supabase settings."""
+    """`managed` (default): the app gets the hosted project's URL and keys (secrets `supabaseUrl`,
+    `supabaseAnonKey`, `supabaseServiceRoleKey`). `self-hosted`: the Supabase services run in the
+    `supabase` namespace against the Postgres server, and the app gets their URL and derived keys."""
 
     host: str | None = None
     """Self-hosted: public host name of the API gateway and Studio (e.g. supabase.example.com)."""
@@ -153,7 +150,7 @@ class SupabaseConfig(Section):
     """Self-hosted: per-service CPU/memory overrides, keyed by service (kong, auth, rest, realtime,
     storage, imgproxy, meta, studio, functions)."""
 
-    @field_validator("url", "site_url")
+    @field_validator("site_url")
     @classmethod
     def _urls(cls, value: str | None) -> str | None:
         return None if value is None else _https_url(value)
@@ -184,9 +181,9 @@ class SupabaseConfig(Section):
             return self
         for key, value in (("host", self.host), ("siteUrl", self.site_url)):
             if value is None:
-                raise InvalidSetting(key, None, "required when mode is self-hosted")
+                raise InvalidSettingError(key, None, "required when mode is self-hosted")
         if self.smtp is None and not self.email_autoconfirm:
-            raise InvalidSetting(
+            raise InvalidSettingError(
                 "smtp",
                 None,
                 "self-hosted auth needs an SMTP server to send "
@@ -194,7 +191,7 @@ class SupabaseConfig(Section):
             )
         open_to_world = [cidr for cidr in self.studio_allowed_cidrs if is_world(cidr)]
         if open_to_world:
-            raise InvalidSetting(
+            raise InvalidSettingError(
                 "studioAllowedCidrs",
                 self.studio_allowed_cidrs,
                 f"{open_to_world[0]} opens Studio (full database access) to the whole "
@@ -207,9 +204,9 @@ class SupabaseConfig(Section):
         return self.mode == "self-hosted"
 
     @property
-    def public_url(self) -> str | None:
-        """The URL clients use: the hosted project's, or the self-hosted gateway's."""
-        return f"https://{self.host}" if self.self_hosted else self.url
+    def public_url(self) -> str:
+        """Self-hosted: the URL clients use, the gateway's."""
+        return f"https://{self.host}"
 
     def resources_for(self, service: str, default: ServiceResources) -> ServiceResources:
         return self.resources.get(service, default)

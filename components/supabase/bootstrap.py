@@ -104,7 +104,7 @@ def bootstrap_job(
                     "containers": [
                         {
                             "name": "psql",
-                            "image": versions.SUPABASE_BOOTSTRAP_IMAGE,
+                            "image": f"postgres:{versions.SUPABASE_BOOTSTRAP_PSQL_TAG}",
                             "command": psql_command(),
                             "env": env,
                             "resources": {

@@ -10,8 +10,8 @@ from urllib.parse import urlparse
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .. import versions
 from ..config.supabase import SupabaseConfig
+from ..k8s_namespace import TRAEFIK_PODS, platform_namespace
 from ..naming import base_labels
 from . import network_policy as policies
 from .bootstrap import JOB_LABELS, bootstrap_job
@@ -21,16 +21,14 @@ from .services import Database, ObjectStorage, ServiceSpec, self_hosted_services
 from .workload import COMPONENT, Mount, deployment, service
 
 NAMESPACE = "supabase"
-CLIENT_SECRET = "supabase-client"
 
 
 @dataclass(frozen=True)
 class SupabaseArgs:
     config: SupabaseConfig
-    app_namespace: pulumi.Input[str] | None = None
-    """Namespace that gets the `supabase-client` Secret (SUPABASE_URL and the two keys); none: no Secret."""
 
-    # Managed mode: the hosted project's keys (secrets from the stack config).
+    # Managed mode: the hosted project (stack secrets supabaseUrl, supabaseAnonKey, supabaseServiceRoleKey).
+    managed_url: pulumi.Input[str] | None = None
     managed_anon_key: pulumi.Input[str] | None = None
     managed_service_role_key: pulumi.Input[str] | None = None
 
@@ -59,7 +57,7 @@ class SupabaseArgs:
     trusted_proxy_cidrs: tuple[str, ...] = ("10.42.0.0/16",)
     """Pod CIDR of the cluster: the ingress controller's X-Forwarded-For is trusted from there."""
     ingress_namespace: str = "kube-system"
-    ingress_pod_labels: tuple[tuple[str, str], ...] = (("app.kubernetes.io/name", "traefik"),)
+    ingress_pod_labels: tuple[tuple[str, str], ...] = tuple(TRAEFIK_PODS.items())
 
     def missing_for_self_hosted(self) -> list[str]:
         required = {
@@ -77,9 +75,14 @@ class SupabaseArgs:
 
 
 class Supabase(pulumi.ComponentResource):
-    """Managed: the hosted project's URL and keys as a Secret for the app. Self-hosted: the services."""
+    """The app's Supabase settings in either mode; in self-hosted mode also the services themselves.
 
-    url: str | None
+    Managed mode registers nothing of its own: it hands the hosted project's URL and keys on (the
+    app puts them in its Secret). Self-hosted mode runs the services and hands on the gateway's URL
+    and the keys derived from the generated JWT secret, under the same stack-secret names.
+    """
+
+    url: pulumi.Output[str] | None
     anon_key: pulumi.Output[str] | None
     service_role_key: pulumi.Output[str] | None
     dashboard_password: pulumi.Output[str] | None
@@ -89,7 +92,6 @@ class Supabase(pulumi.ComponentResource):
         self._name = name
         self._child = pulumi.ResourceOptions(parent=self)
         config = args.config
-        self.url = config.public_url
         self.dashboard_password = None
 
         if config.self_hosted:
@@ -100,24 +102,13 @@ class Supabase(pulumi.ComponentResource):
                     f"{', '.join(missing)}; pass the PostgresServer and ObjectStore outputs "
                     "(and the cluster issuer) to it"
                 )
+            self.url = pulumi.Output.from_input(config.public_url)
             self._self_hosted(args)
         else:
-            self.anon_key = (
-                pulumi.Output.secret(args.managed_anon_key) if args.managed_anon_key is not None else None
+            self.url, self.anon_key, self.service_role_key = (
+                None if value is None else pulumi.Output.secret(value)
+                for value in (args.managed_url, args.managed_anon_key, args.managed_service_role_key)
             )
-            self.service_role_key = (
-                pulumi.Output.secret(args.managed_service_role_key)
-                if args.managed_service_role_key is not None
-                else None
-            )
-            if config.url is not None and (self.anon_key is None or self.service_role_key is None):
-                raise ValueError(
-                    f"Supabase {name!r}: supabase.url is set but the managed project's keys "
-                    "were not passed (secrets supabaseAnonKey and supabaseServiceRoleKey)"
-                )
-
-        if args.app_namespace is not None and self.url is not None:
-            self._client_secret(args.app_namespace)
 
         self.register_outputs(
             {
@@ -128,18 +119,15 @@ class Supabase(pulumi.ComponentResource):
             }
         )
 
-    def _client_secret(self, namespace: pulumi.Input[str]) -> None:
-        assert self.anon_key is not None and self.service_role_key is not None and self.url is not None
-        k8s.core.v1.Secret(
-            f"{self._name}-client",
-            metadata={"name": CLIENT_SECRET, "namespace": namespace, "labels": base_labels(COMPONENT)},
-            string_data={
-                "SUPABASE_URL": self.url,
-                "SUPABASE_ANON_KEY": self.anon_key,
-                "SUPABASE_SERVICE_ROLE_KEY": self.service_role_key,
-            },
-            opts=self._child,
-        )
+    @property
+    def client_secrets(self) -> dict[str, pulumi.Output[str]]:
+        """What the app needs, keyed like the stack secrets it would otherwise read."""
+        values = {
+            "supabaseUrl": self.url,
+            "supabaseAnonKey": self.anon_key,
+            "supabaseServiceRoleKey": self.service_role_key,
+        }
+        return {key: value for key, value in values.items() if value is not None}
 
     # Self-hosted ---------------------------------------------------------------------------------
 
@@ -153,10 +141,10 @@ class Supabase(pulumi.ComponentResource):
         self.service_role_key = credentials.service_role_key
         self.dashboard_password = credentials.dashboard_password
 
-        namespace = self._namespace()
+        # Restricted Pod Security: every service runs non-root without capabilities (services.py).
+        namespace = platform_namespace(f"{prefix}-namespace", NAMESPACE, COMPONENT, self._child)
         ns = namespace.metadata.name
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-        policies.namespace_baseline(prefix, ns, in_ns)
 
         database = Database(
             host=args.db_host,
@@ -222,23 +210,6 @@ class Supabase(pulumi.ComponentResource):
                 opts=in_ns,
             )
         self._ingress(args, ns, in_ns)
-
-    def _namespace(self) -> k8s.core.v1.Namespace:
-        level = "restricted"
-        return k8s.core.v1.Namespace(
-            f"{self._name}-namespace",
-            metadata={
-                "name": NAMESPACE,
-                "labels": {
-                    **base_labels(COMPONENT),
-                    "pod-security.kubernetes.io/enforce": level,
-                    "pod-security.kubernetes.io/enforce-version": f"v{versions.KUBERNETES_MINOR}",
-                    "pod-security.kubernetes.io/warn": level,
-                    "pod-security.kubernetes.io/audit": level,
-                },
-            },
-            opts=self._child,
-        )
 
     def _env_secret(
         self,

@@ -2,7 +2,7 @@
 
 The JWT secret and the moment the API keys were issued are resources, so the keys derived from them
 stay the same from one run to the next; bumping `supabase.keyGeneration` replaces both and re-issues
-the keys. Database passwords go to the server only as SCRAM verifiers (see scram.py).
+the keys. Database passwords go to the server only as SCRAM verifiers (components/postgres/scram.py).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pulumi
 import pulumi_random as random
 import pulumiverse_time as time
 
+from ..postgres.scram import scram_sha256_verifier
 from .keys import sign_api_key
-from .scram import scram_sha256_verifier
 from .services import Database, dsn_query
 
 SERVICE_DB_ROLES = {

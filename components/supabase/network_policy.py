@@ -1,4 +1,4 @@
-"""NetworkPolicies of the supabase namespace: deny by default, then one policy per service.
+"""NetworkPolicies of the supabase namespace, on top of its default deny (k8s_namespace.py): one per service.
 
 Only the gateway accepts traffic from outside the namespace (from the ingress controller); every
 other service accepts exactly the in-namespace callers that upstream's gateway config and compose
@@ -15,12 +15,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..k8s_namespace import METADATA_SERVICE
 from ..naming import base_labels
 from .services import ServiceSpec
 from .workload import COMPONENT, selector_labels
-
-METADATA_SERVICE = "169.254.169.254/32"
-"""Hetzner's metadata service serves user-data (with secrets): no pod may reach it."""
 
 INGRESS_FROM: Mapping[str, tuple[str, ...]] = {
     "kong": ("studio", "functions"),  # plus the ingress controller, added separately
@@ -76,44 +74,6 @@ def _policy(
         spec=spec,
         opts=opts,
     )
-
-
-def namespace_baseline(
-    prefix: str, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions
-) -> list[k8s.networking.v1.NetworkPolicy]:
-    """Deny everything in the namespace, then let every pod resolve names through cluster DNS."""
-    return [
-        _policy(
-            f"{prefix}-default-deny",
-            "default-deny",
-            namespace,
-            {"pod_selector": {}, "policy_types": ["Ingress", "Egress"]},
-            opts,
-        ),
-        _policy(
-            f"{prefix}-allow-dns",
-            "allow-dns",
-            namespace,
-            {
-                "pod_selector": {},
-                "policy_types": ["Egress"],
-                "egress": [
-                    {
-                        "to": [
-                            {
-                                "namespace_selector": {
-                                    "match_labels": {"kubernetes.io/metadata.name": "kube-system"}
-                                },
-                                "pod_selector": {"match_labels": {"k8s-app": "kube-dns"}},
-                            }
-                        ],
-                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
-                    }
-                ],
-            },
-            opts,
-        ),
-    ]
 
 
 def service_policy(

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
+from components.postgres.scram import scram_sha256_verifier
 from components.supabase.bootstrap import BOOTSTRAP_SQL
-from components.supabase.scram import scram_sha256_verifier
 from tests.pg_fixture import PostgresServer
 
 pytestmark = pytest.mark.slow

@@ -1,0 +1,55 @@
+"""One stack of the platform: configuration first, then components in dependency order, then outputs."""
+
+import pulumi
+import pulumi_hcloud as hcloud
+
+from components.app import App, AppArgs
+from components.config import load_stack_config
+from components.ingress import Ingress, IngressArgs
+from components.k3s import K3sCluster, K3sClusterArgs
+from components.network import Network, NetworkArgs
+from components.observability import Observability, ObservabilityArgs
+from components.postgres import PostgresServer, PostgresServerArgs
+
+loaded = load_stack_config()  # fails with one clear message before any resource is registered
+config, secrets = loaded.config, loaded.secrets
+
+hcloud_provider = hcloud.Provider("hcloud", token=secrets.require("hcloudToken"))
+on_hcloud = pulumi.ResourceOptions(providers={"hcloud": hcloud_provider})
+
+network = Network("network", NetworkArgs.from_config(config), on_hcloud)
+cluster = K3sCluster("k3s", K3sClusterArgs.from_config(config, network, secrets), on_hcloud)
+database = PostgresServer(
+    "postgres",
+    PostgresServerArgs.from_config(config, secrets, network),
+    pulumi.ResourceOptions(providers={"hcloud": hcloud_provider, "kubernetes": cluster.provider}),
+)
+
+on_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
+ingress = Ingress("ingress", IngressArgs.from_config(config), on_cluster)
+observability = Observability("observability", ObservabilityArgs.from_config(config, secrets), on_cluster)
+if config.app is not None:
+    app = App("app", AppArgs.from_config(config, secrets, ingress), on_cluster)
+    pulumi.export("appUrls", app.urls)
+
+pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("grafanaUrl", observability.grafana_url)
+pulumi.export("grafanaAdminPassword", observability.grafana_admin_password)
+pulumi.export("apiEndpoint", cluster.api_endpoint)
+pulumi.export("apiEndpoints", cluster.api_endpoints)
+pulumi.export(
+    "nodes",
+    pulumi.Output.all(*[node.public_ipv4 for node in cluster.nodes]).apply(
+        lambda public_ips: [
+            {
+                "name": node.name,
+                "role": node.role,
+                "pool": node.pool,
+                "privateIp": node.private_ip,
+                "publicIpv4": ip,
+            }
+            for node, ip in zip(cluster.nodes, public_ips, strict=True)
+        ]
+    ),
+)
+pulumi.export("database", {"mode": database.mode, "host": database.host, "caCertPem": database.ca_cert_pem})

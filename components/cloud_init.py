@@ -1,0 +1,65 @@
+"""Renders #cloud-config user-data documents from files kept next to the component that owns them.
+
+Shared by every server the program creates (k3s nodes, the database VM), so that file modes, the
+literal-block layout and the header are the same everywhere and `cloud-init schema` checks one shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class WriteFile:
+    """One cloud-init write_files entry. Secret content is fine: the whole document is a secret."""
+
+    path: str
+    content: str
+    permissions: str = "0644"
+    owner: str = "root:root"
+
+    @classmethod
+    def from_file(cls, source: Path, path: str, permissions: str = "0644") -> WriteFile:
+        return cls(path=path, content=source.read_text(), permissions=permissions)
+
+
+@dataclass(frozen=True)
+class CloudConfig:
+    """The parts of a #cloud-config document this program uses."""
+
+    write_files: list[WriteFile] = field(default_factory=list)
+    packages: list[str] = field(default_factory=list)
+    runcmd: list[list[str]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def render(self) -> str:
+        document: dict[str, Any] = {
+            "package_update": True,
+            "package_upgrade": False,
+            "packages": self.packages,
+            "write_files": [
+                {"path": f.path, "content": f.content, "permissions": f.permissions, "owner": f.owner}
+                for f in self.write_files
+            ],
+            **self.extra,
+            "runcmd": self.runcmd,
+        }
+        return "#cloud-config\n" + yaml.dump(document, Dumper=_LiteralDumper, sort_keys=False, width=4096)
+
+
+class _LiteralDumper(yaml.CSafeDumper):
+    """Writes multi-line strings as literal blocks, so files land byte-for-byte and stay readable.
+    libyaml's emitter writes the same bytes as PyYAML's, 15 times faster (one document per server)."""
+
+
+def _represent_str(dumper: yaml.CSafeDumper, value: str) -> yaml.ScalarNode:
+    if "\n" in value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+
+_LiteralDumper.add_representer(str, _represent_str)

@@ -1,0 +1,167 @@
+"""Mocks that behave like the providers where it matters (DESIGN.md, "Offline preview").
+
+- pulumi-tls: real keys and certificates (fake_tls);
+- pulumi-random: real random values from `secrets`;
+- hcloud: numeric ids and public IPs that are stable for the same resource name, so two runs of the
+  same stack produce the same graph and can be diffed;
+- Kubernetes objects, Helm releases, dynamic resources: inputs echoed back as outputs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import secrets
+import string
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+
+from . import fake_tls
+from .wire import reveal
+
+Outputs = dict[str, Any]
+
+
+def stable_number(*parts: str, modulo: int = 90_000_000) -> int:
+    """A number that depends only on `parts`: the same resource always gets the same id and IP."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
+    return 10_000_000 + int.from_bytes(digest[:8], "big") % modulo
+
+
+def _public_ipv4(name: str) -> str:
+    # Inside 49.12.0.0/14, a range Hetzner Online announces, so addresses look like real ones.
+    return str(
+        ipaddress.ip_network("49.12.0.0/14")[stable_number("v4", name, modulo=2**18 - 2) % (2**18 - 2) + 1]
+    )
+
+
+def _public_ipv6_network(name: str) -> str:
+    block = stable_number("v6", name, modulo=2**16)
+    return f"2a01:4f8:{block % 0xFFFF:x}:{(block >> 4) % 0xFFFF:x}::/64"
+
+
+def _random_password(inputs: dict[str, Any]) -> Outputs:
+    length = int(inputs.get("length", 16))
+    alphabet = ""
+    if inputs.get("lower", True):
+        alphabet += string.ascii_lowercase
+    if inputs.get("upper", True):
+        alphabet += string.ascii_uppercase
+    if inputs.get("numeric", inputs.get("number", True)):
+        alphabet += string.digits
+    if inputs.get("special", True):
+        alphabet += inputs.get("overrideSpecial") or "!@#$%&*()-_=+[]{}<>:?"
+    result = "".join(secrets.choice(alphabet) for _ in range(length))
+    return {"result": result}
+
+
+def _random_id(inputs: dict[str, Any]) -> Outputs:
+    raw = secrets.token_bytes(int(inputs.get("byteLength", 8)))
+    return {
+        "hex": raw.hex(),
+        "b64Std": base64.b64encode(raw).decode(),
+        "b64Url": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        "dec": str(int.from_bytes(raw, "big")),
+    }
+
+
+def _hcloud_server(name: str, inputs: dict[str, Any]) -> Outputs:
+    v6 = _public_ipv6_network(name)
+    return {
+        "ipv4Address": _public_ipv4(name),
+        "ipv6Network": v6,
+        "ipv6Address": v6.replace("::/64", "::1"),
+        "status": "running",
+        "primaryDiskSize": 40,
+        "name": inputs.get("name", name),
+    }
+
+
+def _hcloud_primary_ip(name: str, inputs: dict[str, Any]) -> Outputs:
+    if inputs.get("type") == "ipv6":
+        network = _public_ipv6_network(name)
+        return {"ipAddress": network.replace("::/64", "::"), "ipNetwork": network}
+    return {"ipAddress": _public_ipv4(name)}
+
+
+def _hcloud_load_balancer(name: str, inputs: dict[str, Any]) -> Outputs:
+    return {"ipv4": _public_ipv4(name), "ipv6": _public_ipv6_network(name).replace("::/64", "::1")}
+
+
+def _hcloud_volume(name: str, inputs: dict[str, Any]) -> Outputs:
+    return {"linuxDevice": f"/dev/disk/by-id/scsi-0HC_Volume_{stable_number('hcloud', name)}"}
+
+
+def _hcloud_ssh_key(name: str, inputs: dict[str, Any]) -> Outputs:
+    blob = str(inputs.get("publicKey", "")).split()
+    digest = hashlib.md5(blob[1].encode() if len(blob) > 1 else b"").hexdigest()
+    return {"fingerprint": ":".join(digest[i : i + 2] for i in range(0, 32, 2))}
+
+
+_NAMED_HCLOUD: dict[str, Callable[[str, dict[str, Any]], Outputs]] = {
+    "hcloud:index/server:Server": _hcloud_server,
+    "hcloud:index/primaryIp:PrimaryIp": _hcloud_primary_ip,
+    "hcloud:index/loadBalancer:LoadBalancer": _hcloud_load_balancer,
+    "hcloud:index/volume:Volume": _hcloud_volume,
+    "hcloud:index/sshKey:SshKey": _hcloud_ssh_key,
+}
+
+_TLS: dict[str, Callable[[dict[str, Any]], Outputs]] = {
+    "tls:index/privateKey:PrivateKey": fake_tls.private_key,
+    "tls:index/selfSignedCert:SelfSignedCert": fake_tls.self_signed_cert,
+    "tls:index/certRequest:CertRequest": fake_tls.cert_request,
+    "tls:index/locallySignedCert:LocallySignedCert": fake_tls.locally_signed_cert,
+}
+
+_RANDOM: dict[str, Callable[[dict[str, Any]], Outputs]] = {
+    "random:index/randomPassword:RandomPassword": _random_password,
+    "random:index/randomString:RandomString": _random_password,
+    "random:index/randomId:RandomId": _random_id,
+    "random:index/randomUuid:RandomUuid": lambda _inputs: {"result": str(uuid.uuid4())},
+}
+
+
+class PlatformMocks(pulumi.runtime.Mocks):
+    """Provider-like answers for every resource type this program registers."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.secret_values: set[str] = set()
+        """Every secret value a mock produced (passwords, private keys): tests grep output for them."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
+        inputs = reveal(args.inputs)
+        typ, name = args.typ, args.name
+        outputs: Outputs
+        if typ in _TLS:
+            outputs = _TLS[typ](inputs)
+            self._remember(outputs, "privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh")
+            return self._id(typ, name), {**inputs, **outputs}
+        if typ in _RANDOM:
+            outputs = _RANDOM[typ](inputs)
+            self._remember(outputs, "result")
+            return self._id(typ, name), {**inputs, **outputs}
+        if typ.startswith("hcloud:"):
+            outputs = _NAMED_HCLOUD.get(typ, lambda _n, _i: {})(name, inputs)
+            return str(stable_number(typ, name)), {**inputs, **outputs}
+        if typ.startswith("kubernetes:"):
+            metadata = inputs.get("metadata") or {}
+            namespace = metadata.get("namespace")
+            object_name = metadata.get("name") or inputs.get("name") or name
+            return (f"{namespace}/{object_name}" if namespace else object_name), inputs
+        return self._id(typ, name), inputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+    def _id(self, typ: str, name: str) -> str:
+        return f"{typ.rsplit(':', maxsplit=1)[-1].lower()}-{stable_number(typ, name)}"
+
+    def _remember(self, outputs: Outputs, *keys: str) -> None:
+        with self._lock:
+            self.secret_values.update(str(outputs[key]) for key in keys if outputs.get(key))

@@ -1,0 +1,173 @@
+"""Runs the real `__main__.py` for one stack under the mocks and records what the engine would get."""
+
+from __future__ import annotations
+
+import asyncio
+import runpy
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.stack import run_in_stack
+
+from .mocks import PlatformMocks
+from .stack_file import StackSettings, read_stack
+from .wire import is_secret, reveal, secret
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Registration:
+    """One RegisterResource call, as the engine receives it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    provider: str
+    dependencies: list[str]
+    inputs: dict[str, Any]
+    """Wire form: secrets are signature envelopes (see offline.wire)."""
+    protect: bool
+    ignore_changes: list[str]
+    delete_before_replace: bool
+    additional_secret_outputs: list[str]
+    id: str = ""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def plain_inputs(self) -> dict[str, Any]:
+        return reveal(self.inputs)
+
+    def plain(self, key: str, default: Any = None) -> Any:
+        """One input without secret envelopes (for decisions such as pricing, never for output)."""
+        return reveal(self.inputs.get(key, default))
+
+    @property
+    def provider_urn(self) -> str:
+        """URN of the explicit provider (the reference is `<urn>::<id>`), or "" for the default one."""
+        return self.provider.rsplit("::", 1)[0] if self.provider else ""
+
+    @property
+    def final_outputs(self) -> dict[str, Any]:
+        """Outputs as the engine stores them: inputs and provider results, with the resource's
+        `additional_secret_outputs` (and every output whose input was secret) wrapped as secrets."""
+        merged = {**self.inputs, **self.outputs}
+        secret_keys = set(self.additional_secret_outputs) | {
+            k for k, v in self.inputs.items() if is_secret(v)
+        }
+        return {k: secret(reveal(v)) if k in secret_keys else v for k, v in merged.items()}
+
+
+@dataclass
+class ProgramRun:
+    settings: StackSettings
+    resources: list[Registration]
+    outputs: dict[str, Any]
+    """Stack outputs in wire form (secrets enveloped)."""
+    secret_values: set[str]
+
+    def of_type(self, typ: str) -> list[Registration]:
+        return sorted((r for r in self.resources if r.type == typ), key=lambda r: r.name)
+
+    def by_name(self, name: str) -> Registration:
+        (match,) = [r for r in self.resources if r.name == name]
+        return match
+
+
+class _RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: PlatformMocks) -> None:
+        super().__init__(mocks)
+        self.registrations: dict[str, Registration] = {}
+        self.stack_outputs: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        record = Registration(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            custom=bool(request.custom),
+            provider=request.provider,
+            dependencies=list(request.dependencies),
+            inputs=json_format.MessageToDict(request.object),
+            protect=bool(request.protect),
+            ignore_changes=list(request.ignoreChanges),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            additional_secret_outputs=list(request.additionalSecretOutputs),
+            property_dependencies={
+                key: list(deps.urns) for key, deps in request.propertyDependencies.items() if deps.urns
+            },
+            id=response.id,
+            outputs=json_format.MessageToDict(response.object) if response.object else {},
+        )
+        with self._lock:
+            self.registrations[response.urn] = record
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        if request.urn.split("::")[-2].endswith("pulumi:pulumi:Stack"):
+            self.stack_outputs = json_format.MessageToDict(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+class ProgramError(Exception):
+    """The program failed; `registered` says what it had registered before failing."""
+
+    def __init__(self, cause: BaseException, registered: list[Registration]) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.registered = registered
+
+
+def run_program(
+    stack: str,
+    project_dir: Path = PROJECT_DIR,
+    overrides: Mapping[str, Any] | None = None,
+    secret_overrides: Mapping[str, str] | None = None,
+    *,
+    stand_in_missing_secrets: bool = True,
+) -> ProgramRun:
+    """Run `__main__.py` for `stack` under the mocks.
+
+    `overrides` and `secret_overrides` map config paths (`cluster.agentPools[0].count`, or a bare key)
+    to values for this run only; None removes a key (see offline.stack_file).
+    Raises ProgramError when the program fails (a ConfigError, for one).
+    """
+    settings = read_stack(
+        project_dir, stack, overrides, secret_overrides, stand_in_missing_secrets=stand_in_missing_secrets
+    )
+    mocks = PlatformMocks()
+    monitor = _RecordingMonitor(mocks)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        pulumi.runtime.set_mocks(mocks, project=settings.project, stack=stack, preview=False, monitor=monitor)
+        pulumi.runtime.set_all_config(settings.config, settings.secret_keys)
+        pulumi_settings.ROOT.set(None)  # run_in_stack makes the Stack resource, as the CLI's host does
+        main = str(project_dir / "__main__.py")
+
+        def program() -> None:
+            runpy.run_path(main, run_name="__main__")
+
+        loop.run_until_complete(run_in_stack(program))
+    except Exception as err:
+        registered = [r for r in monitor.registrations.values() if r.type != "pulumi:pulumi:Stack"]
+        raise ProgramError(err, registered) from err
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
+    return ProgramRun(
+        settings, list(monitor.registrations.values()), monitor.stack_outputs, mocks.secret_values
+    )
