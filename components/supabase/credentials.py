@@ -66,8 +66,8 @@ class Credentials:
         self.logins: dict[str, DatabaseLogin] = {}
         for role in VERIFIER_VARIABLES:
             password = _password(f"{name}-db-{role}", 32, parent)
-            salt = random.RandomBytes(
-                f"{name}-db-{role}-salt", length=16, opts=pulumi.ResourceOptions(parent=parent)
+            salt = random.RandomId(
+                f"{name}-db-{role}-salt", byte_length=16, opts=pulumi.ResourceOptions(parent=parent)
             ).hex
             verifier: pulumi.Output[str] = pulumi.Output.secret(
                 pulumi.Output.all(password, salt).apply(

@@ -167,7 +167,7 @@ def kong(config: SupabaseConfig, trusted_proxy_cidrs: tuple[str, ...]) -> Servic
     )
 
 
-def auth(config: SupabaseConfig, database: Database, public_url: str) -> ServiceSpec:
+def auth(config: SupabaseConfig, public_url: str) -> ServiceSpec:
     api_external_url = f"{public_url}/auth/v1"
     env: dict[str, EnvValue] = {
         "GOTRUE_API_HOST": "0.0.0.0",
@@ -468,10 +468,10 @@ def self_hosted_services(
     trusted_proxy_cidrs: tuple[str, ...],
 ) -> list[ServiceSpec]:
     """Every service self-hosted mode deploys for this config, gateway first."""
-    public_url = config.public_url or ""
+    public_url = config.public_url
     specs = [
         kong(config, trusted_proxy_cidrs),
-        auth(config, database, public_url),
+        auth(config, public_url),
         rest(config),
         realtime(config, database),
         storage(config, public_url, objects),

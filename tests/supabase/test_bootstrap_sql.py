@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import uuid
 
 import pytest
 
 from components.postgres.scram import scram_sha256_verifier
-from components.supabase.bootstrap import BOOTSTRAP_SQL
+from components.supabase.bootstrap import BOOTSTRAP_SQL, psql_command
 from tests.pg_fixture import PostgresServer
 
 pytestmark = pytest.mark.slow
@@ -225,3 +226,27 @@ def test_rerun_keeps_what_gotrue_migrated(notes: PostgresServer) -> None:
     after = notes.query("SELECT prosrc, obj_description(oid) FROM pg_proc WHERE proname = 'uid'")
     assert after == before
     assert after[0][1] == "gotrue migration 20240612123726"
+
+
+def test_job_command_passes_verifiers_through_the_shell_intact(fresh_postgres_server: PostgresServer) -> None:
+    """The Job's `sh -c` line hands SCRAM verifiers (full of `$`) to psql unchanged; logins then work."""
+    server = fresh_postgres_server
+    command = psql_command()
+    command[-1] = command[-1].replace("/etc/supabase/bootstrap/bootstrap.sql", str(BOOTSTRAP_SQL))
+    variables = bootstrap_variables()
+    env = {
+        "PATH": f"{server.bin_dir}:/usr/bin:/bin",
+        "PGHOST": str(server.socket_dir),
+        "PGPORT": str(server.port),
+        "PGUSER": "postgres",
+        "PGDATABASE": "postgres",
+        **{name.upper(): value for name, value in variables.items()},
+    }
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+    assert result.returncode == 0, result.stderr
+    stored = server.query("SELECT rolpassword FROM pg_authid WHERE rolname = 'authenticator'")
+    assert stored == [[variables["authenticator_verifier"]]]
+    assert server.query("SELECT current_user", user="authenticator", password=PASSWORDS["authenticator"]) == [
+        ["authenticator"]
+    ]
