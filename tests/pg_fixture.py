@@ -4,12 +4,14 @@ The server runs as an unprivileged user (PostgreSQL refuses to run as root): the
 the tests are not root, else `nobody`. Local socket connections are trusted for the `postgres`
 superuser; TCP on 127.0.0.1 asks for a SCRAM password, so tests can check real logins.
 
-Use the `postgres_server` fixture (one server per test module) or `fresh_postgres_server` (one per
+initdb runs once per session; each server starts from a copy of that cluster, so a fresh server per
+test is cheap. Use the `postgres_server` fixture (one server per test module) or `fresh_postgres_server` (one per
 test), or `running_postgres()` directly as a context manager.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import pwd
@@ -149,6 +151,38 @@ class PostgresServer:
         )
 
 
+_TEMPLATES: dict[Path, Path] = {}
+
+
+def _template_cluster(bin_dir: Path, prefix: list[str], uid: int | None, gid: int | None) -> Path:
+    """An initdb'd data directory made once per test session; every server starts from a copy."""
+    if bin_dir not in _TEMPLATES:
+        base = Path(tempfile.mkdtemp(prefix="pgtemplate-"))
+        atexit.register(shutil.rmtree, base, True)
+        if uid is not None and gid is not None:
+            os.chown(base, uid, gid)
+        subprocess.run(
+            [
+                *prefix,
+                str(bin_dir / "initdb"),
+                "-D",
+                str(base / "data"),
+                "-U",
+                SUPERUSER,
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        _TEMPLATES[bin_dir] = base / "data"
+    return _TEMPLATES[bin_dir]
+
+
 @contextlib.contextmanager
 def running_postgres(settings: Mapping[str, str] | None = None) -> Iterator[PostgresServer]:
     """Start a fresh cluster, yield it, then stop it and delete its directory."""
@@ -162,24 +196,9 @@ def running_postgres(settings: Mapping[str, str] | None = None) -> Iterator[Post
             os.chown(path, uid, gid)
     server = PostgresServer(bin_dir, data_dir, socket_dir, _free_port(), prefix)
     try:
-        subprocess.run(
-            [
-                *prefix,
-                str(bin_dir / "initdb"),
-                "-D",
-                str(data_dir),
-                "-U",
-                SUPERUSER,
-                "--auth-local=trust",
-                "--auth-host=scram-sha-256",
-                "-E",
-                "UTF8",
-                "--locale=C.UTF-8",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
+        # `cp -a` keeps the server user's ownership and the 0700 mode PostgreSQL insists on.
+        template = _template_cluster(bin_dir, prefix, uid, gid)
+        subprocess.run(["cp", "-a", str(template), str(data_dir)], check=True)
         config = {
             "listen_addresses": "'127.0.0.1'",
             "port": str(server.port),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.config.supabase import SmtpConfig, SupabaseConfig
+from components.config.supabase import FunctionsConfig, SmtpConfig, SupabaseConfig
 from components.supabase.services import Database, ObjectStorage
 
 FULL_CONFIG = SupabaseConfig(
@@ -12,7 +12,7 @@ FULL_CONFIG = SupabaseConfig(
     additional_redirect_urls=["https://app.example.com/**"],
     smtp=SmtpConfig(host="smtp.example.com", port=587, user="mailer", admin_email="no-reply@example.com"),
     studio_allowed_cidrs=["203.0.113.7/32"],
-    functions={"enabled": True},
+    functions=FunctionsConfig(enabled=True),
 )
 DATABASE = Database(host="10.0.1.20", port="5432", name="app", admin_user="postgres", verify_ca=True)
 OBJECTS = ObjectStorage(
