@@ -5,8 +5,8 @@ the tests are not root, else `nobody`. Local socket connections are trusted for 
 superuser; TCP on 127.0.0.1 asks for a SCRAM password, so tests can check real logins.
 
 initdb runs once per session; each server starts from a copy of that cluster, so a fresh server per
-test is cheap. Use the `postgres_server` fixture (one server per test module) or `fresh_postgres_server` (one per
-test), or `running_postgres()` directly as a context manager.
+test is cheap. Use the `postgres_server` fixture (one server per test module) or
+`fresh_postgres_server` (one per test), or `running_postgres()` directly as a context manager.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from components.supabase.component import function_files
 from components.supabase.keys import ISSUER
 from offline.mocks import PlatformMocks
 from offline.wire import is_secret, reveal
+from tests.k8s_schema import schema_errors
 from tests.supabase.settings import FULL_CONFIG
 
 CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
@@ -298,3 +299,13 @@ def test_dashboard_password_reaches_kong_basic_auth(self_hosted: tuple[Recorder,
         r.inputs for r in recorder.resources if r.name == "supabase-kong" and r.type.endswith("Secret")
     )
     assert f"password: {outputs['dashboard']}" in kong["stringData"]["kong.yml"]
+
+
+def test_every_object_is_valid_for_the_pinned_kubernetes(
+    self_hosted: tuple[Recorder, dict[str, Any]],
+) -> None:
+    objects = {
+        f"{r.type}::{r.name}": r.inputs for r in self_hosted[0].resources if r.type.startswith("kubernetes:")
+    }
+    assert len(objects) > 30
+    assert schema_errors(objects) == {}
