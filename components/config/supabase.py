@@ -110,7 +110,8 @@ class SupabaseConfig(Section):
     mode: Literal["managed", "self-hosted"] = "managed"
     """`managed` (default): the app gets the hosted project's URL and keys (secrets `supabaseUrl`,
     `supabaseAnonKey`, `supabaseServiceRoleKey`). `self-hosted`: the Supabase services run in the
-    `supabase` namespace against the Postgres server, and the app gets their URL and derived keys."""
+    `supabase` namespace against the Postgres server; their URL and derived keys are the component's
+    outputs."""
 
     host: str | None = None
     """Self-hosted: public host name of the API gateway and Studio (e.g. supabase.example.com)."""
