@@ -378,7 +378,7 @@ def meta(config: SupabaseConfig, database: Database) -> ServiceSpec:
         },
         resources=config.resources_for("meta", DEFAULT_RESOURCES["meta"]),
         run_as_user=1000,
-        probe=Probe("http", port=8080, path="/health"),
+        probe=Probe("tcp", port=8080),
         uses_database=True,
         added_env={"PG_META_DB_SSL_MODE": "connect to the Postgres server over TLS"},
     )
