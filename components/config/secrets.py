@@ -102,7 +102,7 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
     SecretSpec(
         "supabaseSmtpPassword",
         "password of supabase.smtp.user on the SMTP server self-hosted auth sends mail through.",
-        required_when=lambda c: c.supabase.self_hosted and c.supabase.smtp is not None and bool(c.supabase.smtp.user),
+        required_when=lambda c: c.supabase.self_hosted and bool(c.supabase.smtp and c.supabase.smtp.user),
         required_because="supabase.smtp.user is set in self-hosted mode",
     ),
 )
