@@ -113,3 +113,25 @@ per-pool `subnetIPRange` (autoscaled nodes in their own /24, clear of the fixed 
 1.35.0; the Hetzner provider uses no API that changed between 1.34 and 1.35."""
 
 AUTOSCALER_HELM_REPO = "https://kubernetes.github.io/autoscaler"
+
+# Supabase, self-hosted mode: the images of upstream's self-hosted release self-hosted/v0.8.2
+# (supabase/supabase docker/docker-compose.yml at commit 1f37f2a9d82df788cb026dd9d25c4125e26da715;
+# Kong from docker-compose.kong.yml of the same commit). Bump them together, release by release.
+# not-renovated: the images below move together with upstream's self-hosted release, as one change
+SUPABASE_RELEASE = "self-hosted/v0.8.2"
+SUPABASE_IMAGES: dict[str, str] = {
+    "kong": "kong/kong:3.9.3",
+    "auth": "supabase/gotrue:v2.196.0",
+    "rest": "postgrest/postgrest:v14.17",
+    "realtime": "supabase/realtime:v2.134.10",
+    "storage": "supabase/storage-api:v1.74.0",
+    "imgproxy": "darthsim/imgproxy:v3.31.4",
+    "meta": "supabase/postgres-meta:v0.99.0",
+    "studio": "supabase/studio:2026.09.07-sha-7996410",
+    "functions": "supabase/edge-runtime:v1.76.2",
+}
+
+# renovate: datasource=docker depName=postgres
+SUPABASE_BOOTSTRAP_PSQL_TAG = "17.6-alpine"
+"""Image tag of `postgres` whose psql runs the Supabase database bootstrap Job (psql 17 talks to
+servers 10 and newer)."""

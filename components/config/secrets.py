@@ -99,6 +99,12 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
         required_when=lambda _c: False,
         required_because="never; hcloudToken is used when it is not set",
     ),
+    SecretSpec(
+        "supabaseSmtpPassword",
+        "password of supabase.smtp.user on the SMTP server self-hosted auth sends mail through.",
+        required_when=lambda c: c.supabase.self_hosted and bool(c.supabase.smtp and c.supabase.smtp.user),
+        required_because="supabase.smtp.user is set in self-hosted mode",
+    ),
 )
 
 
