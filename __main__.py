@@ -7,9 +7,11 @@ from components.app import App, AppArgs
 from components.config import load_stack_config
 from components.ingress import Ingress, IngressArgs
 from components.k3s import K3sCluster, K3sClusterArgs
+from components.k3s.user_data import FILES as K3S_FILES
 from components.network import Network, NetworkArgs
-from components.observability import Observability, ObservabilityArgs
+from components.observability import Observability, ObservabilityArgs, rule_files_in
 from components.postgres import PostgresServer, PostgresServerArgs
+from components.postgres.render import FILES as POSTGRES_FILES
 
 loaded = load_stack_config()  # fails with one clear message before any resource is registered
 config, secrets = loaded.config, loaded.secrets
@@ -27,9 +29,15 @@ database = PostgresServer(
 
 on_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
 ingress = Ingress("ingress", IngressArgs.from_config(config), on_cluster)
-observability = Observability("observability", ObservabilityArgs.from_config(config, secrets), on_cluster)
+component_rules = rule_files_in(K3S_FILES) + (rule_files_in(POSTGRES_FILES) if database.mode == "vm" else ())
+node_exporters = {"database": database.metrics_endpoint} if database.metrics_endpoint else {}
+observability = Observability(
+    "observability",
+    ObservabilityArgs.from_config(config, secrets, component_rules, node_exporters),
+    on_cluster,
+)
 if config.app is not None:
-    app = App("app", AppArgs.from_config(config, secrets, ingress), on_cluster)
+    app = App("app", AppArgs.from_config(config, secrets, ingress, database), on_cluster)
     pulumi.export("appUrls", app.urls)
 
 pulumi.export("kubeconfig", cluster.kubeconfig)

@@ -2,6 +2,7 @@
 
 - pulumi-tls: real keys and certificates (fake_tls);
 - pulumi-random: real random values from `secrets`;
+- pulumiverse-time's Static: the current time, as the provider records it on create;
 - hcloud: numeric ids and public IPs that are stable for the same resource name, so two runs of the
   same stack produce the same graph and can be diffed;
 - Kubernetes objects, Helm releases, dynamic resources: inputs echoed back as outputs.
@@ -10,6 +11,7 @@
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import ipaddress
 import secrets
@@ -103,6 +105,25 @@ def _hcloud_ssh_key(name: str, inputs: dict[str, Any]) -> Outputs:
     return {"fingerprint": ":".join(digest[i : i + 2] for i in range(0, 32, 2))}
 
 
+def _time_static(inputs: dict[str, Any]) -> Outputs:
+    """pulumiverse-time's Static: the moment of creation, unless `rfc3339` pins it."""
+    moment = (
+        datetime.datetime.fromisoformat(inputs["rfc3339"].replace("Z", "+00:00"))
+        if inputs.get("rfc3339")
+        else datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    )
+    return {
+        "rfc3339": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "unix": int(moment.timestamp()),
+        "year": moment.year,
+        "month": moment.month,
+        "day": moment.day,
+        "hour": moment.hour,
+        "minute": moment.minute,
+        "second": moment.second,
+    }
+
+
 _NAMED_HCLOUD: dict[str, Callable[[str, dict[str, Any]], Outputs]] = {
     "hcloud:index/server:Server": _hcloud_server,
     "hcloud:index/primaryIp:PrimaryIp": _hcloud_primary_ip,
@@ -146,6 +167,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
             outputs = _RANDOM[typ](inputs)
             self._remember(outputs, "result")
             return self._id(typ, name), {**inputs, **outputs}
+        if typ == "time:index/static:Static":
+            return self._id(typ, name), {**inputs, **_time_static(inputs)}
         if typ.startswith("hcloud:"):
             outputs = _NAMED_HCLOUD.get(typ, lambda _n, _i: {})(name, inputs)
             return str(stable_number(typ, name)), {**inputs, **outputs}

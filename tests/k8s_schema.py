@@ -6,6 +6,9 @@ unknown fields are errors, as `kubectl apply --validate=strict` would report). C
 checked by `tests/crd_schemas/validate.mjs`, with validators generated from the CRDs of Traefik,
 cert-manager and the Prometheus Operator (installed by `scripts/install-crd-schemas.sh`).
 
+A CRD with no schema package can bring its own JSON schema: a file named `<group>_<version>_<kind>.json`
+(kind in lower case, e.g. `upgrade.cattle.io_v1_plan.json`) in any `tests/*/schemas/` folder.
+
 Usage from any test:
 
     from tests.k8s_schema import kubernetes_objects, schema_errors
@@ -30,7 +33,8 @@ from referencing import Registry, Resource
 from components import versions
 from offline.program import ProgramRun
 
-CRD_VALIDATOR_DIR = Path(__file__).resolve().parent / "crd_schemas"
+TESTS = Path(__file__).resolve().parent
+CRD_VALIDATOR_DIR = TESTS / "crd_schemas"
 
 NO_SCHEMA: dict[tuple[str, str], str] = {
     ("helm.cattle.io/v1", "HelmChartConfig"): (
@@ -40,6 +44,27 @@ NO_SCHEMA: dict[tuple[str, str], str] = {
 }
 """Kinds we render that have no installable schema, each with the reason and what checks it instead.
 Any other kind without a schema is an error, so a new kind cannot slip through unvalidated."""
+
+_SCHEMA_DIR = f"kubernetes-json-schema/v{versions.KUBERNETES_MINOR}.0-local-strict"
+
+LOCAL_SCHEMAS: dict[tuple[str, str], Path] = {
+    ("upgrade.cattle.io/v1", "Plan"): (
+        Path(__file__).resolve().parent / "day2" / "schemas" / "upgrade.cattle.io_v1_plan.json"
+    ),
+}
+"""Custom kinds with no schema package, checked against a JSON schema derived from their CRD (the
+file's `$comment` names the CRD and release it follows)."""
+
+
+def _local_schema_errors(obj: Mapping[str, Any]) -> list[str] | None:
+    path = LOCAL_SCHEMAS.get((obj.get("apiVersion", ""), obj.get("kind", "")))
+    if path is None:
+        return None
+    validator = jsonschema.Draft202012Validator(json.loads(path.read_text()))
+    return sorted(
+        f"{'.'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in validator.iter_errors(obj)
+    )
+
 
 NOT_OBJECTS = ("kubernetes:helm.sh/v3:Release", "pulumi:providers:kubernetes")
 """Registrations of the kubernetes provider that are not Kubernetes objects themselves."""
@@ -58,7 +83,7 @@ def kubernetes_objects(run: ProgramRun) -> dict[str, dict[str, Any]]:
 def _schema_file(api_version: str, kind: str) -> str:
     # Same file naming as kubernetes-validate: rbac.authorization.k8s.io/v1 -> rbac-v1, v1 -> v1.
     group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-    return f"kubernetes-json-schema/v{versions.KUBERNETES_MINOR}.0-local-strict/{kind.lower()}-{group_version}.json"
+    return f"{_SCHEMA_DIR}/{kind.lower()}-{group_version}.json"
 
 
 @functools.cache
@@ -68,15 +93,25 @@ def _validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | 
     except FileNotFoundError:
         return None
     definitions = kv.schema_contents(
-        f"kubernetes-json-schema/v{versions.KUBERNETES_MINOR}.0-local-strict/_definitions.json",
+        f"{_SCHEMA_DIR}/_definitions.json",
         versions.KUBERNETES_MINOR,
     )
     registry: Registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
     return jsonschema.Draft202012Validator(schema, registry=registry)
 
 
+@functools.cache
+def _local_crd_validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
+    name = f"{api_version.replace('/', '_')}_{kind.lower()}.json"
+    found = sorted(TESTS.glob(f"*/schemas/{name}"))
+    if not found:
+        return None
+    return jsonschema.Draft202012Validator(json.loads(found[0].read_text()))
+
+
 def _builtin_errors(obj: Mapping[str, Any]) -> list[str] | None:
-    validator = _validator(obj.get("apiVersion", ""), obj.get("kind", ""))
+    api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
+    validator = _validator(api_version, kind) or _local_crd_validator(api_version, kind)
     if validator is None:
         return None
     return sorted(
@@ -105,8 +140,10 @@ def _custom_resource_errors(objects: list[Mapping[str, Any]]) -> list[dict[str, 
     return answers
 
 
-def schema_errors(objects: Mapping[str, Mapping[str, Any]] | Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
-    """Problems per object (keyed by resource name, or `Kind/name` for a plain list); {} when all are valid."""
+def schema_errors(
+    objects: Mapping[str, Mapping[str, Any]] | Iterable[Mapping[str, Any]],
+) -> dict[str, list[str]]:
+    """Problems per object, keyed by resource name (or `Kind/name` for a list); {} when all are valid."""
     named = (
         dict(objects)
         if isinstance(objects, Mapping)
@@ -115,12 +152,16 @@ def schema_errors(objects: Mapping[str, Mapping[str, Any]] | Iterable[Mapping[st
     problems: dict[str, list[str]] = {}
     custom: dict[str, Mapping[str, Any]] = {}
     for name, obj in named.items():
-        errors = _builtin_errors(obj)
+        errors = _local_schema_errors(obj)
+        if errors is None:
+            errors = _builtin_errors(obj)
         if errors is None:
             custom[name] = obj
         elif errors:
             problems[name] = errors
-    for (name, obj), answer in zip(custom.items(), _custom_resource_errors(list(custom.values())), strict=True):
+    for (name, obj), answer in zip(
+        custom.items(), _custom_resource_errors(list(custom.values())), strict=True
+    ):
         key = (obj.get("apiVersion", ""), obj.get("kind", ""))
         if "unsupported" in answer:
             if key not in NO_SCHEMA:

@@ -10,6 +10,7 @@ from .network import NetworkConfig
 from .observability import ObservabilityConfig
 from .secrets import SECRET_SPECS, StackSecrets
 from .stack import StackConfig
+from .supabase import SupabaseConfig
 
 __all__ = [
     "NETWORK_ZONES",
@@ -28,6 +29,7 @@ __all__ = [
     "ServerType",
     "StackConfig",
     "StackSecrets",
+    "SupabaseConfig",
     "WebConfig",
     "is_world",
     "load_stack_config",

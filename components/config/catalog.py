@@ -61,7 +61,21 @@ SERVER_TYPES: dict[str, ServerType] = {
         False,
         EU_LOCATIONS,
     ),
-    # Regular-performance shared vCPU (AMD), all locations.
+    # Regular-performance shared vCPU (AMD), current generation (October 2025), all locations.
+    **_family(
+        [
+            ("cpx12", 1, 2, 40),
+            ("cpx22", 2, 4, 80),
+            ("cpx32", 4, 8, 160),
+            ("cpx42", 8, 16, 320),
+            ("cpx52", 12, 24, 480),
+            ("cpx62", 16, 32, 640),
+        ],
+        "x86",
+        False,
+        ALL_LOCATIONS,
+    ),
+    # Regular-performance shared vCPU (AMD), previous generation, still sold.
     **_family(
         [
             ("cpx11", 2, 2, 40),

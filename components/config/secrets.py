@@ -63,13 +63,6 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
         "app is configured",
     ),
     SecretSpec(
-        "databaseUrl",
-        "PostgreSQL connection string the web/API uses, e.g. postgresql://user:pass@host:5432/db?sslmode=require.",
-        lambda c: c.app is not None,
-        "app is configured",
-        "postgresql://app:offline-stand-in@db.internal:5432/app?sslmode=require",
-    ),
-    SecretSpec(
         "postgresS3AccessKey",
         "S3 access key of the pgBackRest repository bucket (Hetzner Object Storage credentials).",
         required_when=lambda c: c.postgres.mode == "vm",
@@ -105,6 +98,12 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
         "defaults to hcloudToken.",
         required_when=lambda _c: False,
         required_because="never; hcloudToken is used when it is not set",
+    ),
+    SecretSpec(
+        "supabaseSmtpPassword",
+        "password of supabase.smtp.user on the SMTP server self-hosted auth sends mail through.",
+        required_when=lambda c: c.supabase.self_hosted and bool(c.supabase.smtp and c.supabase.smtp.user),
+        required_because="supabase.smtp.user is set in self-hosted mode",
     ),
 )
 

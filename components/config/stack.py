@@ -16,6 +16,7 @@ from .ingress import IngressConfig
 from .network import NetworkConfig
 from .observability import ObservabilityConfig
 from .postgres import PostgresConfig
+from .supabase import SupabaseConfig
 
 _SSH_KEY = re.compile(
     r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$"
@@ -56,6 +57,9 @@ class StackConfig(Section):
     """The product's workloads (Phase 1: the web/API). Unset: the platform runs without the app."""
     postgres: PostgresConfig = PostgresConfig()
     """The application database (phase 4): managed, or the PostgreSQL VM."""
+
+    supabase: SupabaseConfig = SupabaseConfig()
+    """Supabase: managed (URL and keys from config) or self-hosted on the cluster."""
 
     @field_validator("location")
     @classmethod

@@ -21,8 +21,8 @@ import pulumi_kubernetes as k8s
 from .. import versions
 from ..config.catalog import NETWORK_ZONES
 from ..config.day2 import AutoscalerConfig
+from ..k8s_namespace import allow_egress_outside_cluster, platform_namespace
 from ..naming import base_labels
-from .namespaces import system_namespace
 
 NAMESPACE = "cluster-autoscaler"
 SECRET = "cluster-autoscaler-hcloud"
@@ -142,14 +142,9 @@ def install_autoscaler(
         ip_range=placement.subnet,
         opts=hcloud_opts,
     )
-    namespace = system_namespace(
-        f"{name}-autoscaler",
-        NAMESPACE,
-        pod_security="restricted",
-        component=_COMPONENT,
-        opts=opts,
-        https_egress=True,  # the Hetzner Cloud API
-    )
+    namespace = platform_namespace(f"{name}-autoscaler", NAMESPACE, _COMPONENT, opts)
+    # The Kubernetes API (host network addresses) and the Hetzner Cloud API.
+    allow_egress_outside_cluster(f"{name}-autoscaler-egress", namespace, _COMPONENT, opts=opts)
     in_namespace = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace]))
     secret = k8s.core.v1.Secret(
         f"{name}-autoscaler-hcloud",

@@ -15,8 +15,8 @@ import pulumi_kubernetes as k8s
 
 from .. import versions
 from ..config.day2 import MaintenanceWindow
+from ..k8s_namespace import allow_egress_outside_cluster, platform_namespace
 from ..naming import base_labels
-from .namespaces import system_namespace
 
 SUC_NAMESPACE = "system-upgrade"
 SUC_NAME = "system-upgrade-controller"
@@ -231,6 +231,7 @@ def _controller(name: str, opts: pulumi.ResourceOptions) -> k8s.apps.v1.Deployme
                 metadata=k8s.meta.v1.ObjectMetaArgs(labels=pod_labels),
                 spec=k8s.core.v1.PodSpecArgs(
                     service_account_name=SUC_SERVICE_ACCOUNT,
+                    automount_service_account_token=True,  # a controller: it watches Plans and Nodes
                     node_selector={"node-role.kubernetes.io/control-plane": "true"},
                     tolerations=[
                         k8s.core.v1.TolerationArgs(key="CriticalAddonsOnly", operator="Exists"),
@@ -297,9 +298,7 @@ def install_upgrades(
     """system-upgrade-controller with its Plans, and kured when OS updates are on."""
     # privileged: the upgrade Jobs replace the k3s binary on the host (hostPath /, hostPID, privileged),
     # which no lower Pod Security level admits. The controller pod itself runs restricted.
-    namespace = system_namespace(
-        f"{name}-system-upgrade", SUC_NAMESPACE, pod_security="privileged", component=_COMPONENT, opts=opts
-    )
+    namespace = _namespace(f"{name}-system-upgrade", SUC_NAMESPACE, opts)
     in_namespace = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace]))
     rbac = _controller_rbac(name, in_namespace)
     controller = _controller(
@@ -359,9 +358,7 @@ def kured_values(maintenance: MaintenanceWindow) -> dict[str, Any]:
 def _kured(name: str, maintenance: MaintenanceWindow, opts: pulumi.ResourceOptions) -> pulumi.Resource:
     # privileged: kured needs the host's PID namespace (to signal systemd) and the host's /var/run
     # (the reboot-required sentinel); neither is allowed below the privileged level.
-    namespace = system_namespace(
-        f"{name}-kured", KURED_NAMESPACE, pod_security="privileged", component=_COMPONENT, opts=opts
-    )
+    namespace = _namespace(f"{name}-kured", KURED_NAMESPACE, opts)
     return k8s.helm.v3.Release(
         f"{name}-kured",
         name="kured",
@@ -372,3 +369,11 @@ def _kured(name: str, maintenance: MaintenanceWindow, opts: pulumi.ResourceOptio
         values=kured_values(maintenance),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace])),
     )
+
+
+def _namespace(resource_name: str, namespace: str, opts: pulumi.ResourceOptions) -> k8s.core.v1.Namespace:
+    """Privileged namespace (reasons at the call sites) whose pods may reach the API server only through
+    the host network addresses, hence egress outside the cluster (the metadata service stays blocked)."""
+    ns = platform_namespace(resource_name, namespace, _COMPONENT, opts, pod_security="privileged")
+    allow_egress_outside_cluster(f"{resource_name}-egress", ns, _COMPONENT, opts=opts)
+    return ns

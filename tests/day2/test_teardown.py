@@ -28,7 +28,9 @@ def test_destroy_order_workloads_teardown_addons_servers(
     assert destroyed_before(run, "k3s-k8s", TEARDOWN)
     for addon in ("k3s-hcloud-ccm", "k3s-hcloud-csi", "k3s-hcloud", "k3s-suc", "k3s-kured"):
         assert destroyed_before(run, TEARDOWN, addon), addon
-    for server in [s.name for s in run.of_type("hcloud:index/server:Server")]:
+    k3s_servers = [s for s in run.of_type("hcloud:index/server:Server") if "K3sCluster$" in s.urn]
+    assert k3s_servers
+    for server in [s.name for s in k3s_servers]:
         assert destroyed_before(run, "k3s-hcloud-ccm", server), server
         assert destroyed_before(run, TEARDOWN, server), server
 
@@ -40,8 +42,12 @@ def test_the_order_check_fails_for_the_wrong_order(prod_run: ProgramRun) -> None
 
 def test_add_ons_are_not_on_the_provider_other_components_use(prod_run: ProgramRun) -> None:
     public = prod_run.by_name("k3s-k8s").urn
-    for release in prod_run.of_type("kubernetes:helm.sh/v3:Release"):
+    releases = [r for r in prod_run.of_type("kubernetes:helm.sh/v3:Release") if "K3sCluster$" in r.urn]
+    assert {r.name for r in releases} >= {"k3s-hcloud-ccm", "k3s-hcloud-csi", "k3s-kured"}
+    for release in releases:
         assert not release.provider.startswith(public + "::"), release.name
+    others = [r for r in prod_run.of_type("kubernetes:helm.sh/v3:Release") if "K3sCluster$" not in r.urn]
+    assert others and all(r.provider.startswith(public + "::") for r in others), "the rest use `provider`"
     graph = depends_on(prod_run)
     assert public not in reachable(graph, prod_run.by_name(TEARDOWN).urn)
 

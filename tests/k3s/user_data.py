@@ -17,10 +17,10 @@ def k3s_config(server: Registration) -> dict:
     return yaml.safe_load(written_files(server)["/etc/rancher/k3s/config.yaml"]["content"])
 
 
-def k3s_servers(run: ProgramRun) -> list[Registration]:
-    """The cluster's nodes (the database VM is a server too, with user-data of its own)."""
+def k3s_nodes(run: ProgramRun) -> list[Registration]:
+    """The k3s servers and agents (not the database VM or anything else that is a server)."""
     return [
-        s
-        for s in run.of_type("hcloud:index/server:Server")
-        if s.plain_inputs["labels"]["platform/component"] == "k3s-cluster"
+        server
+        for server in run.of_type("hcloud:index/server:Server")
+        if server.plain_inputs["labels"].get("platform/role") in ("control-plane", "agent")
     ]

@@ -1,0 +1,133 @@
+"""The database bootstrap: files/bootstrap.sql applied by a Kubernetes Job with psql.
+
+The SQL lives in an auto-named ConfigMap, so editing the file gives the ConfigMap a new name, the
+Job a new pod template, and Pulumi replaces the Job: the bootstrap runs again, which is safe.
+Pulumi waits for the Job to succeed before it creates the services that need its roles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .. import versions
+from ..naming import base_labels
+from .credentials import VERIFIER_VARIABLES, Credentials
+from .services import DB_CA_DIR, DB_CA_FILE, Database
+from .workload import COMPONENT
+
+BOOTSTRAP_SQL = Path(__file__).parent / "files" / "bootstrap.sql"
+JOB_LABELS = {"app.kubernetes.io/name": "bootstrap", "app.kubernetes.io/part-of": "supabase"}
+PSQL_UID = 70
+"""`postgres` in the Alpine postgres image."""
+
+
+def _env_name(variable: str) -> str:
+    return variable.upper()
+
+
+def psql_command() -> list[str]:
+    """psql with every bootstrap variable taken from the environment (values stay in the Secret)."""
+    variables = [*VERIFIER_VARIABLES.values(), "jwt_exp"]
+    flags = " ".join(f'-v "{variable}=${_env_name(variable)}"' for variable in variables)
+    return [
+        "/bin/sh",
+        "-c",
+        f"exec psql -X -v ON_ERROR_STOP=1 {flags} -f /etc/supabase/bootstrap/bootstrap.sql",
+    ]
+
+
+def bootstrap_job(
+    prefix: str,
+    *,
+    namespace: pulumi.Input[str],
+    database: Database,
+    admin_password: pulumi.Input[str],
+    credentials: Credentials,
+    jwt_expiry: int,
+    opts: pulumi.ResourceOptions,
+) -> k8s.batch.v1.Job:
+    labels = {**base_labels(COMPONENT), **JOB_LABELS}
+    sql = k8s.core.v1.ConfigMap(
+        f"{prefix}-bootstrap-sql",
+        metadata={"namespace": namespace, "labels": labels},
+        data={"bootstrap.sql": BOOTSTRAP_SQL.read_text()},
+        opts=opts,
+    )
+    secret_values: Mapping[str, pulumi.Input[str]] = {
+        "PGPASSWORD": admin_password,
+        **{_env_name(VERIFIER_VARIABLES[role]): login.verifier for role, login in credentials.logins.items()},
+    }
+    inputs = k8s.core.v1.Secret(
+        f"{prefix}-bootstrap-inputs",
+        metadata={"namespace": namespace, "labels": labels},
+        string_data={key: pulumi.Output.secret(value) for key, value in secret_values.items()},
+        opts=opts,
+    )
+    env: list[dict[str, Any]] = [
+        {"name": key, "value_from": {"secret_key_ref": {"name": inputs.metadata.name, "key": key}}}
+        for key in secret_values
+    ]
+    env += [
+        {"name": "PGHOST", "value": database.host},
+        {"name": "PGPORT", "value": database.port},
+        {"name": "PGDATABASE", "value": database.name},
+        {"name": "PGUSER", "value": database.admin_user},
+        {"name": "PGSSLMODE", "value": "verify-full" if database.verify_ca else "require"},
+        {"name": "PGCONNECT_TIMEOUT", "value": "10"},
+        {"name": "JWT_EXP", "value": str(jwt_expiry)},
+    ]
+    if database.verify_ca:
+        env.append({"name": "PGSSLROOTCERT", "value": DB_CA_FILE})
+    return k8s.batch.v1.Job(
+        f"{prefix}-bootstrap",
+        metadata={"namespace": namespace, "labels": labels},
+        spec={
+            "backoff_limit": 6,  # the database may still be starting; retries back off exponentially
+            "active_deadline_seconds": 900,
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {
+                    "restart_policy": "Never",
+                    "automount_service_account_token": False,
+                    "enable_service_links": False,
+                    "security_context": {
+                        "run_as_non_root": True,
+                        "run_as_user": PSQL_UID,
+                        "run_as_group": PSQL_UID,
+                        "seccomp_profile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [
+                        {
+                            "name": "psql",
+                            "image": f"postgres:{versions.SUPABASE_BOOTSTRAP_PSQL_TAG}",
+                            "command": psql_command(),
+                            "env": env,
+                            "resources": {
+                                "requests": {"cpu": "10m", "memory": "32Mi"},
+                                "limits": {"memory": "64Mi"},
+                            },
+                            "security_context": {
+                                "allow_privilege_escalation": False,
+                                "capabilities": {"drop": ["ALL"]},
+                                "read_only_root_filesystem": True,
+                            },
+                            "volume_mounts": [
+                                {"name": "sql", "mount_path": "/etc/supabase/bootstrap", "read_only": True},
+                                {"name": "db-ca", "mount_path": DB_CA_DIR, "read_only": True},
+                            ],
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "sql", "config_map": {"name": sql.metadata.name}},
+                        {"name": "db-ca", "config_map": {"name": "supabase-db-ca", "optional": True}},
+                    ],
+                },
+            },
+        },
+        opts=opts,
+    )

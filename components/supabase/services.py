@@ -1,0 +1,488 @@
+"""What each self-hosted Supabase service runs: image, port, environment, probes, security context.
+
+Environment variable names are upstream's for the pinned release (components/versions.py); where we
+add or drop one, the spec says why (`added_env` / `dropped_env`), and tests/supabase compares the
+result with upstream's lists. Values that are secret are `SecretEnv` references into the
+`supabase-env` Kubernetes Secret, never literal values in the pod spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+
+from .. import versions
+from ..config.supabase import ServiceResources, SupabaseConfig
+
+DB_CA_DIR = "/etc/supabase/db-ca"
+DB_CA_FILE = f"{DB_CA_DIR}/ca.crt"
+
+GATEWAY_URL = "http://kong:8000"
+"""How services inside the namespace reach the gateway (upstream: http://api-gw:8000)."""
+
+EXPOSED_SCHEMAS = "public,storage,graphql_public"
+MAX_ROWS = "1000"
+STORAGE_TENANT_ID = "stub"
+"""Upstream's STORAGE_TENANT_ID; a single-tenant Storage keeps it."""
+
+
+@dataclass(frozen=True)
+class SecretEnv:
+    """An env var whose value is key `key` of the `supabase-env` Secret."""
+
+    key: str
+
+
+EnvValue = pulumi.Input[str] | SecretEnv
+
+
+@dataclass(frozen=True)
+class Probe:
+    kind: Literal["http", "tcp", "exec"]
+    port: int = 0
+    path: str = ""
+    command: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    image: str
+    port: int
+    env: Mapping[str, EnvValue]
+    resources: ServiceResources
+    run_as_user: int
+    probe: Probe
+    writable_paths: tuple[str, ...] = ("/tmp",)
+    """emptyDir mounts; the rest of the root filesystem is read-only unless `read_only_root` is false."""
+    read_only_root: bool = True
+    security_note: str = ""
+    """Why the security context is weaker than the restricted default, when it is."""
+    args: tuple[str, ...] = ()
+    uses_database: bool = False
+    """Mount the database CA and reach the Postgres server."""
+    added_env: Mapping[str, str] = field(default_factory=dict)
+    """Env vars upstream does not set for this service, with the reason."""
+    dropped_env: Mapping[str, str] = field(default_factory=dict)
+    """Upstream env vars we leave out, with the reason."""
+
+
+@dataclass(frozen=True)
+class Database:
+    """Where the Postgres server is and whether connections are TLS-verified against its CA."""
+
+    host: pulumi.Input[str]
+    port: pulumi.Input[str]
+    name: pulumi.Input[str]
+    admin_user: pulumi.Input[str]
+    verify_ca: bool
+
+
+@dataclass(frozen=True)
+class ObjectStorage:
+    endpoint: pulumi.Input[str]
+    bucket: pulumi.Input[str]
+    region: pulumi.Input[str]
+    force_path_style: bool
+
+
+def dsn_query(database: Database) -> str:
+    """libpq-style TLS parameters every DSN ends with (GoTrue, PostgREST, Storage and Deno read them)."""
+    if database.verify_ca:
+        return f"?sslmode=verify-full&sslrootcert={DB_CA_FILE}"
+    return "?sslmode=require"
+
+
+DEFAULT_RESOURCES: dict[str, ServiceResources] = {
+    # Requests sized for a 4 GiB node; limits leave room for bursts (Studio's Next.js server most).
+    "kong": ServiceResources(cpu="50m", memory="192Mi", memory_limit="384Mi"),
+    "auth": ServiceResources(cpu="20m", memory="48Mi", memory_limit="192Mi"),
+    "rest": ServiceResources(cpu="20m", memory="64Mi", memory_limit="256Mi"),
+    "realtime": ServiceResources(cpu="50m", memory="192Mi", memory_limit="512Mi"),
+    "storage": ServiceResources(cpu="25m", memory="128Mi", memory_limit="384Mi"),
+    "imgproxy": ServiceResources(cpu="25m", memory="96Mi", memory_limit="512Mi"),
+    "meta": ServiceResources(cpu="20m", memory="96Mi", memory_limit="256Mi"),
+    "studio": ServiceResources(cpu="50m", memory="256Mi", memory_limit="768Mi"),
+    "functions": ServiceResources(cpu="50m", memory="192Mi", memory_limit="512Mi"),
+}
+
+KEY_TRANSLATION = (
+    "only the legacy HS256 anon/service_role keys are issued; the opaque sb_ keys and "
+    "their ES256 JWTs are not generated"
+)
+
+
+def kong(config: SupabaseConfig, trusted_proxy_cidrs: tuple[str, ...]) -> ServiceSpec:
+    rendered = (
+        "rendered into the declarative config (a Kubernetes Secret) by Pulumi instead of by upstream's "
+    )
+    rendered += "entrypoint script"
+    return ServiceSpec(
+        name="kong",
+        image=versions.SUPABASE_IMAGES["kong"],
+        port=8000,
+        env={
+            "KONG_DATABASE": "off",
+            "KONG_DECLARATIVE_CONFIG": "/etc/kong/declarative/kong.yml",
+            "KONG_ROUTER_FLAVOR": "expressions",
+            "KONG_DNS_ORDER": "LAST,A,CNAME",
+            "KONG_DNS_NOT_FOUND_TTL": "1",
+            "KONG_DNS_VALID_TTL": "5",
+            "KONG_PLUGINS": "request-transformer,cors,key-auth,acl,basic-auth,request-termination,"
+            "ip-restriction,post-function",
+            "KONG_NGINX_PROXY_PROXY_BUFFER_SIZE": "160k",
+            "KONG_NGINX_PROXY_PROXY_BUFFERS": "64 160k",
+            "KONG_PROXY_ACCESS_LOG": "/dev/stdout combined",
+            "KONG_PROXY_LISTEN": "0.0.0.0:8000",
+            "KONG_STATUS_LISTEN": "0.0.0.0:8100",
+            "KONG_TRUSTED_IPS": ",".join(trusted_proxy_cidrs),
+            "KONG_REAL_IP_HEADER": "X-Forwarded-For",
+            "KONG_REAL_IP_RECURSIVE": "on",
+        },
+        resources=config.resources_for("kong", DEFAULT_RESOURCES["kong"]),
+        run_as_user=1000,
+        probe=Probe("http", port=8100, path="/status/ready"),
+        writable_paths=("/tmp", "/usr/local/kong"),
+        added_env={
+            "KONG_PROXY_LISTEN": "plain HTTP only: TLS ends at the Ingress, so no self-signed 8443 listener",
+            "KONG_STATUS_LISTEN": "the status endpoint the readiness probe calls",
+            "KONG_TRUSTED_IPS": "trust X-Forwarded-For from the ingress controller's pods ...",
+            "KONG_REAL_IP_HEADER": "... so Studio's IP allow-list sees the client address",
+            "KONG_REAL_IP_RECURSIVE": "... taking the last untrusted address in the chain",
+        },
+        dropped_env={
+            "SUPABASE_ANON_KEY": rendered,
+            "SUPABASE_SERVICE_KEY": rendered,
+            "DASHBOARD_USERNAME": rendered,
+            "DASHBOARD_PASSWORD": rendered,
+            "JWT_ISSUER": rendered + " (it only derives the OAuth metadata path)",
+            "SUPABASE_PUBLISHABLE_KEY": KEY_TRANSLATION,
+            "SUPABASE_SECRET_KEY": KEY_TRANSLATION,
+            "ANON_KEY_ASYMMETRIC": KEY_TRANSLATION,
+            "SERVICE_ROLE_KEY_ASYMMETRIC": KEY_TRANSLATION,
+        },
+    )
+
+
+def auth(config: SupabaseConfig, public_url: str) -> ServiceSpec:
+    api_external_url = f"{public_url}/auth/v1"
+    env: dict[str, EnvValue] = {
+        "GOTRUE_API_HOST": "0.0.0.0",
+        "GOTRUE_API_PORT": "9999",
+        "API_EXTERNAL_URL": api_external_url,
+        "GOTRUE_DB_DRIVER": "postgres",
+        "GOTRUE_DB_DATABASE_URL": SecretEnv("auth-database-url"),
+        "GOTRUE_SITE_URL": config.site_url or "",
+        "GOTRUE_URI_ALLOW_LIST": ",".join(config.additional_redirect_urls),
+        "GOTRUE_DISABLE_SIGNUP": _bool(config.disable_signup),
+        "GOTRUE_JWT_ADMIN_ROLES": "service_role",
+        "GOTRUE_JWT_AUD": "authenticated",
+        "GOTRUE_JWT_DEFAULT_GROUP_NAME": "authenticated",
+        "GOTRUE_JWT_EXP": str(config.jwt_expiry),
+        "GOTRUE_JWT_SECRET": SecretEnv("jwt-secret"),
+        "GOTRUE_JWT_ISSUER": api_external_url,
+        "GOTRUE_EXTERNAL_EMAIL_ENABLED": "true",
+        "GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED": "false",
+        "GOTRUE_MAILER_AUTOCONFIRM": _bool(config.email_autoconfirm),
+        "GOTRUE_MAILER_URLPATHS_INVITE": "/auth/v1/verify",
+        "GOTRUE_MAILER_URLPATHS_CONFIRMATION": "/auth/v1/verify",
+        "GOTRUE_MAILER_URLPATHS_RECOVERY": "/auth/v1/verify",
+        "GOTRUE_MAILER_URLPATHS_EMAIL_CHANGE": "/auth/v1/verify",
+        "GOTRUE_EXTERNAL_PHONE_ENABLED": "false",
+        "GOTRUE_SMS_AUTOCONFIRM": "false",
+    }
+    dropped: dict[str, str] = {}
+    if config.smtp is not None:
+        env |= {
+            "GOTRUE_SMTP_ADMIN_EMAIL": config.smtp.admin_email,
+            "GOTRUE_SMTP_HOST": config.smtp.host,
+            "GOTRUE_SMTP_PORT": str(config.smtp.port),
+            "GOTRUE_SMTP_SENDER_NAME": config.smtp.sender_name,
+        }
+        if config.smtp.user:
+            env |= {"GOTRUE_SMTP_USER": config.smtp.user, "GOTRUE_SMTP_PASS": SecretEnv("smtp-password")}
+        else:
+            dropped |= {
+                name: "the SMTP server needs no login (supabase.smtp.user is empty)"
+                for name in ("GOTRUE_SMTP_USER", "GOTRUE_SMTP_PASS")
+            }
+    else:
+        dropped |= {
+            name: "no SMTP server configured (emailAutoconfirm on a dev stack)"
+            for name in (
+                "GOTRUE_SMTP_ADMIN_EMAIL",
+                "GOTRUE_SMTP_HOST",
+                "GOTRUE_SMTP_PORT",
+                "GOTRUE_SMTP_USER",
+                "GOTRUE_SMTP_PASS",
+                "GOTRUE_SMTP_SENDER_NAME",
+            )
+        }
+    return ServiceSpec(
+        name="auth",
+        image=versions.SUPABASE_IMAGES["auth"],
+        port=9999,
+        env=env,
+        resources=config.resources_for("auth", DEFAULT_RESOURCES["auth"]),
+        run_as_user=1000,  # the image's `supabase` user
+        probe=Probe("http", port=9999, path="/health"),
+        uses_database=True,
+        dropped_env=dropped,
+    )
+
+
+def rest(config: SupabaseConfig) -> ServiceSpec:
+    return ServiceSpec(
+        name="rest",
+        image=versions.SUPABASE_IMAGES["rest"],
+        port=3000,
+        env={
+            "PGRST_DB_URI": SecretEnv("rest-database-url"),
+            "PGRST_DB_SCHEMAS": EXPOSED_SCHEMAS,
+            "PGRST_DB_MAX_ROWS": MAX_ROWS,
+            "PGRST_DB_EXTRA_SEARCH_PATH": "public",
+            "PGRST_DB_ANON_ROLE": "anon",
+            "PGRST_ADMIN_SERVER_PORT": "3001",
+            "PGRST_ADMIN_SERVER_HOST": "localhost",
+            "PGRST_JWT_SECRET": SecretEnv("jwt-secret"),
+            "PGRST_DB_USE_LEGACY_GUCS": "false",
+            "PGRST_APP_SETTINGS_JWT_EXP": str(config.jwt_expiry),
+        },
+        resources=config.resources_for("rest", DEFAULT_RESOURCES["rest"]),
+        run_as_user=1000,
+        probe=Probe("exec", command=("postgrest", "--ready")),
+        args=("postgrest",),
+        uses_database=True,
+    )
+
+
+def realtime(config: SupabaseConfig, database: Database) -> ServiceSpec:
+    env: dict[str, EnvValue] = {
+        "PORT": "4000",
+        "DB_HOST": database.host,
+        "DB_PORT": database.port,
+        "DB_USER": "supabase_admin",
+        "DB_PASSWORD": SecretEnv("realtime-database-password"),
+        "DB_NAME": database.name,
+        "DB_AFTER_CONNECT_QUERY": "SET search_path TO _realtime",
+        "DB_ENC_KEY": SecretEnv("realtime-db-enc-key"),
+        "API_JWT_SECRET": SecretEnv("jwt-secret"),
+        "SECRET_KEY_BASE": SecretEnv("realtime-secret-key-base"),
+        "METRICS_JWT_SECRET": SecretEnv("jwt-secret"),
+        "ERL_AFLAGS": "-proto_dist inet_tcp",
+        "DNS_NODES": "''",
+        "RLIMIT_NOFILE": "10000",
+        "APP_NAME": "realtime",
+        "SEED_SELF_HOST": "true",
+        "RUN_JANITOR": "true",
+        "DISABLE_HEALTHCHECK_LOGGING": "true",
+        "SELF_HOST_TENANT_NAME": "realtime-dev",
+        "DB_SSL": "true",
+    }
+    return ServiceSpec(
+        name="realtime",
+        image=versions.SUPABASE_IMAGES["realtime"],
+        port=4000,
+        env=env,
+        resources=config.resources_for("realtime", DEFAULT_RESOURCES["realtime"]),
+        run_as_user=65534,
+        read_only_root=False,
+        security_note="the Elixir release writes its runtime files next to itself, so the root "
+        "filesystem stays writable (still non-root, no capabilities)",
+        probe=Probe("tcp", port=4000),
+        uses_database=True,
+        added_env={
+            "SELF_HOST_TENANT_NAME": "names the seeded tenant explicitly; it must equal the first label "
+            "of the Host header Kong sends (realtime-dev.supabase-realtime)",
+            "DB_SSL": "connect to the Postgres server over TLS",
+        },
+    )
+
+
+def storage(config: SupabaseConfig, public_url: str, objects: ObjectStorage) -> ServiceSpec:
+    return ServiceSpec(
+        name="storage",
+        image=versions.SUPABASE_IMAGES["storage"],
+        port=5000,
+        env={
+            "ANON_KEY": SecretEnv("anon-key"),
+            "SERVICE_KEY": SecretEnv("service-role-key"),
+            "POSTGREST_URL": "http://rest:3000",
+            "AUTH_JWT_SECRET": SecretEnv("jwt-secret"),
+            "DATABASE_URL": SecretEnv("storage-database-url"),
+            "STORAGE_PUBLIC_URL": public_url,
+            "REQUEST_ALLOW_X_FORWARDED_PATH": "true",
+            "FILE_SIZE_LIMIT": "52428800",
+            "STORAGE_BACKEND": "s3",
+            "GLOBAL_S3_BUCKET": objects.bucket,
+            "GLOBAL_S3_ENDPOINT": objects.endpoint,
+            "GLOBAL_S3_PROTOCOL": pulumi.Output.from_input(objects.endpoint).apply(
+                lambda url: "http" if url.startswith("http://") else "https"
+            ),
+            "GLOBAL_S3_FORCE_PATH_STYLE": _bool(objects.force_path_style),
+            "AWS_ACCESS_KEY_ID": SecretEnv("s3-access-key-id"),
+            "AWS_SECRET_ACCESS_KEY": SecretEnv("s3-secret-access-key"),
+            "TENANT_ID": STORAGE_TENANT_ID,
+            "REGION": objects.region,
+            "ENABLE_IMAGE_TRANSFORMATION": "true",
+            "IMGPROXY_URL": "http://imgproxy:5001",
+            "S3_PROTOCOL_ACCESS_KEY_ID": SecretEnv("s3-protocol-access-key-id"),
+            "S3_PROTOCOL_ACCESS_KEY_SECRET": SecretEnv("s3-protocol-access-key-secret"),
+        },
+        resources=config.resources_for("storage", DEFAULT_RESOURCES["storage"]),
+        run_as_user=1000,  # `node` in the node:alpine base image
+        probe=Probe("http", port=5000, path="/status"),
+        uses_database=True,
+        dropped_env={"FILE_STORAGE_BACKEND_PATH": "objects live in the S3 backend (the ObjectStore)"},
+    )
+
+
+def imgproxy(config: SupabaseConfig) -> ServiceSpec:
+    return ServiceSpec(
+        name="imgproxy",
+        image=versions.SUPABASE_IMAGES["imgproxy"],
+        port=5001,
+        env={
+            "IMGPROXY_BIND": ":5001",
+            "IMGPROXY_USE_ETAG": "true",
+            "IMGPROXY_AUTO_WEBP": "true",
+            "IMGPROXY_MAX_SRC_RESOLUTION": "16.8",
+        },
+        resources=config.resources_for("imgproxy", DEFAULT_RESOURCES["imgproxy"]),
+        run_as_user=999,  # the image's `imgproxy` user
+        probe=Probe("http", port=5001, path="/health"),
+        dropped_env={
+            "IMGPROXY_LOCAL_FILESYSTEM_ROOT": "with the S3 backend, Storage hands imgproxy "
+            "presigned URLs; no local files to serve (and none of the container's to expose)"
+        },
+    )
+
+
+def meta(config: SupabaseConfig, database: Database) -> ServiceSpec:
+    return ServiceSpec(
+        name="meta",
+        image=versions.SUPABASE_IMAGES["meta"],
+        port=8080,
+        env={
+            "PG_META_PORT": "8080",
+            "PG_META_DB_HOST": database.host,
+            "PG_META_DB_PORT": database.port,
+            "PG_META_DB_NAME": database.name,
+            "PG_META_DB_USER": database.admin_user,
+            "PG_META_DB_PASSWORD": SecretEnv("admin-database-password"),
+            "CRYPTO_KEY": SecretEnv("pg-meta-crypto-key"),
+            "PG_META_DB_SSL_MODE": "require",
+        },
+        resources=config.resources_for("meta", DEFAULT_RESOURCES["meta"]),
+        run_as_user=1000,
+        probe=Probe("tcp", port=8080),
+        uses_database=True,
+        added_env={"PG_META_DB_SSL_MODE": "connect to the Postgres server over TLS"},
+    )
+
+
+def studio(config: SupabaseConfig, database: Database, public_url: str) -> ServiceSpec:
+    return ServiceSpec(
+        name="studio",
+        image=versions.SUPABASE_IMAGES["studio"],
+        port=3000,
+        env={
+            "HOSTNAME": "0.0.0.0",
+            "STUDIO_PG_META_URL": "http://meta:8080",
+            "POSTGRES_PORT": database.port,
+            "POSTGRES_HOST": database.host,
+            "POSTGRES_DB": database.name,
+            "POSTGRES_PASSWORD": SecretEnv("admin-database-password"),
+            "POSTGRES_USER_READ_WRITE": database.admin_user,
+            "PG_META_CRYPTO_KEY": SecretEnv("pg-meta-crypto-key"),
+            "PGRST_DB_SCHEMAS": EXPOSED_SCHEMAS,
+            "PGRST_DB_MAX_ROWS": MAX_ROWS,
+            "PGRST_DB_EXTRA_SEARCH_PATH": "public",
+            "DEFAULT_ORGANIZATION_NAME": "Default Organization",
+            "DEFAULT_PROJECT_NAME": pulumi.get_stack(),
+            "SUPABASE_URL": GATEWAY_URL,
+            "SUPABASE_PUBLIC_URL": public_url,
+            "SUPABASE_ANON_KEY": SecretEnv("anon-key"),
+            "SUPABASE_SERVICE_KEY": SecretEnv("service-role-key"),
+            "AUTH_JWT_SECRET": SecretEnv("jwt-secret"),
+            "ENABLED_FEATURES_LOGS_ALL": "false",
+            "SNIPPETS_MANAGEMENT_FOLDER": "/app/snippets",
+            "EDGE_FUNCTIONS_MANAGEMENT_FOLDER": "/app/edge-functions",
+        },
+        resources=config.resources_for("studio", DEFAULT_RESOURCES["studio"]),
+        run_as_user=1001,  # `nextjs` in the Next.js standalone image
+        probe=Probe("http", port=3000, path="/api/platform/profile"),
+        writable_paths=("/tmp", "/app/snippets", "/app/edge-functions"),
+        read_only_root=False,
+        security_note="Next.js writes its cache under the app directory, so the root filesystem stays "
+        "writable (still non-root, no capabilities)",
+        dropped_env={
+            "OPENAI_API_KEY": "Studio's AI assistant is off: no third-party API key is configured",
+            "SUPABASE_PUBLISHABLE_KEY": KEY_TRANSLATION,
+            "SUPABASE_SECRET_KEY": KEY_TRANSLATION,
+        },
+    )
+
+
+def functions(config: SupabaseConfig, public_url: str) -> ServiceSpec:
+    return ServiceSpec(
+        name="functions",
+        image=versions.SUPABASE_IMAGES["functions"],
+        port=9000,
+        env={
+            "JWT_SECRET": SecretEnv("jwt-secret"),
+            "SUPABASE_URL": GATEWAY_URL,
+            "SUPABASE_PUBLIC_URL": public_url,
+            "SUPABASE_ANON_KEY": SecretEnv("anon-key"),
+            "SUPABASE_SERVICE_ROLE_KEY": SecretEnv("service-role-key"),
+            "SUPABASE_DB_URL": SecretEnv("functions-database-url"),
+            "VERIFY_JWT": _bool(config.functions.verify_jwt),
+            "DENO_DIR": "/tmp/deno",
+        },
+        resources=config.resources_for("functions", DEFAULT_RESOURCES["functions"]),
+        run_as_user=1000,
+        probe=Probe("tcp", port=9000),
+        args=(
+            "start",
+            "--user-worker-request-idle-timeout",
+            "150000",
+            "--main-service",
+            "/home/deno/functions/main",
+        ),
+        uses_database=True,
+        added_env={
+            "DENO_DIR": "the module cache goes to the writable /tmp instead of /root/.cache/deno, "
+            "so the runtime works as a non-root user on a read-only root filesystem"
+        },
+        dropped_env={"SUPABASE_PUBLISHABLE_KEYS": KEY_TRANSLATION, "SUPABASE_SECRET_KEYS": KEY_TRANSLATION},
+    )
+
+
+def self_hosted_services(
+    config: SupabaseConfig,
+    database: Database,
+    objects: ObjectStorage,
+    trusted_proxy_cidrs: tuple[str, ...],
+) -> list[ServiceSpec]:
+    """Every service self-hosted mode deploys for this config, gateway first."""
+    public_url = config.public_url
+    specs = [
+        kong(config, trusted_proxy_cidrs),
+        auth(config, public_url),
+        rest(config),
+        realtime(config, database),
+        storage(config, public_url, objects),
+        imgproxy(config),
+        meta(config, database),
+        studio(config, database, public_url),
+    ]
+    if config.functions.enabled:
+        specs.append(functions(config, public_url))
+    return specs
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"

@@ -1,0 +1,156 @@
+"""Kubernetes objects for one service spec: a Deployment and its ClusterIP Service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from ..naming import base_labels
+from .services import DB_CA_DIR, Probe, SecretEnv, ServiceSpec
+
+COMPONENT = "supabase"
+
+
+def selector_labels(service: str) -> dict[str, str]:
+    return {"app.kubernetes.io/name": service, "app.kubernetes.io/part-of": "supabase"}
+
+
+def pod_labels(service: str) -> dict[str, str]:
+    return {**base_labels(COMPONENT), **selector_labels(service)}
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A ConfigMap or Secret mounted read-only into a service's container."""
+
+    volume: str
+    kind: str  # "configMap" or "secret"
+    source: pulumi.Input[str]
+    path: str
+    items: Sequence[tuple[str, str]] = ()
+    """(key, relative path) pairs; empty mounts every key as a file of that name."""
+
+    def volume_spec(self) -> dict[str, Any]:
+        items = [{"key": key, "path": path} for key, path in self.items] or None
+        if self.kind == "secret":
+            return {"name": self.volume, "secret": {"secret_name": self.source, "items": items}}
+        return {"name": self.volume, "config_map": {"name": self.source, "items": items}}
+
+
+def restricted_container_context(spec: ServiceSpec) -> dict[str, Any]:
+    return {
+        "allow_privilege_escalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "read_only_root_filesystem": spec.read_only_root,
+        "run_as_non_root": True,
+        "run_as_user": spec.run_as_user,
+        "run_as_group": spec.run_as_user,
+        "seccomp_profile": {"type": "RuntimeDefault"},
+    }
+
+
+def _env(spec: ServiceSpec, env_secret: pulumi.Input[str]) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    for name, value in spec.env.items():
+        if isinstance(value, SecretEnv):
+            entries.append(
+                {"name": name, "value_from": {"secret_key_ref": {"name": env_secret, "key": value.key}}}
+            )
+        else:
+            entries.append({"name": name, "value": value})
+    return entries
+
+
+def _probe(probe: Probe, initial_delay: int) -> dict[str, Any]:
+    timing = {
+        "initial_delay_seconds": initial_delay,
+        "period_seconds": 10,
+        "timeout_seconds": 5,
+        "failure_threshold": 6,
+    }
+    if probe.kind == "http":
+        return {"http_get": {"path": probe.path, "port": probe.port}, **timing}
+    if probe.kind == "tcp":
+        return {"tcp_socket": {"port": probe.port}, **timing}
+    return {"exec": {"command": list(probe.command)}, **timing}
+
+
+def deployment(
+    resource_name: str,
+    spec: ServiceSpec,
+    *,
+    namespace: pulumi.Input[str],
+    env_secret: pulumi.Input[str],
+    mounts: Sequence[Mount],
+    opts: pulumi.ResourceOptions,
+) -> k8s.apps.v1.Deployment:
+    scratch = [(f"scratch-{i}", path) for i, path in enumerate(spec.writable_paths)]
+    volumes: list[dict[str, Any]] = [
+        {"name": name, "empty_dir": {"size_limit": "256Mi"}} for name, _ in scratch
+    ]
+    volumes += [mount.volume_spec() for mount in mounts]
+    volume_mounts: list[dict[str, Any]] = [{"name": name, "mount_path": path} for name, path in scratch]
+    volume_mounts += [{"name": m.volume, "mount_path": m.path, "read_only": True} for m in mounts]
+    if spec.uses_database:
+        volumes.append({"name": "db-ca", "config_map": {"name": "supabase-db-ca"}})
+        volume_mounts.append({"name": "db-ca", "mount_path": DB_CA_DIR, "read_only": True})
+    container = {
+        "name": spec.name,
+        "image": spec.image,
+        "args": list(spec.args) or None,
+        "ports": [{"name": "http", "container_port": spec.port}],
+        "env": _env(spec, env_secret),
+        "resources": {
+            "requests": {"cpu": spec.resources.cpu, "memory": spec.resources.memory},
+            "limits": {"memory": spec.resources.memory_limit},
+        },
+        "readiness_probe": _probe(spec.probe, 5),
+        "liveness_probe": _probe(spec.probe, 30),
+        "security_context": restricted_container_context(spec),
+        "volume_mounts": volume_mounts,
+    }
+    return k8s.apps.v1.Deployment(
+        resource_name,
+        metadata={"name": spec.name, "namespace": namespace, "labels": pod_labels(spec.name)},
+        spec={
+            "replicas": 1,
+            # Realtime's seeded tenant and Erlang node are single-instance: never run two at once.
+            "strategy": {"type": "Recreate" if spec.name == "realtime" else "RollingUpdate"},
+            "selector": {"match_labels": selector_labels(spec.name)},
+            "template": {
+                "metadata": {"labels": pod_labels(spec.name)},
+                "spec": {
+                    "automount_service_account_token": False,
+                    "enable_service_links": False,
+                    "security_context": {
+                        "run_as_non_root": True,
+                        "fs_group": spec.run_as_user,
+                        "seccomp_profile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [container],
+                    "volumes": volumes,
+                },
+            },
+        },
+        opts=opts,
+    )
+
+
+def service(
+    resource_name: str, spec: ServiceSpec, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions
+) -> k8s.core.v1.Service:
+    """ClusterIP Service named like upstream's compose service, so the gateway config's hosts resolve."""
+    return k8s.core.v1.Service(
+        resource_name,
+        metadata={"name": spec.name, "namespace": namespace, "labels": pod_labels(spec.name)},
+        spec={
+            "type": "ClusterIP",
+            "selector": selector_labels(spec.name),
+            "ports": [{"name": "http", "port": spec.port, "target_port": "http"}],
+        },
+        opts=opts,
+    )
