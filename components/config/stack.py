@@ -119,12 +119,14 @@ class StackConfig(Section):
         receivers = self.observability.alert_receivers
         if self.is_prod and not receivers:
             raise InvalidSettingError(
-                "observability.alertReceivers", receivers,
+                "observability.alertReceivers",
+                receivers,
                 "is empty in prod, so alerts would reach nobody; add discord and/or webhook",
             )
         if self.observability.dead_mans_switch and "webhook" not in receivers:
             raise InvalidSettingError(
-                "observability.deadMansSwitch", True,
+                "observability.deadMansSwitch",
+                True,
                 "needs the webhook receiver (add webhook to observability.alertReceivers)",
             )
         grafana = self.observability.grafana_hostname
