@@ -7,6 +7,7 @@ write them), attributes are snake_case in Python, unknown keys are rejected inst
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
@@ -59,3 +60,36 @@ SourceCidr = Annotated[str, AfterValidator(_check_cidr_list_entry)]
 def is_world(cidr: str) -> bool:
     """True for a CIDR that admits the whole IPv4 or IPv6 internet."""
     return ipaddress.ip_network(cidr, strict=False).prefixlen == 0
+
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_IMAGE = re.compile(
+    r"^(?P<name>[a-z0-9]+([._/:-][a-z0-9]+)*?)(:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?"
+    r"(@(?P<digest>sha256:[a-f0-9]{64}))?$"
+)
+
+
+def _check_hostname(value: str) -> str:
+    if not _HOSTNAME.match(value):
+        raise ValueError(f"{value!r} is not a fully qualified lowercase DNS name such as app.example.com")
+    return value
+
+
+def _check_pinned_image(value: str) -> str:
+    match = _IMAGE.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a container image reference like ghcr.io/acme/web:1.4.2")
+    tag, digest = match.group("tag"), match.group("digest")
+    if digest is None and (tag is None or tag == "latest"):
+        raise ValueError(
+            f"{value!r} is not pinned: give a version tag (ghcr.io/acme/web:1.4.2) or a digest "
+            "(ghcr.io/acme/web@sha256:...), so every rollout is a deliberate change"
+        )
+    return value
+
+
+Hostname = Annotated[str, AfterValidator(_check_hostname)]
+"""A fully qualified DNS name served over HTTPS (lowercase, no scheme, no port)."""
+
+PinnedImage = Annotated[str, AfterValidator(_check_pinned_image)]
+"""A container image with a version tag other than `latest`, or a sha256 digest."""

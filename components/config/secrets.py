@@ -27,6 +27,18 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
         "hcloudToken",
         "Hetzner Cloud API token (read/write) for Pulumi and for the in-cluster CCM and CSI driver.",
     ),
+    SecretSpec(
+        "objectStorageAccessKey",
+        "Hetzner Object Storage access key (Cloud Console > Security > S3 credentials).",
+        lambda c: c.object_store.mode == "hetzner",
+        "objectStore.mode is hetzner",
+    ),
+    SecretSpec(
+        "objectStorageSecretKey",
+        "Hetzner Object Storage secret key, shown once when the access key is created.",
+        lambda c: c.object_store.mode == "hetzner",
+        "objectStore.mode is hetzner",
+    ),
 )
 
 

@@ -12,6 +12,8 @@ from .base import InvalidSettingError, Section, SourceCidr, is_world
 from .catalog import ALL_LOCATIONS, NETWORK_ZONES, SERVER_TYPES
 from .cluster import ClusterConfig
 from .network import NetworkConfig
+from .object_store import ObjectStoreConfig, check_store_users
+from .workloads import WorkloadsConfig
 
 _SSH_KEY = re.compile(
     r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$"
@@ -41,6 +43,12 @@ class StackConfig(Section):
 
     cluster: ClusterConfig = ClusterConfig()
     """The k3s cluster."""
+
+    workloads: WorkloadsConfig = WorkloadsConfig()
+    """Background workers, scheduled jobs and the public API's rate limit (Phase 2)."""
+
+    object_store: ObjectStoreConfig = ObjectStoreConfig()
+    """S3-compatible object storage (Phase 3)."""
 
     @field_validator("location")
     @classmethod
@@ -88,6 +96,11 @@ class StackConfig(Section):
                 raise InvalidSettingError(
                     key, cidr, f"overlaps network.cidr {private}; pick a disjoint range"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _object_store_users(self) -> StackConfig:
+        check_store_users(self.object_store, self.location, self.workloads.store_users())
         return self
 
     def _server_types(self) -> list[tuple[str, str]]:
