@@ -1,28 +1,15 @@
-# Front door. `make preview` and `make test` are the two commands in the README.
+# Shortcuts for the scripts the README documents.
 STACK ?= dev
-UV := $(shell scripts/ensure-uv.sh)
-RUN := $(UV) run --frozen
 
-.PHONY: venv tools preview test lint benchmark
+.PHONY: preview test benchmark
 
-venv:
-	$(UV) sync --frozen
+preview:
+	scripts/preview.sh $(STACK)
 
-tools:
+test:
+	scripts/test.sh
+
+benchmark:
+	scripts/bootstrap-python.sh >/dev/null
 	scripts/install-debian-tools.sh
-
-preview: venv
-	$(RUN) python -m offline preview $(STACK)
-
-test: venv tools
-	$(RUN) ruff check .
-	$(RUN) mypy .
-	$(RUN) pytest
-
-lint: venv
-	$(RUN) ruff check .
-	$(RUN) ruff format --check .
-	$(RUN) mypy .
-
-benchmark: venv tools
-	$(RUN) python -m benchmarks
+	.venv/bin/python -m benchmarks

@@ -83,7 +83,7 @@ class AgentPoolConfig(Section):
 class ClusterConfig(Section):
     """k3s itself."""
 
-    k3s_version: str = versions.K3S_VERSION
+    k3s_version: str = Field(default=versions.K3S_VERSION, alias="k3sVersion")
     """k3s release to install, e.g. v1.34.1+k3s1. Changing it later upgrades in place."""
 
     image: str = versions.SERVER_IMAGE

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The offline preview of a stack (default: dev): no cloud account, no Pulumi CLI needed.
+# Usage: scripts/preview.sh [stack] [preview options, e.g. --out build/dev --format markdown]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+uv=$(scripts/bootstrap-python.sh)
+stack=${1:-dev}
+[ "$#" -gt 0 ] && shift
+exec "$uv" run --frozen python -m offline preview "$stack" "$@"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The whole test suite: lint, types, and every test, with the real tools (Debian packages) installed first.
+# Usage: scripts/test.sh [extra pytest arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+uv=$(scripts/bootstrap-python.sh)
+scripts/install-debian-tools.sh
+"$uv" run --frozen ruff check .
+"$uv" run --frozen ruff format --check .
+"$uv" run --frozen mypy .
+exec "$uv" run --frozen pytest "$@"
