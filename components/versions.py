@@ -21,3 +21,13 @@ HCLOUD_CSI_CHART_VERSION = "2.17.0"
 """Chart `hcloud-csi` from https://charts.hetzner.cloud."""
 
 HETZNER_HELM_REPO = "https://charts.hetzner.cloud"
+
+# --- Phases 2-3: object store ---------------------------------------------------------------------------
+
+SEAWEEDFS_CHART_VERSION = "4.44.0"
+"""Chart `seaweedfs` (SeaweedFS 4.44: S3 gateway with versioning and lifecycle rules), Apache-2.0."""
+
+SEAWEEDFS_HELM_REPO = "https://seaweedfs.github.io/seaweedfs/helm"
+
+AWS_CLI_IMAGE = "amazon/aws-cli:2.37.5"
+"""Runs the bucket bootstrap script (components/object_store/files/bootstrap-buckets.sh)."""

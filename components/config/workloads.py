@@ -93,7 +93,7 @@ class Resources(Section):
     """Memory request and limit (equal, so a pod is never OOM-killed because a neighbour grew)."""
 
 
-class _Container(Section):
+class ContainerConfig(Section):
     """What workers and cron jobs share: the image, what to run, its environment and size."""
 
     name: WorkloadName
@@ -137,7 +137,7 @@ class _Container(Section):
         return value
 
     @model_validator(mode="after")
-    def _no_name_twice(self) -> _Container:
+    def _no_name_twice(self) -> ContainerConfig:
         both = sorted(set(self.env) & set(self.secret_env))
         if both:
             raise InvalidSettingError(
@@ -146,7 +146,7 @@ class _Container(Section):
         return self
 
 
-class WorkerConfig(_Container):
+class WorkerConfig(ContainerConfig):
     """A long-running background process (queue consumer, stream processor) run as a Deployment."""
 
     replicas: int = Field(default=1, ge=0, le=50)
@@ -184,7 +184,7 @@ def longest_gap_seconds(schedule: str, time_zone: str) -> int:
     return int(longest.total_seconds())
 
 
-class CronJobConfig(_Container):
+class CronJobConfig(ContainerConfig):
     """One of the team's `scripts/` jobs on a schedule, with retries, a deadline and alerts."""
 
     schedule: str
@@ -317,3 +317,7 @@ class WorkloadsConfig(Section):
         return [(f"workloads.workers[{i}]", w.object_store) for i, w in enumerate(self.workers)] + [
             (f"workloads.cronJobs[{i}]", c.object_store) for i, c in enumerate(self.cron_jobs)
         ]
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.workers or self.cron_jobs or self.rate_limit)

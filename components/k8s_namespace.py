@@ -1,0 +1,197 @@
+"""Namespaces the platform owns: Pod Security level, default-deny NetworkPolicy and the allow rules.
+
+Every namespace starts closed in both directions except DNS; components then open exactly the paths
+their pods need with `allow_ingress` and `allow_egress_outside_cluster`. k3s enforces NetworkPolicies
+with its embedded kube-router controller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .naming import base_labels
+
+PodSecurity = Literal["restricted", "baseline", "privileged"]
+
+METADATA_SERVICE = "169.254.169.254/32"
+"""Hetzner's metadata service serves the node's user-data (cluster secrets): no pod may reach it."""
+
+TRAEFIK_PODS = {"app.kubernetes.io/name": "traefik"}
+"""Labels of k3s's Traefik pods in kube-system (set by its chart)."""
+
+PROMETHEUS_PODS = {"app.kubernetes.io/name": "prometheus"}
+"""Labels the Prometheus Operator puts on Prometheus pods."""
+
+MONITORING_NAMESPACE = "monitoring"
+"""Where Prometheus runs; namespaces it scrapes admit it with `allow_ingress(from_namespace=...)`."""
+
+
+def _select(labels: Mapping[str, str]) -> k8s.meta.v1.LabelSelectorArgs:
+    """A label selector; no labels selects everything."""
+    return k8s.meta.v1.LabelSelectorArgs(match_labels=dict(labels) or None)
+
+
+def _policy(
+    resource_name: str,
+    namespace: pulumi.Input[str],
+    name: str,
+    component: str,
+    spec: k8s.networking.v1.NetworkPolicySpecArgs,
+    opts: pulumi.ResourceOptions,
+) -> k8s.networking.v1.NetworkPolicy:
+    return k8s.networking.v1.NetworkPolicy(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=base_labels(component)),
+        spec=spec,
+        opts=opts,
+    )
+
+
+def platform_namespace(
+    resource_name: str,
+    name: str,
+    component: str,
+    opts: pulumi.ResourceOptions,
+    pod_security: PodSecurity = "restricted",
+) -> k8s.core.v1.Namespace:
+    """A namespace with a Pod Security level, default-deny in and out, and DNS allowed.
+
+    `pod_security` other than `restricted` needs a reason at the call site; audit and warn stay on
+    `restricted` so every deviation shows up in the audit log.
+    """
+    namespace = k8s.core.v1.Namespace(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=name,
+            labels={
+                **base_labels(component),
+                "pod-security.kubernetes.io/enforce": pod_security,
+                "pod-security.kubernetes.io/audit": "restricted",
+                "pod-security.kubernetes.io/warn": "restricted",
+            },
+        ),
+        opts=opts,
+    )
+    inside = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace]))
+    _policy(
+        f"{resource_name}-default-deny",
+        name,
+        "default-deny",
+        component,
+        k8s.networking.v1.NetworkPolicySpecArgs(pod_selector=_select({}), policy_types=["Ingress", "Egress"]),
+        inside,
+    )
+    _policy(
+        f"{resource_name}-allow-dns",
+        name,
+        "allow-dns",
+        component,
+        k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=_select({}),
+            policy_types=["Egress"],
+            egress=[
+                k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                    to=[
+                        k8s.networking.v1.NetworkPolicyPeerArgs(
+                            namespace_selector=_select({"kubernetes.io/metadata.name": "kube-system"}),
+                            pod_selector=_select({"k8s-app": "kube-dns"}),
+                        )
+                    ],
+                    ports=[
+                        k8s.networking.v1.NetworkPolicyPortArgs(protocol="UDP", port=53),
+                        k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=53),
+                    ],
+                )
+            ],
+        ),
+        inside,
+    )
+    return namespace
+
+
+def allow_ingress(
+    resource_name: str,
+    namespace: k8s.core.v1.Namespace,
+    name: str,
+    component: str,
+    *,
+    to_pods: Mapping[str, str],
+    ports: Sequence[int],
+    from_namespace: str | None = None,
+    from_pods: Mapping[str, str] | None = None,
+    from_cidr: str | None = None,
+    opts: pulumi.ResourceOptions,
+) -> k8s.networking.v1.NetworkPolicy:
+    """Open `ports` on the pods matching `to_pods` to pods `from_pods` in `from_namespace`.
+
+    `from_namespace=None` means the same namespace; `from_pods=None` means every pod there.
+    `from_cidr` admits addresses instead (the API server calling a webhook comes from the host network).
+    """
+    if from_cidr:
+        peer = k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=from_cidr))
+    else:
+        peer = k8s.networking.v1.NetworkPolicyPeerArgs(
+            namespace_selector=(
+                _select({"kubernetes.io/metadata.name": from_namespace}) if from_namespace else None
+            ),
+            pod_selector=(
+                _select(from_pods) if from_pods else (_select({}) if from_namespace is None else None)
+            ),
+        )
+    return _policy(
+        resource_name,
+        namespace.metadata.name,
+        name,
+        component,
+        k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=_select(to_pods),
+            policy_types=["Ingress"],
+            ingress=[
+                k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                    from_=[peer],
+                    ports=[k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=p) for p in ports],
+                )
+            ],
+        ),
+        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace])),
+    )
+
+
+def allow_egress_outside_cluster(
+    resource_name: str,
+    namespace: k8s.core.v1.Namespace,
+    component: str,
+    *,
+    pods: Mapping[str, str] | None = None,
+    opts: pulumi.ResourceOptions,
+) -> k8s.networking.v1.NetworkPolicy:
+    """Let pods (all when `pods` is None) open connections anywhere except the metadata service."""
+    return _policy(
+        resource_name,
+        namespace.metadata.name,
+        "allow-egress-except-metadata",
+        component,
+        k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=_select(pods or {}),
+            policy_types=["Egress"],
+            egress=[
+                k8s.networking.v1.NetworkPolicyEgressRuleArgs(
+                    to=[
+                        k8s.networking.v1.NetworkPolicyPeerArgs(
+                            ip_block=k8s.networking.v1.IPBlockArgs(
+                                cidr="0.0.0.0/0", except_=[METADATA_SERVICE]
+                            )
+                        ),
+                        k8s.networking.v1.NetworkPolicyPeerArgs(
+                            ip_block=k8s.networking.v1.IPBlockArgs(cidr="::/0")
+                        ),
+                    ]
+                )
+            ],
+        ),
+        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace])),
+    )
