@@ -12,4 +12,5 @@ test:
 benchmark:
 	scripts/bootstrap-python.sh >/dev/null
 	scripts/install-debian-tools.sh
+	scripts/install-crd-schemas.sh
 	.venv/bin/python -m benchmarks

@@ -3,12 +3,15 @@
 import pulumi
 import pulumi_hcloud as hcloud
 
+from components.app import App, AppArgs
 from components.config import load_stack_config
+from components.ingress import Ingress, IngressArgs
 from components.k3s import K3sCluster, K3sClusterArgs
-from components.k8s_namespace import allow_egress_outside_cluster, platform_namespace
 from components.network import Network, NetworkArgs
 from components.object_store import Consumer, ObjectStore, ObjectStoreArgs
-from components.workloads import Workloads, WorkloadsArgs
+from components.observability import Observability, ObservabilityArgs, rule_files_in
+from components.postgres import PostgresServer, PostgresServerArgs
+from components.workloads import RULE_FILES_DIR, Workloads, WorkloadsArgs
 
 loaded = load_stack_config()  # fails with one clear message before any resource is registered
 config, secrets = loaded.config, loaded.secrets
@@ -17,35 +20,51 @@ hcloud_provider = hcloud.Provider("hcloud", token=secrets.require("hcloudToken")
 on_hcloud = pulumi.ResourceOptions(providers={"hcloud": hcloud_provider})
 
 network = Network("network", NetworkArgs.from_config(config), on_hcloud)
-cluster = K3sCluster(
-    "k3s", K3sClusterArgs.from_config(config, network, secrets.require("hcloudToken")), on_hcloud
+cluster = K3sCluster("k3s", K3sClusterArgs.from_config(config, network, secrets), on_hcloud)
+database = PostgresServer(
+    "postgres",
+    PostgresServerArgs.from_config(config, secrets, network),
+    pulumi.ResourceOptions(providers={"hcloud": hcloud_provider, "kubernetes": cluster.provider}),
 )
 on_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
-
-# Phases 2-3: workers, cron jobs and the object store share the app's namespace and its Secrets.
-if config.workloads.enabled or config.object_store.enabled:
-    app_namespace = platform_namespace("app-ns", "app", "app", on_cluster)
-    allow_egress_outside_cluster("app-egress", app_namespace, "app", opts=on_cluster)
-    store = None
-    if config.object_store.enabled:
-        store = ObjectStore(
-            "object-store",
-            ObjectStoreArgs.from_config(
-                config, secrets, consumers=[Consumer("app", app_namespace)], after=cluster.addons
-            ),
-            on_cluster,
-        )
-        pulumi.export(
-            "objectStore", {"endpoint": store.endpoint, "region": store.region, "buckets": store.buckets}
-        )
-    if config.workloads.enabled:
-        Workloads(
-            "workloads",
-            WorkloadsArgs(config.workloads, "app", app_namespace, after=[store] if store else []),
-            on_cluster,
-        )
+ingress = Ingress("ingress", IngressArgs.from_config(config), on_cluster)
+observability = Observability(
+    "observability",
+    ObservabilityArgs.from_config(config, secrets, extra_rule_files=rule_files_in(RULE_FILES_DIR)),
+    on_cluster,
+)
+app = None
+if config.app is not None:
+    app = App("app", AppArgs.from_config(config, secrets, ingress), on_cluster)
+    pulumi.export("appUrls", app.urls)
+# Phases 2-3: workers and cron jobs run in the app's namespace, beside its Secrets; the store writes its
+# credentials there too.
+store = None
+if config.object_store.enabled:
+    consumers = [Consumer(app.namespace_name, app.namespace)] if app else []
+    store = ObjectStore(
+        "object-store",
+        ObjectStoreArgs.from_config(config, secrets, consumers=consumers, after=cluster.addons),
+        on_cluster,
+    )
+    pulumi.export(
+        "objectStore", {"endpoint": store.endpoint, "region": store.region, "buckets": store.buckets}
+    )
+if app is not None and config.workloads.enabled:
+    workloads = Workloads(
+        "workloads",
+        WorkloadsArgs(
+            config.workloads,
+            app.namespace_name,
+            app.namespace,
+            after=[observability, ingress, *([store] if store else [])],
+        ),
+        on_cluster,
+    )
 
 pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("grafanaUrl", observability.grafana_url)
+pulumi.export("grafanaAdminPassword", observability.grafana_admin_password)
 pulumi.export("apiEndpoint", cluster.api_endpoint)
 pulumi.export("apiEndpoints", cluster.api_endpoints)
 pulumi.export(
@@ -63,3 +82,4 @@ pulumi.export(
         ]
     ),
 )
+pulumi.export("database", {"mode": database.mode, "host": database.host, "caCertPem": database.ca_cert_pem})

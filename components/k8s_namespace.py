@@ -30,14 +30,9 @@ MONITORING_NAMESPACE = "monitoring"
 """Where Prometheus runs; namespaces it scrapes admit it with `allow_ingress(from_namespace=...)`."""
 
 
-def _select(labels: Mapping[str, str]) -> k8s.meta.v1.LabelSelectorArgs:
-    """A label selector; no labels selects everything."""
-    return k8s.meta.v1.LabelSelectorArgs(match_labels=dict(labels) or None)
-
-
 def _policy(
     resource_name: str,
-    namespace: pulumi.Input[str],
+    namespace: str,
     name: str,
     component: str,
     spec: k8s.networking.v1.NetworkPolicySpecArgs,
@@ -82,7 +77,7 @@ def platform_namespace(
         name,
         "default-deny",
         component,
-        k8s.networking.v1.NetworkPolicySpecArgs(pod_selector=_select({}), policy_types=["Ingress", "Egress"]),
+        k8s.networking.v1.NetworkPolicySpecArgs(pod_selector={}, policy_types=["Ingress", "Egress"]),
         inside,
     )
     _policy(
@@ -91,14 +86,14 @@ def platform_namespace(
         "allow-dns",
         component,
         k8s.networking.v1.NetworkPolicySpecArgs(
-            pod_selector=_select({}),
+            pod_selector={},
             policy_types=["Egress"],
             egress=[
                 k8s.networking.v1.NetworkPolicyEgressRuleArgs(
                     to=[
                         k8s.networking.v1.NetworkPolicyPeerArgs(
-                            namespace_selector=_select({"kubernetes.io/metadata.name": "kube-system"}),
-                            pod_selector=_select({"k8s-app": "kube-dns"}),
+                            namespace_selector={"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                            pod_selector={"matchLabels": {"k8s-app": "kube-dns"}},
                         )
                     ],
                     ports=[
@@ -136,10 +131,10 @@ def allow_ingress(
     else:
         peer = k8s.networking.v1.NetworkPolicyPeerArgs(
             namespace_selector=(
-                _select({"kubernetes.io/metadata.name": from_namespace}) if from_namespace else None
+                {"matchLabels": {"kubernetes.io/metadata.name": from_namespace}} if from_namespace else None
             ),
             pod_selector=(
-                _select(from_pods) if from_pods else (_select({}) if from_namespace is None else None)
+                {"matchLabels": dict(from_pods)} if from_pods else ({} if from_namespace is None else None)
             ),
         )
     return _policy(
@@ -148,7 +143,7 @@ def allow_ingress(
         name,
         component,
         k8s.networking.v1.NetworkPolicySpecArgs(
-            pod_selector=_select(to_pods),
+            pod_selector={"matchLabels": dict(to_pods)} if to_pods else {},
             policy_types=["Ingress"],
             ingress=[
                 k8s.networking.v1.NetworkPolicyIngressRuleArgs(
@@ -176,19 +171,15 @@ def allow_egress_outside_cluster(
         "allow-egress-except-metadata",
         component,
         k8s.networking.v1.NetworkPolicySpecArgs(
-            pod_selector=_select(pods or {}),
+            pod_selector={"matchLabels": dict(pods)} if pods else {},
             policy_types=["Egress"],
             egress=[
                 k8s.networking.v1.NetworkPolicyEgressRuleArgs(
                     to=[
                         k8s.networking.v1.NetworkPolicyPeerArgs(
-                            ip_block=k8s.networking.v1.IPBlockArgs(
-                                cidr="0.0.0.0/0", except_=[METADATA_SERVICE]
-                            )
+                            ip_block=k8s.networking.v1.IPBlockArgs(cidr="0.0.0.0/0", except_=[METADATA_SERVICE])
                         ),
-                        k8s.networking.v1.NetworkPolicyPeerArgs(
-                            ip_block=k8s.networking.v1.IPBlockArgs(cidr="::/0")
-                        ),
+                        k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr="::/0")),
                     ]
                 )
             ],

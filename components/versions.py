@@ -1,33 +1,113 @@
 """Every version of everything this program installs, pinned in one place.
 
 Renovate (see .github/renovate.json) bumps these; a change here rolls out through `pulumi up`.
+Every literal pin carries a `# renovate: datasource=... depName=...` line right above it (optional,
+in this order: registryUrl=, versioning=, extractVersion=) or a `# not-renovated: <why>` line;
+tests/delivery checks that Renovate's pattern finds each one.
 """
 
 from __future__ import annotations
 
+# renovate: datasource=github-releases depName=k3s-io/k3s
 K3S_VERSION = "v1.34.1+k3s1"
 """k3s release installed on every node (https://github.com/k3s-io/k3s/releases)."""
 
-KUBERNETES_MINOR = "1.34"
+KUBERNETES_MINOR = ".".join(K3S_VERSION.removeprefix("v").split(".")[:2])
 """Kubernetes minor version of K3S_VERSION, used to pick the JSON schemas the tests validate against."""
 
+# not-renovated: a Hetzner Cloud image name, not a release; moving to a new Debian is a planned rebuild
 SERVER_IMAGE = "debian-12"
 """Hetzner Cloud OS image for every server (cloud-init is part of Hetzner's Debian images)."""
 
+# renovate: datasource=helm depName=hcloud-cloud-controller-manager registryUrl=https://charts.hetzner.cloud
 HCLOUD_CCM_CHART_VERSION = "1.27.0"
 """Chart `hcloud-cloud-controller-manager` from https://charts.hetzner.cloud."""
 
+# renovate: datasource=helm depName=hcloud-csi registryUrl=https://charts.hetzner.cloud
 HCLOUD_CSI_CHART_VERSION = "2.17.0"
 """Chart `hcloud-csi` from https://charts.hetzner.cloud."""
 
+# not-renovated: a repository address, not a version
 HETZNER_HELM_REPO = "https://charts.hetzner.cloud"
 
 # --- Phases 2-3: object store ---------------------------------------------------------------------------
 
+# renovate: datasource=helm depName=seaweedfs registryUrl=https://seaweedfs.github.io/seaweedfs/helm
 SEAWEEDFS_CHART_VERSION = "4.44.0"
 """Chart `seaweedfs` (SeaweedFS 4.44: S3 gateway with versioning and lifecycle rules), Apache-2.0."""
 
+# not-renovated: a repository address, not a version
 SEAWEEDFS_HELM_REPO = "https://seaweedfs.github.io/seaweedfs/helm"
 
+# renovate: datasource=docker depName=amazon/aws-cli
 AWS_CLI_IMAGE = "amazon/aws-cli:2.37.5"
 """Runs the bucket bootstrap script (components/object_store/files/bootstrap-buckets.sh)."""
+
+# --- Phase 1: ingress, observability, web/API -------------------------------------------------------
+
+TRAEFIK_CHART_VERSION = "37.1.1+up37.1.0"
+"""Traefik chart k3s v1.34.1+k3s1 bundles (Traefik v3.5). Not installed by us: our HelmChartConfig only
+overrides its values, so this pin documents which chart's value keys we write against."""
+
+CERT_MANAGER_CHART_VERSION = "v1.19.4"
+"""Chart `cert-manager` from https://charts.jetstack.io (v1.19.4: CVE-2026-24051 fix)."""
+
+CERT_MANAGER_HELM_REPO = "https://charts.jetstack.io"
+
+KUBE_PROMETHEUS_STACK_CHART_VERSION = "88.5.3"
+"""Chart `kube-prometheus-stack` (Prometheus Operator v0.93, Prometheus v3) from prometheus-community."""
+
+PROMETHEUS_COMMUNITY_HELM_REPO = "https://prometheus-community.github.io/helm-charts"
+
+ALERTMANAGER_IMAGE_TAG = "v0.25.0"
+"""Alertmanager image deployed by kube-prometheus-stack. Held at Debian bookworm's amtool (0.25) so the
+test suite's `amtool check-config` is the same parser that loads the rendered configuration."""
+
+LOKI_CHART_VERSION = "18.11.0"
+"""Chart `loki` (Loki 3.7) from grafana-community, where the chart is maintained since 2026-03-16."""
+
+GRAFANA_COMMUNITY_HELM_REPO = "https://grafana-community.github.io/helm-charts"
+
+ALLOY_CHART_VERSION = "1.10.0"
+"""Chart `alloy` (Grafana Alloy, the log shipper that replaces end-of-life Promtail)."""
+
+GRAFANA_HELM_REPO = "https://grafana.github.io/helm-charts"
+POSTGRES_MAJOR = 17
+"""PostgreSQL major version of the database VM (postgresql-17 from the PostgreSQL project's apt
+repository, which ships every minor release; minors are bug and security fixes only)."""
+
+POSTGRES_SUPPORTED_MAJORS = (15, 16, 17, 18)
+"""Majors whose settings the rendered postgresql.conf uses (wal_compression = lz4 needs 15)."""
+
+PGBACKREST_VERSION = "2.59.2"
+"""pgBackRest from the same apt repository, pinned through apt preferences
+(https://pgbackrest.org/release.html)."""
+# --- Day 2: upgrades, reboots, autoscaling (docs/day2.md) ----------------------------------------
+
+SYSTEM_UPGRADE_CONTROLLER_IMAGE = "rancher/system-upgrade-controller:v0.20.1"
+"""https://github.com/rancher/system-upgrade-controller/releases (v0.20.1, 2026-05-19). The controller
+creates its own `plans.upgrade.cattle.io` CRD at start-up (pkg/crds), so no CRD file is applied here."""
+
+SYSTEM_UPGRADE_KUBECTL_IMAGE = "rancher/kubectl:v1.34.1"
+"""kubectl the upgrade Jobs use to cordon and drain; same minor as KUBERNETES_MINOR."""
+
+K3S_UPGRADE_IMAGE = "rancher/k3s-upgrade"
+"""Image the Plans run; its tag is the Plan's version with `+` turned into `-` (done by the controller)."""
+
+KURED_CHART_VERSION = "6.1.0"
+"""Chart `kured` (kured 1.23.0) from https://kubereboot.github.io/charts."""
+
+KURED_IMAGE_TAG = "1.23.0"
+"""ghcr.io/kubereboot/kured, pinned here rather than left to the chart's appVersion."""
+
+KURED_HELM_REPO = "https://kubereboot.github.io/charts"
+
+CLUSTER_AUTOSCALER_CHART_VERSION = "9.59.0"
+"""Chart `cluster-autoscaler` from https://kubernetes.github.io/autoscaler."""
+
+CLUSTER_AUTOSCALER_IMAGE_TAG = "v1.35.2"
+"""registry.k8s.io/autoscaling/cluster-autoscaler. One minor ahead of KUBERNETES_MINOR on purpose:
+per-pool `subnetIPRange` (autoscaled nodes in their own /24, clear of the fixed addresses) arrived in
+1.35.0; the Hetzner provider uses no API that changed between 1.34 and 1.35."""
+
+AUTOSCALER_HELM_REPO = "https://kubernetes.github.io/autoscaler"

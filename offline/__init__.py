@@ -1,1 +1,5 @@
-"""Run the real program for a stack without a cloud account (DESIGN.md, "Offline preview")."""
+"""Offline preview: run a stack under the Pulumi SDK's mocks, gate it with the policy pack, price it.
+
+`python -m offline preview <stack>` is the way to try this project without a cloud account or the
+Pulumi CLI. See docs/offline-preview.md.
+"""

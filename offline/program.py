@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import runpy
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from pulumi.runtime.stack import run_in_stack
 
 from .mocks import PlatformMocks
 from .stack_file import StackSettings, read_stack
-from .wire import reveal
+from .wire import is_secret, reveal, secret
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -41,10 +42,30 @@ class Registration:
     additional_secret_outputs: list[str]
     id: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def plain_inputs(self) -> dict[str, Any]:
         return reveal(self.inputs)
+
+    def plain(self, key: str, default: Any = None) -> Any:
+        """One input without secret envelopes (for decisions such as pricing, never for output)."""
+        return reveal(self.inputs.get(key, default))
+
+    @property
+    def provider_urn(self) -> str:
+        """URN of the explicit provider (the reference is `<urn>::<id>`), or "" for the default one."""
+        return self.provider.rsplit("::", 1)[0] if self.provider else ""
+
+    @property
+    def final_outputs(self) -> dict[str, Any]:
+        """Outputs as the engine stores them: inputs and provider results, with the resource's
+        `additional_secret_outputs` (and every output whose input was secret) wrapped as secrets."""
+        merged = {**self.inputs, **self.outputs}
+        secret_keys = set(self.additional_secret_outputs) | {
+            k for k, v in self.inputs.items() if is_secret(v)
+        }
+        return {k: secret(reveal(v)) if k in secret_keys else v for k, v in merged.items()}
 
 
 @dataclass
@@ -85,6 +106,9 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             ignore_changes=list(request.ignoreChanges),
             delete_before_replace=bool(request.deleteBeforeReplace),
             additional_secret_outputs=list(request.additionalSecretOutputs),
+            property_dependencies={
+                key: list(deps.urns) for key, deps in request.propertyDependencies.items() if deps.urns
+            },
             id=response.id,
             outputs=json_format.MessageToDict(response.object) if response.object else {},
         )
@@ -110,16 +134,20 @@ class ProgramError(Exception):
 def run_program(
     stack: str,
     project_dir: Path = PROJECT_DIR,
-    overrides: dict[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    secret_overrides: Mapping[str, str] | None = None,
     *,
     stand_in_missing_secrets: bool = True,
 ) -> ProgramRun:
     """Run `__main__.py` for `stack` under the mocks.
 
-    `overrides` replace stack-file keys (without the project prefix); a value of None removes a key.
+    `overrides` and `secret_overrides` map config paths (`cluster.agentPools[0].count`, or a bare key)
+    to values for this run only; None removes a key (see offline.stack_file).
     Raises ProgramError when the program fails (a ConfigError, for one).
     """
-    settings = read_stack(project_dir, stack, overrides, stand_in_missing_secrets=stand_in_missing_secrets)
+    settings = read_stack(
+        project_dir, stack, overrides, secret_overrides, stand_in_missing_secrets=stand_in_missing_secrets
+    )
     mocks = PlatformMocks()
     monitor = _RecordingMonitor(mocks)
     loop = asyncio.new_event_loop()

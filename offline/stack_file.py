@@ -1,16 +1,29 @@
-"""Reads `Pulumi.yaml` and `Pulumi.<stack>.yaml` the way the CLI hands them to a program."""
+"""Reads `Pulumi.yaml` and `Pulumi.<stack>.yaml` the way the CLI hands them to a program.
+
+Offline there is no passphrase or KMS, so encrypted values (`secure: v1:…`) and required secrets that
+are not set are replaced by generated stand-ins, and `stand_ins` says which, for the report.
+Overrides change the stack's config for one run, like `pulumi config set --path`, without editing the
+file: `cluster.agentPools[0].count` addresses a nested value, a bare key means this project's key.
+"""
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
-from components.config import SECRET_SPECS
+from components.config import SECRET_SPECS, StackConfig
+from components.config.loader import _decode
+
+_SEGMENT = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
 
 
 @dataclass
@@ -28,14 +41,97 @@ def _as_config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def _stand_in(example: str = "") -> str:
+    """A unique generated value; shaped like the spec's example (a URL stays a URL) when it has one."""
+    token = secrets.token_hex(16)
+    return f"{example}-{token}" if example else f"offline-stand-in-{token}"
+
+
+def parse_path(path: str, project: str) -> tuple[str, list[str | int]]:
+    """`cluster.agentPools[0].count` -> (`platform:cluster`, ["agentPools", 0, "count"])."""
+    namespace, _, rest = path.rpartition(":") if ":" in path.split(".", 1)[0] else (project, "", path)
+    parts: list[str | int] = []
+    position = 0
+    while position < len(rest):
+        match = _SEGMENT.match(rest, position)
+        if match is None or match.end() == position:
+            raise ValueError(f"cannot parse config path {path!r} (expected e.g. cluster.agentPools[0].count)")
+        parts.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
+        position = match.end()
+    if not parts or not isinstance(parts[0], str):
+        raise ValueError(f"config path {path!r} must start with a key name")
+    head, *tail = parts
+    return f"{namespace or project}:{head}", tail
+
+
+def _set_path(container: Any, path: list[str | int], value: Any, where: str) -> Any:
+    """A copy of `container` with `value` at `path` (lists and maps are created on the way); a value of
+    None at a map key removes the key."""
+    if not path:
+        return value
+    key, rest = path[0], path[1:]
+    if isinstance(key, int):
+        items = list(container) if isinstance(container, list) else []
+        if key > len(items):
+            raise ValueError(f"{where}: index {key} is past the end of a list of {len(items)}")
+        current = items[key] if key < len(items) else None
+        updated = _set_path(current, rest, value, where)
+        if key == len(items):
+            items.append(updated)
+        else:
+            items[key] = updated
+        return items
+    mapping = dict(container) if isinstance(container, dict) else {}
+    if value is None and not rest:
+        mapping.pop(key, None)
+    else:
+        mapping[key] = _set_path(mapping.get(key), rest, value, where)
+    return mapping
+
+
+def apply_overrides(raw: dict[str, Any], project: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    result = copy.deepcopy(raw)
+    for path, value in overrides.items():
+        key, rest = parse_path(path, project)
+        if value is None and not rest:
+            result.pop(key, None)
+            continue
+        current = result.get(key)
+        if isinstance(current, str) and rest:
+            current = _decode(current)
+        result[key] = _set_path(current, rest, value, path)
+    return result
+
+
+def _required_secret_keys(project: str, config: Mapping[str, str]) -> list[str]:
+    """Secrets the stack needs; when the settings don't validate, the program reports that itself."""
+    prefix = f"{project}:"
+    plain = {k.removeprefix(prefix): _decode(v) for k, v in config.items() if k.startswith(prefix)}
+    plain = {k: v for k, v in plain.items() if k in StackConfig.model_fields or k in _aliases()}
+    try:
+        parsed = StackConfig.model_validate(plain)
+    except ValidationError:
+        return []
+    return [spec.key for spec in SECRET_SPECS if spec.required_when(parsed)]
+
+
+_EXAMPLES = {spec.key: spec.offline_example for spec in SECRET_SPECS}
+
+
+def _aliases() -> set[str]:
+    return {f.alias for f in StackConfig.model_fields.values() if f.alias}
+
+
 def read_stack(
     project_dir: Path,
     stack: str,
-    overrides: dict[str, Any] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    secret_overrides: Mapping[str, str] | None = None,
     *,
     stand_in_missing_secrets: bool = True,
 ) -> StackSettings:
-    """The stack's config as the SDK receives it; `overrides` (None deletes a key) win over the file."""
+    """The stack's config as the SDK expects it, with overrides applied and stand-ins for secrets
+    (encrypted ones always; required ones that are not set unless `stand_in_missing_secrets` is off)."""
     project_file = project_dir / "Pulumi.yaml"
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.exists():
@@ -45,27 +141,25 @@ def read_stack(
         raise FileNotFoundError(f"no stack file {stack_file.name}; stacks here: {', '.join(known)}")
     project = yaml.safe_load(project_file.read_text())["name"]
     raw = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
-    for key, value in (overrides or {}).items():
-        full_key = key if ":" in key else f"{project}:{key}"
-        if value is None:
-            raw.pop(full_key, None)
-        else:
-            raw[full_key] = value
+    raw = apply_overrides(raw, project, {**(overrides or {}), **(secret_overrides or {})})
+    forced_secret = {parse_path(path, project)[0] for path in (secret_overrides or {})}
 
     config: dict[str, str] = {}
     secret_keys: list[str] = []
     stand_ins: dict[str, str] = {}
     for key, value in raw.items():
         if isinstance(value, dict) and set(value) == {"secure"}:
-            config[key] = f"offline-stand-in-{secrets.token_hex(16)}"
+            config[key] = _stand_in()
             secret_keys.append(key)
             stand_ins[key] = "encrypted in the stack file; replaced by a generated stand-in"
         else:
             config[key] = _as_config_string(value)
-    for spec in SECRET_SPECS if stand_in_missing_secrets else ():
-        key = f"{project}:{spec.key}"
+            if key in forced_secret:
+                secret_keys.append(key)
+    for spec_key in _required_secret_keys(project, config) if stand_in_missing_secrets else ():
+        key = f"{project}:{spec_key}"
         if key not in config:
-            config[key] = f"offline-stand-in-{secrets.token_hex(16)}"
+            config[key] = _stand_in(_EXAMPLES.get(spec_key, ""))
             secret_keys.append(key)
-            stand_ins[key] = "not set in the stack file; a generated stand-in is used offline"
+            stand_ins[key] = "required but not set in the stack file; a generated stand-in is used offline"
     return StackSettings(project, stack, config, secret_keys, stand_ins)

@@ -10,6 +10,11 @@ UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 MASK = "[secret]"
 
 
+def secret(value: Any) -> dict[str, Any]:
+    """Wrap a plain value in the engine's secret envelope."""
+    return {SECRET_SIG_KEY: SECRET_SIG_VALUE, "value": value}
+
+
 def is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG_VALUE
 
@@ -25,15 +30,30 @@ def reveal(value: Any) -> Any:
     return value
 
 
-def mask(value: Any) -> Any:
-    """The value with every secret replaced by "[secret]" (for anything printed or written)."""
+def mask(value: Any, keep_shape: bool = False) -> Any:
+    """The value with every secret replaced by "[secret]" (for anything printed or written).
+
+    With `keep_shape`, a secret map or list keeps its keys and length and only its leaves are masked,
+    so a masked Kubernetes Secret is still a valid object.
+    """
     if is_secret(value):
+        inner = value.get("value")
+        if keep_shape and isinstance(inner, dict | list):
+            return _mask_leaves(reveal(inner))
         return MASK
     if isinstance(value, dict):
-        return {key: mask(item) for key, item in value.items()}
+        return {key: mask(item, keep_shape) for key, item in value.items()}
     if isinstance(value, list):
-        return [mask(item) for item in value]
+        return [mask(item, keep_shape) for item in value]
     return value
+
+
+def _mask_leaves(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _mask_leaves(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mask_leaves(item) for item in value]
+    return MASK
 
 
 def contains_secret(value: Any) -> bool:

@@ -8,6 +8,14 @@ packages=(
   cloud-init            # `cloud-init schema` on every user-data document
   yamllint              # rendered YAML
   graphviz              # resource graph picture in the offline preview
+  prometheus            # promtool: `check rules` / `test rules` on components/*/files/*.rules.yaml
+  prometheus-alertmanager # amtool 0.25: `check-config` on the rendered Alertmanager config (image pinned to match)
+  nodejs                # runs tests/crd_schemas/validate.mjs (CRD schemas of rendered custom resources)
+  postgresql            # tests/postgres: runs the rendered postgresql.conf, pg_hba.conf, roles.sql; pgbench
+  postgresql-contrib    # tests/postgres: pg_stat_statements preload, amcheck for the restore drill
+  pgbackrest            # tests/postgres: stanza, backups, PITR and the restore drill with the rendered config
+  jq                    # tests/postgres (metrics.sh) and scripts/ci (PR comment, drift issue)
+  systemd               # systemd-analyze calendar on the rendered backup timers
 )
 
 missing=()

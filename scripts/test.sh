@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 uv=$(scripts/bootstrap-python.sh)
 scripts/install-debian-tools.sh
+scripts/install-crd-schemas.sh
+scripts/install-node-tools.sh
 "$uv" run --frozen ruff check .
 "$uv" run --frozen ruff format --check .
 "$uv" run --frozen mypy .

@@ -89,3 +89,11 @@ SERVER_TYPES: dict[str, ServerType] = {
         ALL_LOCATIONS,
     ),
 }
+
+
+def check_server_type(value: str) -> str:
+    """Validator: `value` is a server type Hetzner sells (see SERVER_TYPES)."""
+    if value not in SERVER_TYPES:
+        allowed = ", ".join(sorted(SERVER_TYPES))
+        raise ValueError(f"unknown Hetzner server type {value!r}; allowed: {allowed}")
+    return value

@@ -9,17 +9,11 @@ from pydantic import Field, field_validator, model_validator
 
 from .. import versions
 from .base import Cidr, Section
-from .catalog import SERVER_TYPES
+from .catalog import check_server_type
+from .day2 import AutoscalerConfig, EtcdBackupConfig, MaintenanceWindow
+from .node_rules import check_pool_name, check_taints
 
 _K3S_VERSION = re.compile(r"^v1\.\d+\.\d+\+k3s\d+$")
-_POOL_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$")
-
-
-def check_server_type(value: str) -> str:
-    if value not in SERVER_TYPES:
-        allowed = ", ".join(sorted(SERVER_TYPES))
-        raise ValueError(f"unknown Hetzner server type {value!r}; allowed: {allowed}")
-    return value
 
 
 class ControlPlaneConfig(Section):
@@ -64,20 +58,8 @@ class AgentPoolConfig(Section):
 
     _check_type = field_validator("server_type")(check_server_type)
 
-    @field_validator("name")
-    @classmethod
-    def _dns_name(cls, value: str) -> str:
-        if not _POOL_NAME.match(value):
-            raise ValueError(f"{value!r} is not a pool name: use 1-20 lowercase letters, digits or dashes")
-        return value
-
-    @field_validator("taints")
-    @classmethod
-    def _taint_form(cls, value: list[str]) -> list[str]:
-        for taint in value:
-            if not re.match(r"^[\w./-]+(=[\w.-]*)?:(NoSchedule|PreferNoSchedule|NoExecute)$", taint):
-                raise ValueError(f"taint {taint!r} is not `key=value:NoSchedule|PreferNoSchedule|NoExecute`")
-        return value
+    _check_name = field_validator("name")(check_pool_name)
+    _check_taints = field_validator("taints")(check_taints)
 
 
 class ClusterConfig(Section):
@@ -110,6 +92,15 @@ class ClusterConfig(Section):
     api_load_balancer_type: str = "lb11"
     """Hetzner load balancer type of the private API load balancer (created when there are 3+ servers)."""
 
+    maintenance: MaintenanceWindow = MaintenanceWindow()
+    """When k3s upgrades and OS-update reboots may drain nodes (docs/day2.md)."""
+
+    etcd_backup: EtcdBackupConfig = EtcdBackupConfig()
+    """etcd snapshots: schedule, retention and the off-site S3 copy (docs/day2.md)."""
+
+    autoscaler: AutoscalerConfig = AutoscalerConfig()
+    """An optional node pool grown and shrunk by the Hetzner cluster-autoscaler (docs/day2.md)."""
+
     @field_validator("k3s_version")
     @classmethod
     def _version_form(cls, value: str) -> str:
@@ -120,9 +111,13 @@ class ClusterConfig(Section):
     @model_validator(mode="after")
     def _unique_pool_names(self) -> ClusterConfig:
         names = [pool.name for pool in self.agent_pools]
+        if self.autoscaler.enabled:
+            names.append(self.autoscaler.name)
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(f"agentPools has duplicate names {duplicates}; each pool needs its own")
+            raise ValueError(
+                f"agentPools (and autoscaler.name) have duplicate names {duplicates}; each pool needs its own"
+            )
         return self
 
     @property

@@ -20,6 +20,8 @@ class SecretSpec:
     description: str
     required_when: Callable[[StackConfig], bool] = lambda _config: True
     required_because: str = "always"
+    offline_example: str = ""
+    """Shape of a stand-in value for offline runs when the shape matters (a URL must parse as one)."""
 
 
 SECRET_SPECS: tuple[SecretSpec, ...] = (
@@ -38,6 +40,83 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
         "Hetzner Object Storage secret key, shown once when the access key is created.",
         lambda c: c.object_store.mode == "hetzner",
         "objectStore.mode is hetzner",
+    ),
+    SecretSpec(
+        "alertDiscordWebhookUrl",
+        "Discord channel webhook URL that Alertmanager posts alerts to.",
+        lambda c: "discord" in c.observability.alert_receivers,
+        "observability.alertReceivers lists discord",
+        "https://discord.com/api/webhooks/0/offline-stand-in",
+    ),
+    SecretSpec(
+        "alertWebhookUrl",
+        "HTTP endpoint that receives Alertmanager's webhook payloads (and the Watchdog heartbeat).",
+        lambda c: "webhook" in c.observability.alert_receivers,
+        "observability.alertReceivers lists webhook",
+        "https://hooks.example.com/offline-stand-in",
+    ),
+    SecretSpec(
+        "supabaseUrl",
+        "URL of the managed Supabase project, e.g. https://abcd.supabase.co (handed to the web/API).",
+        lambda c: c.app is not None,
+        "app is configured",
+        "https://offline-stand-in.supabase.co",
+    ),
+    SecretSpec(
+        "supabaseAnonKey",
+        "Supabase anon (public) API key of the project.",
+        lambda c: c.app is not None,
+        "app is configured",
+    ),
+    SecretSpec(
+        "supabaseServiceRoleKey",
+        "Supabase service_role key (bypasses row-level security; server side only).",
+        lambda c: c.app is not None,
+        "app is configured",
+    ),
+    SecretSpec(
+        "databaseUrl",
+        "PostgreSQL connection string the web/API uses, e.g. postgresql://user:pass@host:5432/db?sslmode=require.",
+        lambda c: c.app is not None,
+        "app is configured",
+        "postgresql://app:offline-stand-in@db.internal:5432/app?sslmode=require",
+    ),
+    SecretSpec(
+        "postgresS3AccessKey",
+        "S3 access key of the pgBackRest repository bucket (Hetzner Object Storage credentials).",
+        required_when=lambda c: c.postgres.mode == "vm",
+        required_because="postgres.mode is vm",
+    ),
+    SecretSpec(
+        "postgresS3SecretKey",
+        "S3 secret key of the pgBackRest repository bucket.",
+        required_when=lambda c: c.postgres.mode == "vm",
+        required_because="postgres.mode is vm",
+    ),
+    SecretSpec(
+        "postgresManagedUrl",
+        "Connection URL of the managed PostgreSQL (postgresql://user:pass@host:5432/db?sslmode=verify-full).",
+        required_when=lambda c: c.postgres.mode == "managed",
+        required_because="postgres.mode is managed",
+    ),
+    SecretSpec(
+        "etcdS3AccessKey",
+        "S3 access key for off-site etcd snapshots (cluster.etcdBackup).",
+        required_when=lambda c: c.cluster.etcd_backup.offsite_enabled(c.is_prod),
+        required_because="cluster.etcdBackup.offsite is on (the default in prod)",
+    ),
+    SecretSpec(
+        "etcdS3SecretKey",
+        "S3 secret key for off-site etcd snapshots (cluster.etcdBackup).",
+        required_when=lambda c: c.cluster.etcd_backup.offsite_enabled(c.is_prod),
+        required_because="cluster.etcdBackup.offsite is on (the default in prod)",
+    ),
+    SecretSpec(
+        "autoscalerHcloudToken",
+        "Hetzner Cloud token for the cluster-autoscaler only (revocable on its own); "
+        "defaults to hcloudToken.",
+        required_when=lambda _c: False,
+        required_because="never; hcloudToken is used when it is not set",
     ),
 )
 

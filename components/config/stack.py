@@ -8,12 +8,16 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .app import AppConfig
 from .base import InvalidSettingError, Section, SourceCidr, is_world
 from .catalog import ALL_LOCATIONS, NETWORK_ZONES, SERVER_TYPES
 from .cluster import ClusterConfig
+from .ingress import IngressConfig
 from .network import NetworkConfig
 from .object_store import ObjectStoreConfig, check_store_users
 from .workloads import WorkloadsConfig
+from .observability import ObservabilityConfig
+from .postgres import PostgresConfig
 
 _SSH_KEY = re.compile(
     r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$"
@@ -49,6 +53,18 @@ class StackConfig(Section):
 
     object_store: ObjectStoreConfig = ObjectStoreConfig()
     """S3-compatible object storage (Phase 3)."""
+
+    ingress: IngressConfig = IngressConfig()
+    """Traefik, its load balancer and TLS certificates."""
+
+    observability: ObservabilityConfig = ObservabilityConfig()
+    """Metrics, logs, dashboards and alert routing."""
+
+    app: AppConfig | None = None
+    """The product's workloads (Phase 1: the web/API). Unset: the platform runs without the app."""
+
+    postgres: PostgresConfig = PostgresConfig()
+    """The application database (phase 4): managed, or the PostgreSQL VM."""
 
     @field_validator("location")
     @classmethod
@@ -87,6 +103,11 @@ class StackConfig(Section):
                     server_type,
                     f"not sold in {self.location}; it is offered in {', '.join(offered)}",
                 )
+        if self.cluster.autoscaler.enabled:
+            problem = self.cluster.autoscaler.check_against(self.location)
+            if problem:
+                key, value, reason = problem
+                raise InvalidSettingError(f"cluster.autoscaler.{key}", value, reason)
         private = ipaddress.ip_network(self.network.cidr)
         for key, cidr in (
             ("cluster.clusterCidr", self.cluster.cluster_cidr),
@@ -99,13 +120,48 @@ class StackConfig(Section):
         return self
 
     @model_validator(mode="after")
-    def _object_store_users(self) -> StackConfig:
+    def _phase2_3_rules(self) -> StackConfig:
+        if self.workloads.enabled and self.app is None:
+            raise InvalidSettingError(
+                "workloads",
+                "(set)",
+                "needs the app section: workers, cron jobs and the API rate limit run in the app's "
+                "namespace with its Secrets; configure app or remove workloads",
+            )
         check_store_users(self.object_store, self.location, self.workloads.store_users())
         return self
 
+    @model_validator(mode="after")
+    def _phase1_rules(self) -> StackConfig:
+        receivers = self.observability.alert_receivers
+        if self.is_prod and not receivers:
+            raise InvalidSettingError(
+                "observability.alertReceivers", receivers,
+                "is empty in prod, so alerts would reach nobody; add discord and/or webhook",
+            )
+        if self.observability.dead_mans_switch and "webhook" not in receivers:
+            raise InvalidSettingError(
+                "observability.deadMansSwitch", True,
+                "needs the webhook receiver (add webhook to observability.alertReceivers)",
+            )
+        grafana = self.observability.grafana_hostname
+        if grafana and self.app and grafana in self.app.hostnames:
+            raise InvalidSettingError(
+                "observability.grafanaHostname", grafana, "is also an app hostname; give Grafana its own name"
+            )
+        return self
+
+    @property
+    def cluster_issuer(self) -> str:
+        """ClusterIssuer for every Ingress: the configured one, else Let's Encrypt prod only in prod."""
+        if self.ingress.issuer:
+            return self.ingress.issuer
+        return "letsencrypt-prod" if self.is_prod else "letsencrypt-staging"
+
     def _server_types(self) -> list[tuple[str, str]]:
         pools = [(f"cluster.agentPools[{i}]", p.server_type) for i, p in enumerate(self.cluster.agent_pools)]
-        return [("cluster.controlPlane", self.cluster.control_plane.server_type), *pools]
+        database = [("postgres", self.postgres.server_type)] if self.postgres.mode == "vm" else []
+        return [("cluster.controlPlane", self.cluster.control_plane.server_type), *pools, *database]
 
     @property
     def is_prod(self) -> bool:

@@ -9,19 +9,24 @@ import pulumi
 import pulumi_hcloud as hcloud
 import pulumi_kubernetes as k8s
 
-from ..config import ClusterConfig, StackConfig
+from ..config import ClusterConfig, StackConfig, StackSecrets
 from ..naming import base_labels
 from ..network import Network
 from ..network.component import PLACEMENT_GROUP_LIMIT
 from .addons import install_hetzner_addons
+from .autoscaler import AutoscalerPlacement, cluster_config, install_autoscaler
+from .etcd_backup import EtcdBackupPlan
 from .kubeconfig import render_kubeconfig
 from .node_config import ClusterSettings, NodeSettings, agent_config, server_config
 from .readiness import ApiReadiness
+from .teardown import CloudObjectsTeardown
 from .trust import ClusterTrust
-from .user_data import node_user_data
+from .upgrades import install_upgrades
+from .user_data import NodeBoot, node_user_data
 
 API_PORT = 6443
 READINESS_TIMEOUT_SECONDS = 900
+TEARDOWN_TIMEOUT_SECONDS = 900
 CONTROL_PLANE_TAINT = "node-role.kubernetes.io/control-plane:NoSchedule"
 ROLE_LABEL = "platform/role"
 POOL_LABEL = "platform/pool"
@@ -34,12 +39,27 @@ class K3sClusterArgs:
     protected: bool
     network: Network
     hcloud_token: pulumi.Output[str]
+    network_cidr: str = "10.0.0.0/16"
+    is_prod: bool = False
+    etcd_s3_keys: tuple[pulumi.Output[str], pulumi.Output[str]] | None = None
+    """(access key, secret key) of the off-site etcd snapshot bucket; needed when offsite is on."""
+    autoscaler_hcloud_token: pulumi.Output[str] | None = None
+    """Token for the cluster-autoscaler; hcloud_token when None."""
 
     @classmethod
-    def from_config(
-        cls, config: StackConfig, network: Network, hcloud_token: pulumi.Output[str]
-    ) -> K3sClusterArgs:
-        return cls(config.cluster, config.location, config.protected, network, hcloud_token)
+    def from_config(cls, config: StackConfig, network: Network, secrets: StackSecrets) -> K3sClusterArgs:
+        access, secret = secrets.get("etcdS3AccessKey"), secrets.get("etcdS3SecretKey")
+        return cls(
+            config.cluster,
+            config.location,
+            config.protected,
+            network,
+            secrets.require("hcloudToken"),
+            network_cidr=config.network.cidr,
+            is_prod=config.is_prod,
+            etcd_s3_keys=(access, secret) if access is not None and secret is not None else None,
+            autoscaler_hcloud_token=secrets.get("autoscalerHcloudToken"),
+        )
 
 
 @dataclass(frozen=True)
@@ -64,10 +84,16 @@ class K3sCluster(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self)
+        # Pulumi-level protection in prod: `pulumi destroy` refuses before it deletes anything, until
+        # `protect: false` + `pulumi up` (or `pulumi state unprotect`) lifts it deliberately.
+        self._protected = pulumi.ResourceOptions(parent=self, protect=args.protected)
         self._labels = base_labels("k3s-cluster")
         cluster = args.cluster
         plan = args.network.ip_plan
         self.trust = ClusterTrust(name, self._child)
+        self.etcd_backup = EtcdBackupPlan.from_config(cluster.etcd_backup, is_prod=args.is_prod)
+        if self.etcd_backup.offsite and args.etcd_s3_keys is None:
+            raise ValueError("off-site etcd snapshots need K3sClusterArgs.etcd_s3_keys")
 
         server_ips = [plan.control_plane_ip(i) for i in range(cluster.control_plane.count)]
         public_ips = [self._primary_ip(i) for i in range(cluster.control_plane.count)]
@@ -76,6 +102,7 @@ class K3sCluster(pulumi.ComponentResource):
         tls_sans = pulumi.Output.all(*[ip.ip_address for ip in public_ips]).apply(
             lambda addresses: [*addresses, *server_ips, *([plan.api_load_balancer_ip] if cluster.ha else [])]
         )
+        etcd_settings = self.etcd_backup.server_settings()
         settings = tls_sans.apply(
             lambda sans: ClusterSettings(
                 cluster_cidr=cluster.cluster_cidr,
@@ -83,8 +110,10 @@ class K3sCluster(pulumi.ComponentResource):
                 flannel_backend=cluster.flannel_backend,
                 join_endpoint=f"https://{join_host}:{API_PORT}",
                 tls_sans=sans,
+                server_extras=etcd_settings,
             )
         )
+        self._settings = settings
 
         self.nodes = []
         servers = [
@@ -119,19 +148,51 @@ class K3sCluster(pulumi.ComponentResource):
             timeout_seconds=READINESS_TIMEOUT_SECONDS,
             opts=pulumi.ResourceOptions(parent=self, depends_on=servers),
         )
-        self.provider = k8s.Provider(
-            f"{name}-k8s",
+        # Two providers on the same kubeconfig. The add-ons that create things in Hetzner (CCM, CSI,
+        # autoscaler) and the day-2 machinery use the first; every other component uses `provider`,
+        # which depends on the teardown step, which depends on the add-ons. `pulumi destroy` then runs
+        # in this order: workloads, teardown (removes load balancers and volumes), add-ons, servers.
+        # It also waits for the agents' creation (not their boot), so destroy removes agents only after
+        # the teardown: workloads and their volumes never lose their node before they are cleaned up.
+        addon_provider = k8s.Provider(
+            f"{name}-k8s-addons",
             kubeconfig=self.kubeconfig,
             delete_unreachable=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[readiness]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[readiness, *agents]),
         )
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=addon_provider)
         self.addons = install_hetzner_addons(
             name,
             hcloud_token=args.hcloud_token,
             network_id=args.network.network_id,
             cluster_cidr=cluster.cluster_cidr,
             location=args.location,
-            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
+            opts=on_cluster,
+        )
+        if self.etcd_backup.offsite and args.etcd_s3_keys is not None:
+            self.addons.append(self.etcd_backup.s3_secret(name, *args.etcd_s3_keys, opts=on_cluster))
+        self.upgrades = install_upgrades(
+            name, k3s_version=cluster.k3s_version, maintenance=cluster.maintenance, opts=on_cluster
+        )
+        self.autoscaler = self._autoscaler(on_cluster) if cluster.autoscaler.enabled else []
+        self.teardown = CloudObjectsTeardown(
+            f"{name}-cloud-objects-teardown",
+            endpoint=self.api_endpoint,
+            ca_pem=trust.server_ca_pem,
+            cert_pem=trust.admin_cert.cert_pem,
+            key_pem=trust.admin_key.private_key_pem,
+            timeout_seconds=TEARDOWN_TIMEOUT_SECONDS,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*self.addons, *self.upgrades, *self.autoscaler],
+                protect=args.protected,
+            ),
+        )
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            delete_unreachable=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.teardown]),
         )
         self.servers = servers
         self.agents = agents
@@ -155,7 +216,7 @@ class K3sCluster(pulumi.ComponentResource):
             auto_delete=False,
             delete_protection=self._args.protected,
             labels=self._labels,
-            opts=self._child,
+            opts=self._protected,
         )
 
     def _api_load_balancer(self) -> hcloud.LoadBalancer:
@@ -167,7 +228,7 @@ class K3sCluster(pulumi.ComponentResource):
             location=self._args.location,
             labels={**self._labels, ROLE_LABEL: "api-load-balancer"},
             delete_protection=self._args.protected,
-            opts=self._child,
+            opts=self._protected,
         )
         lb_id = lb.id.apply(int)
         attachment = hcloud.LoadBalancerNetwork(
@@ -234,7 +295,7 @@ class K3sCluster(pulumi.ComponentResource):
             rebuild_protection=protected,
             # user-data and image only matter at first boot; upgrades roll through the
             # system-upgrade-controller instead of replacing servers.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["userData", "image"]),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["userData", "image"], protect=protected),
         )
 
     def _control_plane_server(
@@ -259,13 +320,17 @@ class K3sCluster(pulumi.ComponentResource):
                 first=first,
             )
         )
-        user_data = node_user_data(
+        boot = NodeBoot(
             role="server",
             k3s_version=args.cluster.k3s_version,
+            private_network=args.network_cidr,
             private_ip=private_ip,
-            k3s_config=k3s_config,
-            ca_files=self.trust.bootstrap_files() if first else [],
+            cert_renew_slot=index,
+            cert_renew_slots=args.cluster.control_plane.count,
+            os_updates=args.cluster.maintenance.os_updates,
+            etcd_backup_env=self.etcd_backup.restore_env(),
         )
+        user_data = node_user_data(boot, k3s_config, self.trust.bootstrap_files() if first else [])
         self.nodes.append(
             NodeInfo(server_name, "control-plane", "control-plane", private_ip, public_ip.ip_address)
         )
@@ -299,13 +364,7 @@ class K3sCluster(pulumi.ComponentResource):
                 agent_token=a[1],
             )
         )
-        user_data = node_user_data(
-            role="agent",
-            k3s_version=args.cluster.k3s_version,
-            private_ip=private_ip,
-            k3s_config=k3s_config,
-            ca_files=[],
-        )
+        user_data = node_user_data(self._agent_boot(private_ip), k3s_config, [])
         server = self._server(
             server_name,
             server_type=pool.server_type,
@@ -323,3 +382,52 @@ class K3sCluster(pulumi.ComponentResource):
         )
         self.nodes.append(NodeInfo(server_name, "agent", pool.name, private_ip, server.ipv4_address))
         return server
+
+    def _agent_boot(self, private_ip: str | None) -> NodeBoot:
+        args = self._args
+        return NodeBoot(
+            role="agent",
+            k3s_version=args.cluster.k3s_version,
+            private_network=args.network_cidr,
+            private_ip=private_ip,
+            os_updates=args.cluster.maintenance.os_updates,
+        )
+
+    def _autoscaler(self, on_cluster: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+        """The autoscaled pool: its nodes boot the agent user-data, with the agent token as only secret."""
+        args = self._args
+        pool = args.cluster.autoscaler
+        labels = {POOL_LABEL: pool.name, **pool.labels}
+        k3s_config: pulumi.Output[dict[str, Any]] = pulumi.Output.all(
+            self._settings, self.trust.agent_token
+        ).apply(
+            lambda a: agent_config(
+                a[0], NodeSettings(None, None, None, labels, pool.taints), agent_token=a[1]
+            )
+        )
+        user_data = node_user_data(self._agent_boot(None), k3s_config, [])
+        subnet = args.network.ip_plan.autoscaler_subnet
+        config_b64: pulumi.Output[str] = pulumi.Output.secret(
+            user_data.apply(
+                lambda text: cluster_config(
+                    pool, image=args.cluster.image, user_data=text, subnet=subnet, labels=labels
+                )
+            )
+        )
+        network = args.network
+        placement = AutoscalerPlacement(
+            location=pool.resolved_location(args.location),
+            network_id=network.network_id,
+            firewall_id=network.agent_firewall_id,
+            ssh_key_id=network.ssh_key_ids[0],
+            subnet=subnet,
+        )
+        return install_autoscaler(
+            self._name,
+            pool=pool,
+            placement=placement,
+            cluster_config_b64=config_b64,
+            hcloud_token=args.autoscaler_hcloud_token or args.hcloud_token,
+            hcloud_opts=self._child,
+            opts=on_cluster,
+        )

@@ -41,21 +41,29 @@ class ClusterSettings:
     join_endpoint: str
     """`https://host:6443` agents and joining servers use: the private API LB, or the first server."""
     tls_sans: list[str]
+    server_extras: dict[str, Any] = field(default_factory=dict)
+    """Further keys every server gets alike (etcd snapshot settings)."""
 
 
 @dataclass(frozen=True)
 class NodeSettings:
     """Values for one node."""
 
-    name: str
-    private_ip: str
+    name: str | None
+    """None: k3s uses the host name (autoscaled nodes, named by the autoscaler)."""
+    private_ip: str | None
+    """None: found at boot by platform-install-k3s (autoscaled nodes)."""
     public_ip: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
     taints: list[str] = field(default_factory=list)
 
 
 def _node_keys(node: NodeSettings) -> dict[str, Any]:
-    keys: dict[str, Any] = {"node-name": node.name, "node-ip": node.private_ip}
+    keys: dict[str, Any] = {}
+    if node.name:
+        keys["node-name"] = node.name
+    if node.private_ip:
+        keys["node-ip"] = node.private_ip
     if node.public_ip:
         keys["node-external-ip"] = node.public_ip
     keys["kubelet-arg"] = KUBELET_ARGS
@@ -93,6 +101,7 @@ def server_config(
             "service-cidr": cluster.service_cidr,
             "flannel-backend": cluster.flannel_backend,
             **HARDENED_SERVER_SETTINGS,
+            **cluster.server_extras,
         }
     )
     return config

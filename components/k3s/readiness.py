@@ -18,7 +18,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, Resource, ResourceProvider
 
 
-def _client_context(ca_pem: str, cert_pem: str, key_pem: str) -> ssl.SSLContext:
+def client_context(ca_pem: str, cert_pem: str, key_pem: str) -> ssl.SSLContext:
     context = ssl.create_default_context(cadata=ca_pem)
     with tempfile.TemporaryDirectory() as tmp:
         cert_file, key_file = Path(tmp, "cert.pem"), Path(tmp, "key.pem")
@@ -41,7 +41,7 @@ def wait_until_ready(
 
     Raises TimeoutError naming the last answer when the deadline passes.
     """
-    context = _client_context(ca_pem, cert_pem, key_pem)
+    context = client_context(ca_pem, cert_pem, key_pem)
     deadline = time.monotonic() + timeout_seconds
     attempts = 0
     last = "no answer yet"

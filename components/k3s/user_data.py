@@ -1,7 +1,8 @@
-"""cloud-init user-data of a k3s node: hardening files, the k3s config, and (first server only) CAs."""
+"""cloud-init user-data of a k3s node: hardening, day-2 timers, the k3s config, and (first server) CAs."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from .node_config import AUDIT_POLICY, PSA_CONFIG
 FILES = Path(__file__).parent / "files"
 K3S_CONFIG_PATH = "/etc/rancher/k3s/config.yaml"
 K3S_ENV_PATH = "/etc/platform/k3s.env"
+ETCD_BACKUP_ENV_PATH = "/etc/platform/etcd-backup.env"
 
 CaFile = tuple[str, pulumi.Output[str], str]
 
@@ -34,11 +36,39 @@ def _host_files() -> list[WriteFile]:
     ]
 
 
-def _server_files() -> list[WriteFile]:
-    return [
+def _day2_files(boot: NodeBoot) -> list[WriteFile]:
+    """Certificate renewal on every node; unattended security updates unless turned off."""
+    files = [
+        WriteFile.from_file(
+            FILES / "platform-k3s-cert-renew", "/usr/local/sbin/platform-k3s-cert-renew", "0755"
+        ),
+        WriteFile.from_file(
+            FILES / "platform-k3s-cert-renew.service", "/etc/systemd/system/platform-k3s-cert-renew.service"
+        ),
+        WriteFile.from_file(
+            FILES / "platform-k3s-cert-renew.timer", "/etc/systemd/system/platform-k3s-cert-renew.timer"
+        ),
+    ]
+    if boot.os_updates:
+        files += [
+            WriteFile.from_file(FILES / "20auto-upgrades", "/etc/apt/apt.conf.d/20auto-upgrades"),
+            WriteFile.from_file(
+                FILES / "52-platform-unattended-upgrades",
+                "/etc/apt/apt.conf.d/52platform-unattended-upgrades",
+            ),
+        ]
+    return files
+
+
+def _server_files(boot: NodeBoot) -> list[WriteFile]:
+    files = [
         WriteFile.from_file(FILES / "audit-policy.yaml", AUDIT_POLICY, "0600"),
         WriteFile.from_file(FILES / "psa.yaml", PSA_CONFIG, "0600"),
+        WriteFile.from_file(FILES / "platform-etcd-restore", "/usr/local/sbin/platform-etcd-restore", "0700"),
     ]
+    if boot.etcd_backup_env is not None:
+        files.append(WriteFile(ETCD_BACKUP_ENV_PATH, boot.etcd_backup_env, "0644"))
+    return files
 
 
 RUNCMD = [
@@ -47,41 +77,60 @@ RUNCMD = [
     ["systemctl", "daemon-reload"],
     ["systemctl", "enable", "--now", "platform-block-metadata.service"],
     ["/usr/local/sbin/platform-install-k3s"],
+    ["systemctl", "enable", "--now", "platform-k3s-cert-renew.timer"],
 ]
 """Order matters: the metadata block is in place before k3s (and so any pod) starts."""
 
 
+@dataclass(frozen=True)
+class NodeBoot:
+    """What a node needs at first boot besides its k3s config."""
+
+    role: str
+    """server | agent"""
+    k3s_version: str
+    private_network: str
+    private_ip: str | None = None
+    """Fixed private address; None for autoscaled nodes (found at boot inside private_network)."""
+    cert_renew_slot: int = 0
+    cert_renew_slots: int = 1
+    """Servers take turns restarting for certificate renewal (see files/platform-k3s-cert-renew)."""
+    os_updates: bool = True
+    etcd_backup_env: str | None = None
+    """Contents of /etc/platform/etcd-backup.env on servers (non-secret S3 location for restores)."""
+
+    def env(self) -> str:
+        values = {
+            "K3S_VERSION": self.k3s_version,
+            "K3S_ROLE": self.role,
+            "PRIVATE_IP": self.private_ip or "",
+            "PRIVATE_NETWORK": self.private_network,
+            "CERT_RENEW_SLOT": str(self.cert_renew_slot),
+            "CERT_RENEW_SLOTS": str(self.cert_renew_slots),
+        }
+        return "".join(f"{key}={value}\n" for key, value in values.items())
+
+
 def render_node_user_data(
-    *,
-    role: str,
-    k3s_version: str,
-    private_ip: str,
-    k3s_config: dict[str, Any],
-    ca_files: list[tuple[str, str, str]],
+    boot: NodeBoot, k3s_config: dict[str, Any], ca_files: list[tuple[str, str, str]]
 ) -> str:
     """The complete #cloud-config document for one node (plain values; the caller keeps it secret)."""
-    env = f"K3S_VERSION={k3s_version}\nK3S_ROLE={role}\nPRIVATE_IP={private_ip}\n"
     files = [
         *_host_files(),
-        *(_server_files() if role == "server" else []),
-        WriteFile(K3S_ENV_PATH, env, "0644"),
+        *_day2_files(boot),
+        *(_server_files(boot) if boot.role == "server" else []),
+        WriteFile(K3S_ENV_PATH, boot.env(), "0644"),
         WriteFile(K3S_CONFIG_PATH, yaml.safe_dump(k3s_config, sort_keys=False), "0600"),
         *(WriteFile(path, content, mode) for path, content, mode in ca_files),
     ]
-    return CloudConfig(
-        write_files=files,
-        packages=["iptables", "curl", "ca-certificates"],
-        runcmd=RUNCMD,
-    ).render()
+    packages = ["iptables", "curl", "ca-certificates", "openssl"]
+    if boot.os_updates:
+        packages.append("unattended-upgrades")
+    return CloudConfig(write_files=files, packages=packages, runcmd=RUNCMD).render()
 
 
 def node_user_data(
-    *,
-    role: str,
-    k3s_version: str,
-    private_ip: str,
-    k3s_config: pulumi.Output[dict[str, Any]],
-    ca_files: list[CaFile],
+    boot: NodeBoot, k3s_config: pulumi.Output[dict[str, Any]], ca_files: list[CaFile]
 ) -> pulumi.Output[str]:
     """render_node_user_data over Outputs; the result is a Pulumi secret (it holds tokens and keys)."""
     contents = pulumi.Output.all(*[content for _, content, _ in ca_files])
@@ -89,8 +138,6 @@ def node_user_data(
     def render(args: list[Any]) -> str:
         config, ca_contents = args
         files = [(path, text, mode) for (path, _, mode), text in zip(ca_files, ca_contents, strict=True)]
-        return render_node_user_data(
-            role=role, k3s_version=k3s_version, private_ip=private_ip, k3s_config=config, ca_files=files
-        )
+        return render_node_user_data(boot, config, files)
 
     return pulumi.Output.secret(pulumi.Output.all(k3s_config, contents).apply(render))

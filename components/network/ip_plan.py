@@ -6,6 +6,7 @@ server keeps its address across replacements. Layout inside `network.cidr` (defa
 | /24 index | what                    | hosts                                            |
 |-----------|-------------------------|--------------------------------------------------|
 | 1         | infrastructure subnet   | .2 API load balancer, .11-.17 k3s servers, .20 database VM |
+| 2         | autoscaled nodes        | whatever Hetzner assigns (cluster-autoscaler `subnetIPRange`) |
 | 16 + i    | agent pool number i     | .10 upwards, one per agent                        |
 """
 
@@ -15,6 +16,7 @@ import ipaddress
 from dataclasses import dataclass
 
 INFRA_SUBNET_INDEX = 1
+AUTOSCALER_SUBNET_INDEX = 2
 FIRST_POOL_SUBNET_INDEX = 16
 MAX_POOLS = 16
 API_LB_HOST = 2
@@ -38,6 +40,11 @@ class IpPlan:
     @property
     def infra_subnet(self) -> str:
         return str(self._slash24(INFRA_SUBNET_INDEX))
+
+    @property
+    def autoscaler_subnet(self) -> str:
+        """The /24 autoscaled nodes take their addresses from, apart from every fixed address."""
+        return str(self._slash24(AUTOSCALER_SUBNET_INDEX))
 
     def pool_subnet(self, pool_index: int) -> str:
         if pool_index >= MAX_POOLS:

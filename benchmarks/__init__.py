@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): `make benchmark` or `python -m benchmarks`."""

@@ -1,0 +1,3 @@
+from .component import App, AppArgs
+
+__all__ = ["App", "AppArgs"]

@@ -1,0 +1,252 @@
+"""App, Phase 1: the Next.js/Bun web/API behind Traefik, with TLS, autoscaling and an optional canary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from ..config import AppConfig, StackConfig, StackSecrets
+from ..ingress import Ingress
+from ..k8s_namespace import (
+    MONITORING_NAMESPACE,
+    PROMETHEUS_PODS,
+    TRAEFIK_PODS,
+    allow_egress_outside_cluster,
+    allow_ingress,
+    platform_namespace,
+)
+from ..naming import base_labels
+from ..workloads.component import RATE_LIMIT_MIDDLEWARE
+from .web import (
+    CANARY,
+    ENV_SECRET,
+    PORT_NAME,
+    SECRET_ENV_KEYS,
+    WEB,
+    host_rule,
+    pod_spec,
+    selector,
+    weighted_service,
+)
+
+COMPONENT = "app"
+NAMESPACE = "app"
+TLS_SECRET = "web-tls"
+
+
+@dataclass(frozen=True)
+class AppArgs:
+    config: AppConfig
+    secrets: dict[str, pulumi.Output[str]]
+    """Stack secrets by key (see web.SECRET_ENV_KEYS)."""
+    ingress: Ingress
+    middlewares: tuple[str, ...] = ()
+    """Traefik Middlewares in the app's namespace every request to the web/API passes (the rate limit)."""
+
+    @classmethod
+    def from_config(cls, config: StackConfig, secrets: StackSecrets, ingress: Ingress) -> AppArgs:
+        if config.app is None:
+            raise ValueError("App needs the `app` section of the stack config")
+        keys = sorted(set(SECRET_ENV_KEYS.values()))
+        middlewares = (RATE_LIMIT_MIDDLEWARE,) if config.workloads.rate_limit else ()
+        return cls(config.app, {key: secrets.require(key) for key in keys}, ingress, middlewares)
+
+
+class App(pulumi.ComponentResource):
+    """Web/API Deployment(s), Service(s), autoscaler, disruption budget, routing and TLS."""
+
+    urls: list[str]
+    namespace: k8s.core.v1.Namespace
+    """The app's namespace; workers, cron jobs and the object store's credentials live here too."""
+    namespace_name = NAMESPACE
+
+    def __init__(self, name: str, args: AppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("platform:index:App", name, None, opts)
+        web = args.config.web
+        labels = base_labels(COMPONENT)
+        child = pulumi.ResourceOptions(parent=self)
+
+        namespace = platform_namespace(f"{name}-ns", NAMESPACE, COMPONENT, child)
+        self.namespace = namespace
+        in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        # Supabase and the database are outside the cluster; the metadata service stays blocked.
+        allow_egress_outside_cluster(f"{name}-egress", namespace, COMPONENT, opts=in_ns)
+        allow_ingress(
+            f"{name}-from-traefik", namespace, "allow-web-from-traefik", COMPONENT,
+            to_pods={"app.kubernetes.io/name": WEB}, ports=[web.port],
+            from_namespace="kube-system", from_pods=TRAEFIK_PODS, opts=in_ns,
+        )
+        allow_ingress(
+            f"{name}-prometheus-scrape", namespace, "allow-prometheus-scrape", COMPONENT,
+            to_pods={"app.kubernetes.io/name": WEB}, ports=[web.port],
+            from_namespace=MONITORING_NAMESPACE, from_pods=PROMETHEUS_PODS, opts=in_ns,
+        )
+
+        env_secret = k8s.core.v1.Secret(
+            f"{name}-web-env",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ENV_SECRET, namespace=NAMESPACE, labels=labels),
+            type="Opaque",
+            string_data={env: args.secrets[key] for env, key in SECRET_ENV_KEYS.items()},
+            opts=in_ns,
+        )
+        after_env = pulumi.ResourceOptions(parent=self, depends_on=[namespace, env_secret])
+
+        tracks = [(WEB, web.image, None)]
+        if web.canary:
+            tracks.append((CANARY, web.canary.image, web.canary.replicas))
+        for track, image, replicas in tracks:
+            match = selector(track)
+            deployment = k8s.apps.v1.Deployment(
+                f"{name}-{track}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=track, namespace=NAMESPACE, labels={**labels, **match}),
+                spec={
+                    # The autoscaler owns the stable track's replica count; the canary's is fixed.
+                    "replicas": replicas if replicas is not None else web.min_replicas,
+                    "revisionHistoryLimit": 5,
+                    "selector": {"matchLabels": match},
+                    "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                    "template": {
+                        "metadata": {"labels": {**labels, **match}},
+                        "spec": pod_spec(web, image),
+                    },
+                },
+                opts=pulumi.ResourceOptions.merge(
+                    after_env, pulumi.ResourceOptions(ignore_changes=["spec.replicas"] if replicas is None else [])
+                ),
+            )
+            k8s.core.v1.Service(
+                f"{name}-{track}-svc",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=track, namespace=NAMESPACE, labels=labels),
+                spec={
+                    "type": "ClusterIP",
+                    "selector": match,
+                    "ports": [{"name": PORT_NAME, "port": 80, "targetPort": PORT_NAME, "protocol": "TCP"}],
+                },
+                opts=in_ns,
+            )
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-{track}-pdb",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=track, namespace=NAMESPACE, labels=labels),
+                spec={"selector": {"matchLabels": match}, "maxUnavailable": 1},
+                opts=in_ns,
+            )
+            if replicas is None:
+                k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                    f"{name}-{track}-hpa",
+                    metadata=k8s.meta.v1.ObjectMetaArgs(name=track, namespace=NAMESPACE, labels=labels),
+                    spec={
+                        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": track},
+                        "minReplicas": web.min_replicas,
+                        "maxReplicas": web.max_replicas,
+                        "metrics": [
+                            {
+                                "type": "Resource",
+                                "resource": {
+                                    "name": "cpu",
+                                    "target": {"type": "Utilization", "averageUtilization": web.target_cpu_percent},
+                                },
+                            }
+                        ],
+                        # Scale down slowly so a short lull does not strand the next burst.
+                        "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},
+                    },
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[deployment]),
+                )
+
+        routing = pulumi.ResourceOptions(parent=self, depends_on=[namespace, *args.ingress.ready])
+        hosts = list(args.config.hostnames)
+        if web.canary is None:
+            k8s.networking.v1.Ingress(
+                f"{name}-web-ingress",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=WEB,
+                    namespace=NAMESPACE,
+                    labels=labels,
+                    annotations={
+                        "cert-manager.io/cluster-issuer": args.ingress.cluster_issuer,
+                        "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
+                        **(
+                            {
+                                "traefik.ingress.kubernetes.io/router.middlewares": ",".join(
+                                    f"{NAMESPACE}-{m}@kubernetescrd" for m in args.middlewares
+                                )
+                            }
+                            if args.middlewares
+                            else {}
+                        ),
+                    },
+                ),
+                spec={
+                    "ingressClassName": args.ingress.ingress_class,
+                    "tls": [{"hosts": hosts, "secretName": TLS_SECRET}],
+                    "rules": [
+                        {
+                            "host": host,
+                            "http": {
+                                "paths": [
+                                    {
+                                        "path": "/",
+                                        "pathType": "Prefix",
+                                        "backend": {"service": {"name": WEB, "port": {"name": PORT_NAME}}},
+                                    }
+                                ]
+                            },
+                        }
+                        for host in hosts
+                    ],
+                },
+                opts=routing,
+            )
+        else:
+            # Weighted routing needs Traefik's own CRDs; the certificate is then requested explicitly.
+            k8s.apiextensions.CustomResource(
+                f"{name}-web-certificate",
+                api_version="cert-manager.io/v1",
+                kind="Certificate",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=WEB, namespace=NAMESPACE, labels=labels),
+                spec={
+                    "secretName": TLS_SECRET,
+                    "dnsNames": hosts,
+                    "issuerRef": {"name": args.ingress.cluster_issuer, "kind": "ClusterIssuer",
+                                  "group": "cert-manager.io"},
+                },
+                opts=routing,
+            )
+            split = k8s.apiextensions.CustomResource(
+                f"{name}-web-split",
+                api_version="traefik.io/v1alpha1",
+                kind="TraefikService",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="web-split", namespace=NAMESPACE, labels=labels),
+                spec=weighted_service(
+                    stable_weight=100 - web.canary.weight, canary_weight=web.canary.weight, namespace=NAMESPACE
+                ),
+                opts=routing,
+            )
+            k8s.apiextensions.CustomResource(
+                f"{name}-web-route",
+                api_version="traefik.io/v1alpha1",
+                kind="IngressRoute",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=WEB, namespace=NAMESPACE, labels=labels),
+                spec={
+                    "entryPoints": ["websecure"],
+                    "routes": [
+                        {
+                            "kind": "Rule",
+                            "match": host_rule(hosts),
+                            **(
+                                {"middlewares": [{"name": m, "namespace": NAMESPACE} for m in args.middlewares]}
+                                if args.middlewares
+                                else {}
+                            ),
+                            "services": [{"kind": "TraefikService", "name": "web-split", "namespace": NAMESPACE}],
+                        }
+                    ],
+                    "tls": {"secretName": TLS_SECRET},
+                },
+                opts=pulumi.ResourceOptions.merge(routing, pulumi.ResourceOptions(depends_on=[split])),
+            )
+
+        self.urls = [f"https://{host}" for host in hosts]
+        self.register_outputs({"urls": self.urls})

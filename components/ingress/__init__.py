@@ -1,0 +1,3 @@
+from .component import Ingress, IngressArgs
+
+__all__ = ["Ingress", "IngressArgs"]

@@ -1,0 +1,341 @@
+"""PostgresServer: the application's PostgreSQL, as a managed service (option A) or the VM (option B).
+
+VM mode owns a dedicated hcloud server on the private network, a volume with the data directory,
+a database CA and server certificate (pulumi-tls), generated role passwords and repository
+passphrase (pulumi-random), and the user-data that installs everything (cloud_init.py). Both modes
+hand the cluster the same Secret: a `verify-full` connection URL plus the CA.
+
+The server is cattle, the volume is the pet: a change to the rendered files replaces the server
+(shutting PostgreSQL down first), and the new one adopts the data on the re-attached volume. With
+protection on (prod) the replacement is refused until protection is lifted for that one update.
+"""
+
+from __future__ import annotations
+
+import base64
+import urllib.parse
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_hcloud as hcloud
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+import pulumi_tls as tls
+
+from .. import versions
+from ..config.catalog import SERVER_TYPES
+from ..config.postgres import PostgresConfig
+from ..config.secrets import StackSecrets
+from ..config.stack import StackConfig
+from ..naming import base_labels
+from ..network import Network
+from .cloud_init import Schedules, VmSecrets, user_data
+from .render import DatabaseSpec, HostLayout, S3Repository
+from .scram import scram_sha256_verifier
+from .tuning import tuned_settings
+
+COMPONENT = "postgres"
+PORT = 5432
+CA_MOUNT_PATH = "/etc/postgres-ca/ca.crt"
+"""Where pods mount the Secret's `ca.crt`; the connection URL's sslrootcert points there."""
+CERT_VALIDITY_HOURS = 5 * 365 * 24
+CA_VALIDITY_HOURS = 10 * 365 * 24
+CERT_EARLY_RENEWAL_HOURS = 90 * 24
+
+
+@dataclass(frozen=True)
+class PostgresServerArgs:
+    config: PostgresConfig
+    location: str
+    image: str
+    protect: bool
+    network_cidr: str
+    """The private network; pg_hba.conf admits TLS clients from it and nothing else."""
+    database_ip: str
+    """The VM's fixed private address (ip_plan.database_ip)."""
+    repo_path: str
+    """Folder of the pgBackRest repository in the bucket."""
+    bucket: str
+    network_id: pulumi.Input[int] | None = None
+    infra_subnet_id: pulumi.Input[str] | None = None
+    ssh_key_ids: tuple[pulumi.Input[str], ...] = ()
+    firewall_id: pulumi.Input[int] | None = None
+    s3_access_key: pulumi.Output[str] | None = None
+    s3_secret_key: pulumi.Output[str] | None = None
+    managed_url: pulumi.Output[str] | None = None
+    secret_namespace: str | None = None
+    """Namespace of the connection Secret (where the app runs); None creates no Kubernetes object."""
+
+    @classmethod
+    def from_config(
+        cls,
+        config: StackConfig,
+        secrets: StackSecrets,
+        network: Network,
+        secret_namespace: str | None = None,
+    ) -> PostgresServerArgs:
+        project_stack = f"{pulumi.get_project()}-{pulumi.get_stack()}"
+        backup = config.postgres.backup
+        return cls(
+            config=config.postgres,
+            location=config.location,
+            image=config.cluster.image,
+            protect=config.protected,
+            network_cidr=config.network.cidr,
+            database_ip=network.ip_plan.database_ip,
+            repo_path=backup.repo_path or f"/pgbackrest/{project_stack}",
+            bucket=backup.s3_bucket or f"{project_stack}-pgbackrest",
+            network_id=network.network_id,
+            infra_subnet_id=network.infra_subnet_id,
+            ssh_key_ids=tuple(network.ssh_key_ids),
+            firewall_id=network.database_firewall_id,
+            s3_access_key=secrets.get("postgresS3AccessKey"),
+            s3_secret_key=secrets.get("postgresS3SecretKey"),
+            managed_url=secrets.get("postgresManagedUrl"),
+            secret_namespace=secret_namespace,
+        )
+
+
+def database_spec(args: PostgresServerArgs) -> DatabaseSpec:
+    """What the VM's database is, from the stack config (also used by the tests and benchmarks)."""
+    cfg = args.config
+    server_type = SERVER_TYPES[cfg.server_type]
+    return DatabaseSpec(
+        tuned_settings=tuned_settings(server_type, cfg.max_connections),
+        max_connections=cfg.max_connections,
+        archive_timeout=cfg.archive_timeout_seconds,
+        allowed_network=args.network_cidr,
+        repository=S3Repository(
+            endpoint=cfg.backup.s3_endpoint,
+            region=cfg.backup.s3_region,
+            bucket=args.bucket,
+            uri_style=cfg.backup.s3_uri_style,
+        ),
+        repo_path=args.repo_path,
+        retention_full=cfg.backup.retention_full,
+        retention_diff=cfg.backup.retention_diff,
+        process_max=max(1, server_type.vcpus // 2),
+        archive_push_queue_max=cfg.backup.archive_push_queue_max,
+        database=cfg.database,
+        app_user=cfg.app_user,
+        admin_user=cfg.admin_user,
+    )
+
+
+def connection_url(user: str, password: str, host: str, port: int, database: str) -> str:
+    quoted = urllib.parse.quote(password, safe="")
+    query = urllib.parse.urlencode({"sslmode": "verify-full", "sslrootcert": CA_MOUNT_PATH})
+    return f"postgresql://{user}:{quoted}@{host}:{port}/{database}?{query}"
+
+
+class PostgresServer(pulumi.ComponentResource):
+    """The application's PostgreSQL and the Secret that tells the cluster how to reach it."""
+
+    connection_secret_name = "postgres-connection"
+
+    def __init__(self, name: str, args: PostgresServerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("platform:index:PostgresServer", name, None, opts)
+        self._name = name
+        self._child = pulumi.ResourceOptions(parent=self)
+        self.mode = args.config.mode
+        self.server_id: pulumi.Output[int] | None = None
+        self.ca_cert_pem: pulumi.Output[str] | None = None
+        self.admin_password: pulumi.Output[str] | None = None
+        self.repository_cipher_pass: pulumi.Output[str] | None = None
+        self.metrics_endpoint: str | None = None
+
+        if args.config.mode == "managed":
+            if args.managed_url is None:
+                raise ValueError("postgres.mode is managed but the secret postgresManagedUrl was not passed")
+            self.host: pulumi.Input[str] = pulumi.Output.secret(
+                args.managed_url.apply(lambda url: urllib.parse.urlsplit(url).hostname or "")
+            )
+            self.app_url: pulumi.Output[str] = pulumi.Output.secret(args.managed_url)
+            secret_data: dict[str, pulumi.Input[str]] = {"uri": self.app_url}
+        else:
+            secret_data = self._vm(args)
+        self.connection_data = secret_data
+        """The connection Secret's keys, for components that place it in their own namespace."""
+
+        self.connection_secret: k8s.core.v1.Secret | None = None
+        if args.secret_namespace is not None:
+            self.connection_secret = k8s.core.v1.Secret(
+                f"{name}-connection",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=self.connection_secret_name,
+                    namespace=args.secret_namespace,
+                    labels=base_labels(COMPONENT),
+                ),
+                type="Opaque",
+                string_data=secret_data,
+                opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stringData", "data"]),
+            )
+
+        self.register_outputs(
+            {
+                "mode": self.mode,
+                "host": self.host,
+                "serverId": self.server_id,
+                "caCertPem": self.ca_cert_pem,
+                "metricsEndpoint": self.metrics_endpoint,
+            }
+        )
+
+    def _vm(self, args: PostgresServerArgs) -> dict[str, pulumi.Input[str]]:
+        cfg = args.config
+        name = self._name
+        if args.s3_access_key is None or args.s3_secret_key is None:
+            raise ValueError("postgres.mode is vm but the S3 keys of the backup bucket were not passed")
+        labels = {**base_labels(COMPONENT), "platform/role": "database"}
+
+        ca_key = tls.PrivateKey(f"{name}-ca-key", algorithm="ECDSA", ecdsa_curve="P256", opts=self._child)
+        ca_cert = tls.SelfSignedCert(
+            f"{name}-ca",
+            private_key_pem=ca_key.private_key_pem,
+            subject=tls.SelfSignedCertSubjectArgs(common_name=f"{name} database CA", organization="platform"),
+            is_ca_certificate=True,
+            validity_period_hours=CA_VALIDITY_HOURS,
+            allowed_uses=["cert_signing", "crl_signing"],
+            opts=self._child,
+        )
+        server_key = tls.PrivateKey(
+            f"{name}-server-key", algorithm="ECDSA", ecdsa_curve="P256", opts=self._child
+        )
+        server_csr = tls.CertRequest(
+            f"{name}-server-csr",
+            private_key_pem=server_key.private_key_pem,
+            subject=tls.CertRequestSubjectArgs(common_name=args.database_ip, organization="platform"),
+            ip_addresses=[args.database_ip],
+            dns_names=[f"{name}.internal"],
+            opts=self._child,
+        )
+        server_cert = tls.LocallySignedCert(
+            f"{name}-server-cert",
+            cert_request_pem=server_csr.cert_request_pem,
+            ca_private_key_pem=ca_key.private_key_pem,
+            ca_cert_pem=ca_cert.cert_pem,
+            validity_period_hours=CERT_VALIDITY_HOURS,
+            early_renewal_hours=CERT_EARLY_RENEWAL_HOURS,
+            allowed_uses=["digital_signature", "key_encipherment", "server_auth"],
+            opts=self._child,
+        )
+
+        def password(role: str) -> random.RandomPassword:
+            # Letters and digits only: safe in URLs, shells and connection strings without quoting.
+            return random.RandomPassword(
+                f"{name}-{role}-password", length=40, special=False, opts=self._child
+            )
+
+        def salt(role: str) -> random.RandomId:
+            return random.RandomId(f"{name}-{role}-scram-salt", byte_length=16, opts=self._child)
+
+        admin_password, app_password = password("admin"), password("app")
+        admin_salt, app_salt = salt("admin"), salt("app")
+        cipher_pass = random.RandomPassword(
+            f"{name}-repo-cipher-pass", length=64, special=False, opts=self._child
+        )
+
+        volume = hcloud.Volume(
+            f"{name}-data",
+            size=cfg.volume_size_gb,
+            location=args.location,
+            format="ext4",
+            automount=False,
+            delete_protection=args.protect,
+            labels=labels,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+
+        layout = HostLayout.debian(cfg.major_version)
+        spec = database_spec(args)
+        schedules = Schedules(cfg.backup.full_schedule, cfg.backup.diff_schedule, cfg.backup.drill_schedule)
+
+        def render(values: list) -> str:
+            (volume_id, cert, key, cipher, s3_key, s3_secret, admin_pw, admin_s, app_pw, app_s) = values
+
+            secrets = VmSecrets(
+                server_cert_pem=cert,
+                server_key_pem=key,
+                cipher_pass=cipher,
+                s3_key=s3_key,
+                s3_key_secret=s3_secret,
+                admin_verifier=scram_sha256_verifier(admin_pw, base64.b64decode(admin_s)),
+                app_verifier=scram_sha256_verifier(app_pw, base64.b64decode(app_s)),
+            )
+            return user_data(
+                layout=layout,
+                spec=spec,
+                secrets=secrets,
+                schedules=schedules,
+                volume_device=f"/dev/disk/by-id/scsi-0HC_Volume_{volume_id}",
+                volume_mount="/var/lib/postgresql",
+                pgbackrest_version=versions.PGBACKREST_VERSION,
+            )
+
+        rendered = pulumi.Output.all(
+            volume.id,
+            server_cert.cert_pem,
+            server_key.private_key_pem,
+            cipher_pass.result,
+            args.s3_access_key,
+            args.s3_secret_key,
+            admin_password.result,
+            admin_salt.b64_std,
+            app_password.result,
+            app_salt.b64_std,
+        ).apply(render)
+
+        networks = None
+        if args.network_id is not None:
+            # Reading the subnet id makes the server wait for the subnet its address belongs to.
+            network_id = pulumi.Output.all(args.network_id, args.infra_subnet_id).apply(lambda v: int(v[0]))
+            networks = [hcloud.ServerNetworkArgs(network_id=network_id, ip=args.database_ip)]
+
+        server = hcloud.Server(
+            f"{name}-server",
+            server_type=cfg.server_type,
+            image=args.image,
+            location=args.location,
+            ssh_keys=list(args.ssh_key_ids),
+            firewall_ids=[args.firewall_id] if args.firewall_id is not None else None,
+            networks=networks,
+            public_nets=[hcloud.ServerPublicNetArgs(ipv4_enabled=True, ipv6_enabled=True)],
+            user_data=rendered,  # secret: it is derived from secrets
+            labels=labels,
+            delete_protection=args.protect,
+            rebuild_protection=args.protect,
+            shutdown_before_deletion=True,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                protect=args.protect,
+                delete_before_replace=True,
+                additional_secret_outputs=["user_data"],
+            ),
+        )
+        hcloud.VolumeAttachment(
+            f"{name}-data-attachment",
+            server_id=server.id.apply(int),
+            volume_id=volume.id.apply(int),
+            automount=False,
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+        )
+
+        self.server_id = server.id.apply(int)
+        self.host = args.database_ip
+        self.ca_cert_pem = ca_cert.cert_pem
+        self.admin_password = admin_password.result
+        self.repository_cipher_pass = cipher_pass.result
+        self.metrics_endpoint = f"{args.database_ip}:9100"
+        self.app_url = app_password.result.apply(
+            lambda pw: connection_url(cfg.app_user, pw, args.database_ip, PORT, cfg.database)
+        )
+        return {
+            "uri": self.app_url,
+            "host": args.database_ip,
+            "port": str(PORT),
+            "database": cfg.database,
+            "username": cfg.app_user,
+            "password": app_password.result,
+            "sslmode": "verify-full",
+            "ca.crt": ca_cert.cert_pem,
+        }

@@ -1,0 +1,193 @@
+"""Command line of the offline preview.
+
+Exit status: 0 when the preview passes, 1 when a mandatory policy is violated (as `pulumi preview`
+fails), 2 when the input is wrong (stack file, config, price table, policy pack) with a message that
+says what to fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+
+from .cost import estimate, load_baseline, load_prices
+from .cost.prices import default_prices_file
+from .policy import PolicyPackError, run_policy_pack
+from .policy.pack import StackContext
+from .program import PROJECT_DIR, ProgramError, run_program
+from .report.artifacts import write_artifacts
+from .report.markdown import render_markdown
+from .report.preview import Preview
+from .report.text import render_text
+from .report.totals import change_line, load_totals, write_totals
+from .stack_file import StackSettings
+
+EXIT_OK, EXIT_POLICY, EXIT_INPUT = 0, 1, 2
+
+
+class InputError(Exception):
+    """Bad input; printed as one message without a traceback."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m offline", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    preview = commands.add_parser(
+        "preview",
+        help="run the real program for a stack under mocks, gate it with the policy pack, estimate its cost",
+    )
+    preview.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    preview.add_argument("--format", choices=("text", "markdown"), default="text", help="report format")
+    preview.add_argument(
+        "--out", type=Path, help="write user-data, Kubernetes YAML, graph and resources.json here"
+    )
+    preview.add_argument(
+        "--json", type=Path, dest="json_file", help="write totals (resources, cost, policy) as JSON"
+    )
+    preview.add_argument(
+        "--compare",
+        type=Path,
+        metavar="TOTALS",
+        help="totals JSON of a base run (e.g. main): report the change",
+    )
+    preview.add_argument("--prices", type=Path, help=f"price table (default: {default_prices_file().name})")
+    preview.add_argument(
+        "--baseline", type=Path, help="managed-hosting baseline (default: offline/managed-today.yaml)"
+    )
+    preview.add_argument("--policy-pack", type=Path, help="policy pack directory (default: policies/)")
+    preview.add_argument(
+        "--policy-config", type=Path, help="pack config JSON (default: policies/config.<stack>.json)"
+    )
+    preview.add_argument("--no-policy", action="store_true", help="skip the policy gate")
+    preview.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a config value for this run, e.g. 'cluster.agentPools[0].count=10' or "
+        "'adminCidrs=[\"0.0.0.0/0\"]' (VALUE is JSON when it parses as JSON); repeatable",
+    )
+    preview.add_argument(
+        "--secret", action="append", default=[], metavar="PATH=VALUE", help="like --set, stored as a secret"
+    )
+    preview.add_argument(
+        "--config-file",
+        action="append",
+        default=[],
+        type=Path,
+        metavar="FILE",
+        help="YAML overlay of config paths to values (or a stack file's `config:` map), applied before --set",
+    )
+    preview.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
+    return parser
+
+
+def _assignments(items: Sequence[str], parse_json: bool) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for item in items:
+        path, sep, raw = item.partition("=")
+        if not sep or not path:
+            raise InputError(f"--set/--secret takes PATH=VALUE, got {item!r}")
+        value: Any = raw
+        if parse_json:
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                value = raw
+        result[path] = value
+    return result
+
+
+def _overlay(paths: Sequence[Path]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for path in paths:
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except (OSError, yaml.YAMLError) as err:
+            raise InputError(f"config overlay {path}: {err}") from None
+        data = data.get("config", data) if isinstance(data, dict) else data
+        if not isinstance(data, dict):
+            raise InputError(f"config overlay {path} must be a map of config paths to values")
+        result.update(data)
+    return result
+
+
+def _uses_object_storage(settings: StackSettings) -> bool:
+    raw = settings.config.get(f"{settings.project}:objectStore")
+    try:
+        section = json.loads(raw) if raw else {}
+    except ValueError:
+        return False
+    return isinstance(section, dict) and section.get("mode") == "hetzner"
+
+
+def _policy_pack(args: argparse.Namespace, preview: Preview, project_dir: Path) -> None:
+    if args.no_policy:
+        preview.policy_skipped = "--no-policy"
+        return
+    pack_dir = args.policy_pack or project_dir / "policies"
+    if args.policy_pack is None and not (pack_dir / "PulumiPolicy.yaml").is_file():
+        preview.policy_skipped = f"no policy pack at {pack_dir} (PulumiPolicy.yaml missing)"
+        return
+    config_file = args.policy_config
+    if config_file is None and (pack_dir / f"config.{args.stack}.json").is_file():
+        config_file = pack_dir / f"config.{args.stack}.json"
+    settings = preview.run.settings
+    context = StackContext(
+        organization="organization",
+        project=settings.project,
+        stack=settings.stack,
+        config=settings.config,
+        secret_keys=tuple(settings.secret_keys),
+    )
+    preview.policy, _ = run_policy_pack(pack_dir.resolve(), preview.run.resources, context, config_file)
+
+
+def preview_command(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    overrides = {**_overlay(args.config_file), **_assignments(args.set, parse_json=True)}
+    secret_overrides = _assignments(args.secret, parse_json=False)
+    try:
+        before = load_totals(args.compare) if args.compare else None
+        prices = load_prices(args.prices)
+        baseline = load_baseline(args.baseline)
+        run = run_program(args.stack, args.project_dir, overrides, secret_overrides)
+    except (ValueError, FileNotFoundError) as err:
+        raise InputError(str(err)) from None
+    except ProgramError as err:
+        if isinstance(err.cause, pulumi.RunError):  # the program's config errors: one message, no traceback
+            raise InputError(str(err)) from None
+        raise
+    cost = estimate(run.resources, prices, baseline, object_storage=_uses_object_storage(run.settings))
+    preview = Preview(args.stack, run, cost)
+    if before is not None:
+        preview.change = change_line(preview, before)
+    try:
+        _policy_pack(args, preview, args.project_dir)
+    except PolicyPackError as err:
+        raise InputError(str(err)) from None
+    if args.out:
+        preview.artifacts = write_artifacts(run.resources, args.out)
+    preview.seconds = time.perf_counter() - started
+    if args.json_file:
+        write_totals(preview, args.json_file)
+    report = render_markdown(preview) if args.format == "markdown" else render_text(preview)
+    sys.stdout.write(report)
+    return EXIT_POLICY if preview.failed else EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return preview_command(args)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_INPUT

@@ -1,0 +1,98 @@
+"""The result of one offline preview, and the views on it every renderer shares."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..cost import CostEstimate
+from ..policy import PolicyReport
+from ..program import ProgramRun, Registration
+from ..wire import mask
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    path: Path
+    what: str
+    secret: bool = False
+
+
+@dataclass(frozen=True)
+class ComponentGroup:
+    """A component (or the stack itself) and how many resources of each type it owns."""
+
+    type: str
+    name: str
+    counts: tuple[tuple[str, int], ...]
+
+    @property
+    def total(self) -> int:
+        return sum(count for _, count in self.counts)
+
+
+@dataclass
+class Preview:
+    stack: str
+    run: ProgramRun
+    cost: CostEstimate
+    policy: PolicyReport | None = None
+    policy_skipped: str = ""
+    artifacts: list[Artifact] = field(default_factory=list)
+    seconds: float = 0.0
+    change: str = ""
+    """How resources and cost changed against `--compare` totals, when given."""
+
+    @property
+    def project(self) -> str:
+        return self.run.settings.project
+
+    @property
+    def resources(self) -> list[Registration]:
+        return self.run.resources
+
+    @property
+    def failed(self) -> bool:
+        return self.policy is not None and not self.policy.passed
+
+    def groups(self) -> list[ComponentGroup]:
+        return group_by_component(self.resources)
+
+    def masked_outputs(self) -> dict[str, Any]:
+        return {key: mask(self.run.outputs[key]) for key in sorted(self.run.outputs)}
+
+
+def owning_component(resource: Registration, by_urn: dict[str, Registration]) -> Registration | None:
+    """The nearest ancestor that is a component (not the stack), or None for top-level resources."""
+    parent = by_urn.get(resource.parent)
+    while parent is not None and parent.type != STACK_TYPE:
+        if not parent.custom:
+            return parent
+        parent = by_urn.get(parent.parent)
+    return None
+
+
+def group_by_component(resources: Sequence[Registration]) -> list[ComponentGroup]:
+    by_urn = {r.urn: r for r in resources}
+    counts: dict[str, Counter[str]] = {}
+    for resource in resources:
+        if resource.type == STACK_TYPE:
+            continue
+        owner = owning_component(resource, by_urn)
+        counts.setdefault(owner.urn if owner else "", Counter())[resource.type] += 1
+    groups = []
+    for urn, counter in counts.items():
+        owner = by_urn.get(urn)
+        groups.append(
+            ComponentGroup(
+                owner.type if owner else STACK_TYPE,
+                owner.name if owner else "",
+                tuple(sorted(counter.items())),
+            )
+        )
+    return sorted(groups, key=lambda g: (g.type == STACK_TYPE, g.type, g.name))

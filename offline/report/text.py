@@ -1,0 +1,78 @@
+"""The report as a terminal shows it, laid out like `pulumi preview`."""
+
+from __future__ import annotations
+
+import json
+
+from ..policy import PolicyReport
+from .preview import STACK_TYPE, Preview
+
+
+def _value(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def policy_lines(policy: PolicyReport | None, skipped: str) -> list[str]:
+    """The `Policies:` block of `pulumi preview --policy-pack`."""
+    if policy is None:
+        return ["Policies:", f"    (not run: {skipped})"]
+    mark = "✅" if policy.passed and not policy.violations else ("⚠️" if policy.passed else "❌")
+    lines = ["Policies:", f"    {mark} {policy.pack}@v{policy.version} (local: {policy.directory})"]
+    for v in sorted(policy.violations, key=lambda v: (v.level != "mandatory", v.policy, v.urn)):
+        where = f"  ({v.resource_type}: {v.resource_name})" if v.resource_type else ""
+        lines.append(f"        - [{v.level}]  {v.policy}{where}")
+        lines.extend(f"          {line}" for line in v.message.splitlines())
+    return lines
+
+
+def render_text(preview: Preview) -> str:
+    out = [
+        f"Previewing update ({preview.stack}) offline: the real program under mocks, nothing is created",
+        "",
+    ]
+    out.append("Resources by component:")
+    groups = preview.groups()
+    width = max((len(t) for g in groups for t, _ in g.counts), default=0)
+    for group in groups:
+        title = "(stack)" if group.type == STACK_TYPE else f"{group.type}  {group.name}"
+        out.append(f"    + {title}  ({group.total})")
+        out.extend(f"        {t:<{width}}  {n:>4}" for t, n in group.counts)
+    out += ["", "Outputs:"]
+    outputs = preview.masked_outputs()
+    width = max((len(k) for k in outputs), default=0)
+    out.extend(f"    {k:<{width}}: {_value(v)}" for k, v in outputs.items())
+    out += ["", "Resources:", f"    + {len(preview.resources)} to create", ""]
+    out += policy_lines(preview.policy, preview.policy_skipped)
+    out += ["", *cost_lines(preview)]
+    if preview.change:
+        out.append(f"    change {preview.change}")
+    if preview.run.settings.stand_ins:
+        out += ["", "Stand-ins (offline only; set the real values with `pulumi config set --secret`):"]
+        out.extend(f"    {key}: {why}" for key, why in sorted(preview.run.settings.stand_ins.items()))
+    if preview.artifacts:
+        out += ["", "Artifacts:"]
+        out.extend(
+            f"    {a.path}  {a.what}" + ("  [secret: contains credentials]" if a.secret else "")
+            for a in preview.artifacts
+        )
+    out += ["", f"Duration: {preview.seconds:.1f}s"]
+    return "\n".join(out) + "\n"
+
+
+def cost_lines(preview: Preview) -> list[str]:
+    cost = preview.cost
+    currency = cost.prices.currency
+    out = [f"Cost ({currency} per month, VAT excluded; prices {cost.prices.label}):"]
+    width = max((len(i.what) for i in cost.items), default=10)
+    for item in cost.items:
+        out.append(f"    {item.what:<{width}}  {item.kind:<14} {item.monthly:>9.2f}  {item.detail}")
+    out.append(f"    {'total':<{width}}  {'':<14} {cost.total:>9.2f}")
+    if cost.baseline is not None:
+        out.append(f"    {cost.baseline.name}: {cost.baseline.total:.2f} {cost.baseline.currency} per month")
+        for managed in cost.baseline.items:
+            out.append(f"        {managed.name}: {cost.baseline.monthly(managed):.2f}")
+        if cost.saving_percent is not None:
+            word = "saving" if cost.saving_percent >= 0 else "extra cost"
+            out.append(f"    {word}: {abs(cost.saving_percent):.1f} % against {cost.baseline.name}")
+    out.extend(f"    note: {w}" for w in cost.warnings)
+    return out

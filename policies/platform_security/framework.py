@@ -1,0 +1,252 @@
+"""How a policy in this pack is declared: one check function, its family, its config and its exemptions.
+
+Every policy is built by `resource_policy` or `stack_policy`, so all of them share:
+- a config schema with `exemptions` (narrow, named: a Kubernetes namespace and/or a resource name, each
+  with a reason) plus the policy's own keys (thresholds, `environment`);
+- schema defaults applied here too, because only the Pulumi CLI merges them and the offline preview
+  hands the pack whatever the config file says;
+- the family tag, the remediation steps and the exemption hint the docs table is generated from.
+
+A check is a plain function that yields violation messages; it never reports, so tests can call it
+directly and the message is the one the CLI prints under the policy description.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from .props import UNKNOWN, peek, str_map
+
+PROJECT_LABEL = "platform/project"
+STACK_LABEL = "platform/stack"
+COMPONENT_LABEL = "platform/component"
+ROLE_LABEL = "platform/role"
+
+ENVIRONMENTS = ("dev", "staging", "prod")
+
+EXEMPTIONS_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "description": "Resources this policy does not apply to. Each entry names a Kubernetes namespace, "
+    "a resource name (Kubernetes metadata.name or hcloud name; the Pulumi logical name when the "
+    "resource has none), or both, "
+    "and says why.",
+    "default": [],
+    "items": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["reason"],
+        "anyOf": [{"required": ["name"]}, {"required": ["namespace"]}],
+        "properties": {
+            "name": {"type": "string", "minLength": 1},
+            "namespace": {"type": "string", "minLength": 1},
+            "reason": {"type": "string", "minLength": 10},
+        },
+    },
+}
+
+ENVIRONMENT_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "enum": list(ENVIRONMENTS),
+    "default": "prod",
+    "description": "Which environment the stack is. Set it per stack in config.<stack>.json; when it is "
+    "missing the pack assumes prod, so forgetting it makes the gate stricter, never weaker.",
+}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One resource as a policy sees it, whether from `Analyze` (inputs) or `AnalyzeStack` (outputs)."""
+
+    type: str
+    urn: str
+    logical_name: str
+    props: Mapping[str, Any]
+    dependencies: tuple[str, ...] = ()
+
+    @property
+    def is_kubernetes(self) -> bool:
+        return self.type.startswith("kubernetes:")
+
+    @property
+    def labels(self) -> dict[str, str]:
+        if self.is_kubernetes:
+            return str_map(peek(self.props, "metadata", "labels"))
+        return str_map(peek(self.props, "labels"))
+
+    @property
+    def annotations(self) -> dict[str, str]:
+        return str_map(peek(self.props, "metadata", "annotations"))
+
+    @property
+    def name(self) -> str:
+        """The name a user recognises: metadata.name, the hcloud name, else the Pulumi logical name."""
+        path = ("metadata", "name") if self.is_kubernetes else ("name",)
+        value = peek(self.props, *path)
+        return value if isinstance(value, str) and value else self.logical_name
+
+    @property
+    def namespace(self) -> str | None:
+        """The Kubernetes namespace; `default` when unset, None when not known yet or not namespaced."""
+        if not self.is_kubernetes:
+            return None
+        value = peek(self.props, "metadata", "namespace")
+        if value is UNKNOWN:
+            return None
+        return value if isinstance(value, str) and value else "default"
+
+    @property
+    def display(self) -> str:
+        kind = self.type.rsplit(":", 1)[-1]
+        if self.is_kubernetes and self.namespace and kind != "Namespace":
+            return f"{kind} {self.namespace}/{self.name}"
+        return f"{kind} '{self.name}'"
+
+    @classmethod
+    def from_args(cls, args: ResourceValidationArgs) -> Subject:
+        return cls(args.resource_type, args.urn, args.name, args.props)
+
+    @classmethod
+    def from_stack(cls, resource: PolicyResource) -> Subject:
+        deps = {d.urn for d in resource.dependencies}
+        for group in resource.property_dependencies.values():
+            deps.update(d.urn for d in group)
+        return cls(resource.resource_type, resource.urn, resource.name, resource.props, tuple(sorted(deps)))
+
+
+class Settings(Mapping[str, Any]):
+    """A policy's config with its schema defaults filled in, plus the exemption test."""
+
+    def __init__(self, schema: PolicyConfigSchema, given: Mapping[str, Any] | None) -> None:
+        defaults = {key: spec["default"] for key, spec in schema.properties.items() if "default" in spec}
+        self._values: dict[str, Any] = {**defaults, **dict(given or {})}
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[key]
+
+    def __iter__(self) -> Any:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @property
+    def is_prod(self) -> bool:
+        return self._values.get("environment", "prod") == "prod"
+
+    def exempts(self, subject: Subject) -> bool:
+        for entry in self._values.get("exemptions", []):
+            name, namespace = entry.get("name"), entry.get("namespace")
+            if name is not None and name != subject.name:
+                continue
+            if namespace is not None and namespace != subject.namespace:
+                continue
+            return True
+        return False
+
+
+@dataclass(frozen=True)
+class Doc:
+    """What the generated policy table says beyond the policy's own description."""
+
+    family: str
+    prevents: str
+    comply: str
+    exempt: str = "`exemptions` by name or namespace"
+    extra: list[str] = field(default_factory=list)
+
+
+ResourceCheck = Callable[[Subject, Settings], Iterable[str]]
+StackCheck = Callable[[list[Subject], Settings], Iterable[tuple[str, str | None]]]
+
+DOCS: dict[str, Doc] = {}
+
+
+def _schema(extra: Mapping[str, Any] | None) -> PolicyConfigSchema:
+    return PolicyConfigSchema(properties={"exemptions": EXEMPTIONS_SCHEMA, **dict(extra or {})})
+
+
+def resource_policy(
+    *,
+    name: str,
+    description: str,
+    level: EnforcementLevel,
+    types: Iterable[str],
+    check: ResourceCheck,
+    doc: Doc,
+    severity: Severity = Severity.HIGH,
+    config: Mapping[str, Any] | None = None,
+) -> ResourceValidationPolicy:
+    """A policy that looks at one resource of the given types at a time."""
+    wanted = frozenset(types)
+    schema = _schema(config)
+
+    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type not in wanted:
+            return
+        subject = Subject.from_args(args)
+        settings = Settings(schema, args.get_config())
+        if settings.exempts(subject):
+            return
+        for message in check(subject, settings):
+            report(message, None)
+
+    DOCS[name] = doc
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=level,
+        config_schema=schema,
+        severity=severity,
+        tags=[doc.family],
+        remediation_steps=doc.comply,
+    )
+
+
+def stack_policy(
+    *,
+    name: str,
+    description: str,
+    level: EnforcementLevel,
+    check: StackCheck,
+    doc: Doc,
+    severity: Severity = Severity.HIGH,
+    config: Mapping[str, Any] | None = None,
+) -> StackValidationPolicy:
+    """A policy that needs several resources at once; exempted resources are left out before the check."""
+    schema = _schema(config)
+
+    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
+        settings = Settings(schema, args.get_config())
+        subjects = [Subject.from_stack(r) for r in args.resources]
+        for message, urn in check(subjects, settings):
+            offender = next((s for s in subjects if s.urn == urn), None)
+            if offender is not None and settings.exempts(offender):
+                continue
+            report(message, urn)
+
+    DOCS[name] = doc
+    return StackValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=level,
+        config_schema=schema,
+        severity=severity,
+        tags=[doc.family],
+        remediation_steps=doc.comply,
+    )

@@ -1,0 +1,94 @@
+"""Helpers to compare two runs of the program and to reason about the destroy order of a graph."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from offline.program import PROJECT_DIR, ProgramRun, Registration
+from offline.wire import mask
+
+_PEM = re.compile(r"-----BEGIN [A-Z ]+-----.*?-----END [A-Z ]+-----\n?", re.S)
+
+
+def stack_config(stack: str, key: str) -> Any:
+    """A stack-file value (without the project prefix), to change one part of it in an override."""
+    document = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+    return document["config"][f"platform:{key}"]
+
+
+def _comparable(value: Any) -> Any:
+    """Inputs as a reviewer compares them: secrets masked, freshly generated certificates blanked
+    (the mocks make new keys on every run, real `pulumi up` keeps them in state)."""
+    if isinstance(value, str):
+        return _PEM.sub("<pem>", value)
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    return value
+
+
+def effective_inputs(resource: Registration) -> dict[str, Any]:
+    """The inputs `pulumi up` would diff: masked, normalised, without ignore_changes properties."""
+    inputs = _comparable(mask(resource.inputs))
+    return {k: v for k, v in inputs.items() if k not in set(resource.ignore_changes)}
+
+
+@dataclass
+class GraphDiff:
+    added: set[str]
+    removed: set[str]
+    changed: set[str]
+
+
+def diff(before: ProgramRun, after: ProgramRun) -> GraphDiff:
+    old = {r.urn: r for r in before.resources}
+    new = {r.urn: r for r in after.resources}
+    changed = {
+        urn.rsplit("::", 1)[-1]
+        for urn in old.keys() & new.keys()
+        if effective_inputs(old[urn]) != effective_inputs(new[urn])
+    }
+    return GraphDiff(
+        added={u.rsplit("::", 1)[-1] for u in new.keys() - old.keys()},
+        removed={u.rsplit("::", 1)[-1] for u in old.keys() - new.keys()},
+        changed=changed,
+    )
+
+
+def depends_on(run: ProgramRun) -> dict[str, set[str]]:
+    """urn -> urns it depends on for ordering: explicit and input dependencies, and its provider."""
+    graph: dict[str, set[str]] = {}
+    for resource in run.resources:
+        edges = set(resource.dependencies)
+        if resource.provider:
+            edges.add(_urn(resource.provider))
+        graph[resource.urn] = edges
+    return graph
+
+
+def _urn(provider_reference: str) -> str:
+    # A provider reference is "<urn>::<id>"; the urn itself contains "::" separators.
+    return provider_reference.rsplit("::", 1)[0]
+
+
+def reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    """Everything `start` depends on, directly or transitively."""
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        for nxt in graph.get(stack.pop(), set()):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def destroyed_before(run: ProgramRun, first: str, then: str) -> bool:
+    """True when `pulumi destroy` must delete `first` before `then` (first depends on then)."""
+    urn = {r.name: r.urn for r in run.resources}
+    return urn[then] in reachable(depends_on(run), urn[first])

@@ -1,0 +1,106 @@
+"""The pull-request comment, end to end: the `preview.yml` steps that build and post it run for real
+(the offline preview of dev and prod, then the comment upsert against a stand-in for `gh`), and what
+gets posted must match the reviewed snapshot in snapshots/pr-comment.md.
+
+When a change alters the report on purpose, regenerate the snapshot and review its diff:
+    UPDATE_SNAPSHOTS=1 scripts/test.sh tests/delivery/test_pr_comment_snapshot.py
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .fakes import FakeGitHub
+from .workflows import ROOT, WORKFLOWS, load
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "pr-comment.md"
+MARKER = "<!-- platform:offline-preview -->"
+
+
+def step(name: str) -> dict[str, Any]:
+    (job,) = [j for j in load(WORKFLOWS / "preview.yml")["jobs"].values() if "steps" in j]
+    (found,) = [s for s in job["steps"] if s.get("name") == name]
+    return found
+
+
+def run_step(name: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Runs a `run:` step the way GitHub's bash shell does (`bash --noprofile --norc -eo pipefail`)."""
+    script = step(name)["run"]
+    assert "${{" not in script, "the step's expressions must come in through env, as here"
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def posted(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, dict[str, str]]:
+    tmp_path = tmp_path_factory.mktemp("pr-comment")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    github = FakeGitHub(tmp_path, bin_dir, {})
+    runner_temp = tmp_path / "runner"
+    runner_temp.mkdir()
+    env = {
+        **{k: v for k, v in os.environ.items() if k in ("HOME", "LANG", "UV_CACHE_DIR", "XDG_CACHE_HOME")},
+        **github.env,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "RUNNER_TEMP": str(runner_temp),
+        "GITHUB_OUTPUT": str(tmp_path / "github_output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GH_TOKEN": "stand-in",
+        "PR_NUMBER": "7",
+        "HEAD_SHA": "0123456789abcdef0123456789abcdef01234567",
+        "SAME_REPO": "true",
+        "RUN_URL": "https://github.com/acme/platform/actions/runs/42",
+    }
+    reports = run_step("Offline preview of this pull request", env)
+    assert reports.returncode == 0, reports.stderr
+    outputs = dict(line.split("=", 1) for line in (tmp_path / "github_output").read_text().splitlines())
+    post = run_step("Post the report (one comment, updated on every push)", env)
+    assert post.returncode == 0, post.stderr
+    (comment,) = github.state["comments"]
+    # The checkout's location is the one thing that differs between machines.
+    body = comment["body"].replace(str(ROOT) + "/", "./")
+    return body, (tmp_path / "summary.md").read_text().replace(str(ROOT) + "/", "./"), outputs
+
+
+def test_the_posted_comment_matches_the_reviewed_snapshot(posted: tuple[str, str, dict[str, str]]) -> None:
+    body, _, _ = posted
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text(body)
+    expected = SNAPSHOT.read_text()
+    diff = "".join(
+        difflib.unified_diff(expected.splitlines(True), body.splitlines(True), "snapshot", "posted")
+    )
+    assert body == expected, (
+        f"the PR comment changed; if on purpose, regenerate (see module docstring):\n{diff}"
+    )
+
+
+def test_the_comment_carries_both_stacks_verdicts_and_costs(posted: tuple[str, str, dict[str, str]]) -> None:
+    body, summary, outputs = posted
+    assert body.startswith(MARKER + "\n## Offline preview\n")
+    for stack in ("dev", "prod"):
+        assert f"offline `preview` on platform/{stack}:" in body
+    assert body.count(" EUR per month**") == 2
+    assert outputs["verdict"] == "0"
+    assert body.removeprefix(MARKER + "\n") == summary  # the run summary has the same report
+
+
+def test_the_snapshot_is_a_real_report() -> None:
+    text = SNAPSHOT.read_text()
+    assert text.startswith(MARKER)
+    assert "| **total** |" in text and "0123456789abcdef" in text
+    assert json.dumps(text)  # plain text, no stray bytes
