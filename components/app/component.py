@@ -236,7 +236,7 @@ class App(pulumi.ComponentResource):
                             "kind": "Rule",
                             "match": host_rule(hosts),
                             **(
-                                {"middlewares": [{"name": m, "namespace": NAMESPACE} for m in args.middlewares]}
+                                {"middlewares": [{"name": m, "namespace": NAMESPACE} for m in args.middlewares]}  # noqa: E501
                                 if args.middlewares
                                 else {}
                             ),

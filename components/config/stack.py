@@ -15,9 +15,9 @@ from .cluster import ClusterConfig
 from .ingress import IngressConfig
 from .network import NetworkConfig
 from .object_store import ObjectStoreConfig, check_store_users
-from .workloads import WorkloadsConfig
 from .observability import ObservabilityConfig
 from .postgres import PostgresConfig
+from .workloads import WorkloadsConfig
 
 _SSH_KEY = re.compile(
     r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$"
