@@ -219,7 +219,7 @@ class ObjectStore(pulumi.ComponentResource):
             opts=self._in_ns,
         )
         script = k8s.core.v1.ConfigMap(
-            f"{name}-bootstrap",
+            f"{name}-bootstrap-files",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name="bucket-bootstrap", namespace=NAMESPACE, labels=self._labels
             ),

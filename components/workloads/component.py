@@ -61,7 +61,7 @@ class Workloads(pulumi.ComponentResource):
             )
             if worker_needs_budget(worker):
                 k8s.policy.v1.PodDisruptionBudget(
-                    f"{name}-worker-{worker.name}",
+                    f"{name}-worker-{worker.name}-pdb",
                     metadata=meta(worker.name, "worker"),
                     spec=worker_budget_spec(worker),
                     opts=in_ns,
