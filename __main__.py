@@ -7,10 +7,12 @@ from components.app import App, AppArgs
 from components.config import load_stack_config
 from components.ingress import Ingress, IngressArgs
 from components.k3s import K3sCluster, K3sClusterArgs
+from components.k3s.user_data import FILES as K3S_FILES
 from components.network import Network, NetworkArgs
 from components.object_store import Consumer, ObjectStore, ObjectStoreArgs
 from components.observability import Observability, ObservabilityArgs, rule_files_in
 from components.postgres import PostgresServer, PostgresServerArgs
+from components.postgres.render import FILES as POSTGRES_FILES
 from components.workloads import RULE_FILES_DIR, Workloads, WorkloadsArgs
 
 loaded = load_stack_config()  # fails with one clear message before any resource is registered
@@ -28,14 +30,20 @@ database = PostgresServer(
 )
 on_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
 ingress = Ingress("ingress", IngressArgs.from_config(config), on_cluster)
+component_rules = (
+    rule_files_in(K3S_FILES)
+    + (rule_files_in(POSTGRES_FILES) if database.mode == "vm" else ())
+    + rule_files_in(RULE_FILES_DIR)
+)
+node_exporters = {"database": database.metrics_endpoint} if database.metrics_endpoint else {}
 observability = Observability(
     "observability",
-    ObservabilityArgs.from_config(config, secrets, extra_rule_files=rule_files_in(RULE_FILES_DIR)),
+    ObservabilityArgs.from_config(config, secrets, component_rules, node_exporters),
     on_cluster,
 )
 app = None
 if config.app is not None:
-    app = App("app", AppArgs.from_config(config, secrets, ingress), on_cluster)
+    app = App("app", AppArgs.from_config(config, secrets, ingress, database), on_cluster)
     pulumi.export("appUrls", app.urls)
 # Phases 2-3: workers and cron jobs run in the app's namespace, beside its Secrets; the store writes its
 # credentials there too.
@@ -51,7 +59,7 @@ if config.object_store.enabled:
         "objectStore", {"endpoint": store.endpoint, "region": store.region, "buckets": store.buckets}
     )
 if app is not None and config.workloads.enabled:
-    workloads = Workloads(
+    Workloads(
         "workloads",
         WorkloadsArgs(
             config.workloads,

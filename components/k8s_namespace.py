@@ -30,9 +30,19 @@ MONITORING_NAMESPACE = "monitoring"
 """Where Prometheus runs; namespaces it scrapes admit it with `allow_ingress(from_namespace=...)`."""
 
 
+def _selector(labels: Mapping[str, str] | None) -> k8s.meta.v1.LabelSelectorArgs:
+    """A label selector; an empty one selects every pod (or namespace)."""
+    return k8s.meta.v1.LabelSelectorArgs(match_labels=dict(labels) if labels else None)
+
+
+def _in_namespace(name: str) -> k8s.meta.v1.LabelSelectorArgs:
+    return _selector({"kubernetes.io/metadata.name": name})
+
+
 def _policy(
     resource_name: str,
-    namespace: str,
+    *,
+    namespace: pulumi.Input[str],
     name: str,
     component: str,
     spec: k8s.networking.v1.NetworkPolicySpecArgs,
@@ -74,26 +84,28 @@ def platform_namespace(
     inside = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace]))
     _policy(
         f"{resource_name}-default-deny",
-        name,
-        "default-deny",
-        component,
-        k8s.networking.v1.NetworkPolicySpecArgs(pod_selector={}, policy_types=["Ingress", "Egress"]),
-        inside,
+        namespace=name,
+        name="default-deny",
+        component=component,
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=_selector(None), policy_types=["Ingress", "Egress"]
+        ),
+        opts=inside,
     )
     _policy(
         f"{resource_name}-allow-dns",
-        name,
-        "allow-dns",
-        component,
-        k8s.networking.v1.NetworkPolicySpecArgs(
-            pod_selector={},
+        namespace=name,
+        name="allow-dns",
+        component=component,
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=_selector(None),
             policy_types=["Egress"],
             egress=[
                 k8s.networking.v1.NetworkPolicyEgressRuleArgs(
                     to=[
                         k8s.networking.v1.NetworkPolicyPeerArgs(
-                            namespace_selector={"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                            pod_selector={"matchLabels": {"k8s-app": "kube-dns"}},
+                            namespace_selector=_in_namespace("kube-system"),
+                            pod_selector=_selector({"k8s-app": "kube-dns"}),
                         )
                     ],
                     ports=[
@@ -103,7 +115,7 @@ def platform_namespace(
                 )
             ],
         ),
-        inside,
+        opts=inside,
     )
     return namespace
 
@@ -121,29 +133,27 @@ def allow_ingress(
     from_cidr: str | None = None,
     opts: pulumi.ResourceOptions,
 ) -> k8s.networking.v1.NetworkPolicy:
-    """Open `ports` on the pods matching `to_pods` to pods `from_pods` in `from_namespace`.
+    """Open `ports` on the pods matching `to_pods` (all when empty) to pods `from_pods` in `from_namespace`.
 
     `from_namespace=None` means the same namespace; `from_pods=None` means every pod there.
     `from_cidr` admits addresses instead (the API server calling a webhook comes from the host network).
     """
     if from_cidr:
         peer = k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr=from_cidr))
-    else:
+    elif from_namespace:
         peer = k8s.networking.v1.NetworkPolicyPeerArgs(
-            namespace_selector=(
-                {"matchLabels": {"kubernetes.io/metadata.name": from_namespace}} if from_namespace else None
-            ),
-            pod_selector=(
-                {"matchLabels": dict(from_pods)} if from_pods else ({} if from_namespace is None else None)
-            ),
+            namespace_selector=_in_namespace(from_namespace),
+            pod_selector=_selector(from_pods) if from_pods else None,
         )
+    else:
+        peer = k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=_selector(from_pods))
     return _policy(
         resource_name,
-        namespace.metadata.name,
-        name,
-        component,
-        k8s.networking.v1.NetworkPolicySpecArgs(
-            pod_selector={"matchLabels": dict(to_pods)} if to_pods else {},
+        namespace=namespace.metadata.name,
+        name=name,
+        component=component,
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=_selector(to_pods),
             policy_types=["Ingress"],
             ingress=[
                 k8s.networking.v1.NetworkPolicyIngressRuleArgs(
@@ -152,7 +162,7 @@ def allow_ingress(
                 )
             ],
         ),
-        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace])),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace])),
     )
 
 
@@ -167,22 +177,26 @@ def allow_egress_outside_cluster(
     """Let pods (all when `pods` is None) open connections anywhere except the metadata service."""
     return _policy(
         resource_name,
-        namespace.metadata.name,
-        "allow-egress-except-metadata",
-        component,
-        k8s.networking.v1.NetworkPolicySpecArgs(
-            pod_selector={"matchLabels": dict(pods)} if pods else {},
+        namespace=namespace.metadata.name,
+        name="allow-egress-except-metadata",
+        component=component,
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=_selector(pods),
             policy_types=["Egress"],
             egress=[
                 k8s.networking.v1.NetworkPolicyEgressRuleArgs(
                     to=[
                         k8s.networking.v1.NetworkPolicyPeerArgs(
-                            ip_block=k8s.networking.v1.IPBlockArgs(cidr="0.0.0.0/0", except_=[METADATA_SERVICE])
+                            ip_block=k8s.networking.v1.IPBlockArgs(
+                                cidr="0.0.0.0/0", except_=[METADATA_SERVICE]
+                            )
                         ),
-                        k8s.networking.v1.NetworkPolicyPeerArgs(ip_block=k8s.networking.v1.IPBlockArgs(cidr="::/0")),
+                        k8s.networking.v1.NetworkPolicyPeerArgs(
+                            ip_block=k8s.networking.v1.IPBlockArgs(cidr="::/0")
+                        ),
                     ]
                 )
             ],
         ),
-        pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace])),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace])),
     )

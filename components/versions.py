@@ -2,8 +2,9 @@
 
 Renovate (see .github/renovate.json) bumps these; a change here rolls out through `pulumi up`.
 Every literal pin carries a `# renovate: datasource=... depName=...` line right above it (optional,
-in this order: registryUrl=, versioning=, extractVersion=) or a `# not-renovated: <why>` line;
-tests/delivery checks that Renovate's pattern finds each one.
+in this order: registryUrl=, versioning=, extractVersion=), or `# renovate: datasource=docker` above an
+"image:tag" value, or a `# not-renovated: <why>` line; tests/delivery checks that Renovate's patterns
+read each one. Repository addresses (https://...) are not pins.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ HCLOUD_CCM_CHART_VERSION = "1.27.0"
 HCLOUD_CSI_CHART_VERSION = "2.17.0"
 """Chart `hcloud-csi` from https://charts.hetzner.cloud."""
 
-# not-renovated: a repository address, not a version
 HETZNER_HELM_REPO = "https://charts.hetzner.cloud"
 
 # --- Phases 2-3: object store ---------------------------------------------------------------------------
@@ -45,33 +45,40 @@ AWS_CLI_IMAGE = "amazon/aws-cli:2.37.5"
 
 # --- Phase 1: ingress, observability, web/API -------------------------------------------------------
 
+# not-renovated: the chart k3s bundles; it moves with K3S_VERSION
 TRAEFIK_CHART_VERSION = "37.1.1+up37.1.0"
 """Traefik chart k3s v1.34.1+k3s1 bundles (Traefik v3.5). Not installed by us: our HelmChartConfig only
 overrides its values, so this pin documents which chart's value keys we write against."""
 
+# renovate: datasource=helm depName=cert-manager registryUrl=https://charts.jetstack.io
 CERT_MANAGER_CHART_VERSION = "v1.19.4"
 """Chart `cert-manager` from https://charts.jetstack.io (v1.19.4: CVE-2026-24051 fix)."""
 
 CERT_MANAGER_HELM_REPO = "https://charts.jetstack.io"
 
+# renovate: datasource=helm depName=kube-prometheus-stack registryUrl=https://prometheus-community.github.io/helm-charts
 KUBE_PROMETHEUS_STACK_CHART_VERSION = "88.5.3"
 """Chart `kube-prometheus-stack` (Prometheus Operator v0.93, Prometheus v3) from prometheus-community."""
 
 PROMETHEUS_COMMUNITY_HELM_REPO = "https://prometheus-community.github.io/helm-charts"
 
+# not-renovated: held at the amtool version the tests run (Debian's), see below
 ALERTMANAGER_IMAGE_TAG = "v0.25.0"
 """Alertmanager image deployed by kube-prometheus-stack. Held at Debian bookworm's amtool (0.25) so the
 test suite's `amtool check-config` is the same parser that loads the rendered configuration."""
 
+# renovate: datasource=helm depName=loki registryUrl=https://grafana-community.github.io/helm-charts
 LOKI_CHART_VERSION = "18.11.0"
 """Chart `loki` (Loki 3.7) from grafana-community, where the chart is maintained since 2026-03-16."""
 
 GRAFANA_COMMUNITY_HELM_REPO = "https://grafana-community.github.io/helm-charts"
 
+# renovate: datasource=helm depName=alloy registryUrl=https://grafana.github.io/helm-charts
 ALLOY_CHART_VERSION = "1.10.0"
 """Chart `alloy` (Grafana Alloy, the log shipper that replaces end-of-life Promtail)."""
 
 GRAFANA_HELM_REPO = "https://grafana.github.io/helm-charts"
+# not-renovated: a new major is a pg_upgrade, planned by hand; minors come from apt
 POSTGRES_MAJOR = 17
 """PostgreSQL major version of the database VM (postgresql-17 from the PostgreSQL project's apt
 repository, which ships every minor release; minors are bug and security fixes only)."""
@@ -79,32 +86,40 @@ repository, which ships every minor release; minors are bug and security fixes o
 POSTGRES_SUPPORTED_MAJORS = (15, 16, 17, 18)
 """Majors whose settings the rendered postgresql.conf uses (wal_compression = lz4 needs 15)."""
 
+# renovate: datasource=github-tags depName=pgbackrest/pgbackrest extractVersion=^release/(?<version>.+)$
 PGBACKREST_VERSION = "2.59.2"
 """pgBackRest from the same apt repository, pinned through apt preferences
 (https://pgbackrest.org/release.html)."""
 # --- Day 2: upgrades, reboots, autoscaling (docs/day2.md) ----------------------------------------
 
+# renovate: datasource=docker
 SYSTEM_UPGRADE_CONTROLLER_IMAGE = "rancher/system-upgrade-controller:v0.20.1"
 """https://github.com/rancher/system-upgrade-controller/releases (v0.20.1, 2026-05-19). The controller
 creates its own `plans.upgrade.cattle.io` CRD at start-up (pkg/crds), so no CRD file is applied here."""
 
+# renovate: datasource=docker
 SYSTEM_UPGRADE_KUBECTL_IMAGE = "rancher/kubectl:v1.34.1"
 """kubectl the upgrade Jobs use to cordon and drain; same minor as KUBERNETES_MINOR."""
 
+# not-renovated: an image name; the tag is each Plan's K3S_VERSION
 K3S_UPGRADE_IMAGE = "rancher/k3s-upgrade"
 """Image the Plans run; its tag is the Plan's version with `+` turned into `-` (done by the controller)."""
 
+# renovate: datasource=helm depName=kured registryUrl=https://kubereboot.github.io/charts
 KURED_CHART_VERSION = "6.1.0"
 """Chart `kured` (kured 1.23.0) from https://kubereboot.github.io/charts."""
 
+# renovate: datasource=docker depName=ghcr.io/kubereboot/kured
 KURED_IMAGE_TAG = "1.23.0"
 """ghcr.io/kubereboot/kured, pinned here rather than left to the chart's appVersion."""
 
 KURED_HELM_REPO = "https://kubereboot.github.io/charts"
 
+# renovate: datasource=helm depName=cluster-autoscaler registryUrl=https://kubernetes.github.io/autoscaler
 CLUSTER_AUTOSCALER_CHART_VERSION = "9.59.0"
 """Chart `cluster-autoscaler` from https://kubernetes.github.io/autoscaler."""
 
+# renovate: datasource=docker depName=registry.k8s.io/autoscaling/cluster-autoscaler
 CLUSTER_AUTOSCALER_IMAGE_TAG = "v1.35.2"
 """registry.k8s.io/autoscaling/cluster-autoscaler. One minor ahead of KUBERNETES_MINOR on purpose:
 per-pool `subnetIPRange` (autoscaled nodes in their own /24, clear of the fixed addresses) arrived in

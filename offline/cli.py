@@ -20,15 +20,16 @@ import yaml
 
 from .cost import estimate, load_baseline, load_prices
 from .cost.prices import default_prices_file
-from .policy import PolicyPackError, run_policy_pack
-from .policy.pack import StackContext
-from .program import PROJECT_DIR, ProgramError, run_program
+from .policy import PolicyPackError, PolicyReport
+from .policy.gate import analyze
+from .policy.pack import PackProject, PolicyPackProcess, StackContext
+from .program import PROJECT_DIR, ProgramError, ProgramRun, run_with_settings
 from .report.artifacts import write_artifacts
 from .report.markdown import render_markdown
 from .report.preview import Preview
 from .report.text import render_text
 from .report.totals import change_line, load_totals, write_totals
-from .stack_file import StackSettings
+from .stack_file import StackSettings, read_stack
 
 EXIT_OK, EXIT_POLICY, EXIT_INPUT = 0, 1, 2
 
@@ -129,18 +130,13 @@ def _uses_object_storage(settings: StackSettings) -> bool:
     return isinstance(section, dict) and section.get("mode") == "hetzner"
 
 
-def _policy_pack(args: argparse.Namespace, preview: Preview, project_dir: Path) -> None:
+def _policy_pack(args: argparse.Namespace, settings: StackSettings) -> tuple[PolicyPackProcess | None, str]:
+    """The pack to run (not started yet), or None and why the gate does not run."""
     if args.no_policy:
-        preview.policy_skipped = "--no-policy"
-        return
-    pack_dir = args.policy_pack or project_dir / "policies"
+        return None, "--no-policy"
+    pack_dir = args.policy_pack or args.project_dir / "policies"
     if args.policy_pack is None and not (pack_dir / "PulumiPolicy.yaml").is_file():
-        preview.policy_skipped = f"no policy pack at {pack_dir} (PulumiPolicy.yaml missing)"
-        return
-    config_file = args.policy_config
-    if config_file is None and (pack_dir / f"config.{args.stack}.json").is_file():
-        config_file = pack_dir / f"config.{args.stack}.json"
-    settings = preview.run.settings
+        return None, f"no policy pack at {pack_dir} (PulumiPolicy.yaml missing)"
     context = StackContext(
         organization="organization",
         project=settings.project,
@@ -148,7 +144,41 @@ def _policy_pack(args: argparse.Namespace, preview: Preview, project_dir: Path) 
         config=settings.config,
         secret_keys=tuple(settings.secret_keys),
     )
-    preview.policy, _ = run_policy_pack(pack_dir.resolve(), preview.run.resources, context, config_file)
+    return PolicyPackProcess(PackProject.load(pack_dir.resolve()), context), ""
+
+
+def _policy_config(args: argparse.Namespace, pack: PolicyPackProcess) -> Path | None:
+    default = pack.project.directory / f"config.{args.stack}.json"
+    return args.policy_config or (default if default.is_file() else None)
+
+
+def _run_and_gate(
+    args: argparse.Namespace, settings: StackSettings
+) -> tuple[ProgramRun, PolicyReport | None, str]:
+    """Run the program while the pack starts on the other core, then gate the result.
+
+    Remediated inputs replace the run's: they are what `pulumi up` would send.
+    """
+    pack, skipped = _policy_pack(args, settings)
+    if pack is None:
+        return _run(settings, args.project_dir), None, skipped
+    pack.start()
+    try:
+        run = _run(settings, args.project_dir)
+        pack.connect()
+        report, run.resources = analyze(pack, run.resources, _policy_config(args, pack))
+    finally:
+        pack.stop()
+    return run, report, ""
+
+
+def _run(settings: StackSettings, project_dir: Path) -> ProgramRun:
+    try:
+        return run_with_settings(settings, project_dir)
+    except ProgramError as err:
+        if isinstance(err.cause, pulumi.RunError):  # the program's config errors: one message, no traceback
+            raise InputError(str(err)) from None
+        raise
 
 
 def preview_command(args: argparse.Namespace) -> int:
@@ -159,21 +189,14 @@ def preview_command(args: argparse.Namespace) -> int:
         before = load_totals(args.compare) if args.compare else None
         prices = load_prices(args.prices)
         baseline = load_baseline(args.baseline)
-        run = run_program(args.stack, args.project_dir, overrides, secret_overrides)
-    except (ValueError, FileNotFoundError) as err:
+        settings = read_stack(args.project_dir, args.stack, overrides, secret_overrides)
+        run, policy, skipped = _run_and_gate(args, settings)
+    except (ValueError, FileNotFoundError, PolicyPackError) as err:
         raise InputError(str(err)) from None
-    except ProgramError as err:
-        if isinstance(err.cause, pulumi.RunError):  # the program's config errors: one message, no traceback
-            raise InputError(str(err)) from None
-        raise
     cost = estimate(run.resources, prices, baseline, object_storage=_uses_object_storage(run.settings))
-    preview = Preview(args.stack, run, cost)
+    preview = Preview(args.stack, run, cost, policy, skipped)
     if before is not None:
         preview.change = change_line(preview, before)
-    try:
-        _policy_pack(args, preview, args.project_dir)
-    except PolicyPackError as err:
-        raise InputError(str(err)) from None
     if args.out:
         preview.artifacts = write_artifacts(run.resources, args.out)
     preview.seconds = time.perf_counter() - started

@@ -148,6 +148,12 @@ def run_program(
     settings = read_stack(
         project_dir, stack, overrides, secret_overrides, stand_in_missing_secrets=stand_in_missing_secrets
     )
+    return run_with_settings(settings, project_dir)
+
+
+def run_with_settings(settings: StackSettings, project_dir: Path = PROJECT_DIR) -> ProgramRun:
+    """Run `__main__.py` with config already read (so a policy pack can be started with the same)."""
+    stack = settings.stack
     mocks = PlatformMocks()
     monitor = _RecordingMonitor(mocks)
     loop = asyncio.new_event_loop()

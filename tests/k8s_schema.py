@@ -41,6 +41,8 @@ NO_SCHEMA: dict[tuple[str, str], str] = {
 """Kinds we render that have no installable schema, each with the reason and what checks it instead.
 Any other kind without a schema is an error, so a new kind cannot slip through unvalidated."""
 
+_SCHEMA_DIR = f"kubernetes-json-schema/v{versions.KUBERNETES_MINOR}.0-local-strict"
+
 NOT_OBJECTS = ("kubernetes:helm.sh/v3:Release", "pulumi:providers:kubernetes")
 """Registrations of the kubernetes provider that are not Kubernetes objects themselves."""
 
@@ -58,7 +60,7 @@ def kubernetes_objects(run: ProgramRun) -> dict[str, dict[str, Any]]:
 def _schema_file(api_version: str, kind: str) -> str:
     # Same file naming as kubernetes-validate: rbac.authorization.k8s.io/v1 -> rbac-v1, v1 -> v1.
     group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-    return f"kubernetes-json-schema/v{versions.KUBERNETES_MINOR}.0-local-strict/{kind.lower()}-{group_version}.json"
+    return f"{_SCHEMA_DIR}/{kind.lower()}-{group_version}.json"
 
 
 @functools.cache
@@ -68,7 +70,7 @@ def _validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | 
     except FileNotFoundError:
         return None
     definitions = kv.schema_contents(
-        f"kubernetes-json-schema/v{versions.KUBERNETES_MINOR}.0-local-strict/_definitions.json",
+        f"{_SCHEMA_DIR}/_definitions.json",
         versions.KUBERNETES_MINOR,
     )
     registry: Registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
@@ -105,8 +107,10 @@ def _custom_resource_errors(objects: list[Mapping[str, Any]]) -> list[dict[str, 
     return answers
 
 
-def schema_errors(objects: Mapping[str, Mapping[str, Any]] | Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
-    """Problems per object (keyed by resource name, or `Kind/name` for a plain list); {} when all are valid."""
+def schema_errors(
+    objects: Mapping[str, Mapping[str, Any]] | Iterable[Mapping[str, Any]],
+) -> dict[str, list[str]]:
+    """Problems per object, keyed by resource name (or `Kind/name` for a list); {} when all are valid."""
     named = (
         dict(objects)
         if isinstance(objects, Mapping)
@@ -120,7 +124,9 @@ def schema_errors(objects: Mapping[str, Mapping[str, Any]] | Iterable[Mapping[st
             custom[name] = obj
         elif errors:
             problems[name] = errors
-    for (name, obj), answer in zip(custom.items(), _custom_resource_errors(list(custom.values())), strict=True):
+    for (name, obj), answer in zip(
+        custom.items(), _custom_resource_errors(list(custom.values())), strict=True
+    ):
         key = (obj.get("apiVersion", ""), obj.get("kind", ""))
         if "unsupported" in answer:
             if key not in NO_SCHEMA:

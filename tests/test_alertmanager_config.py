@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(AMTOOL is None, reason="amtool missing: run scri
 
 
 def _amtool(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(AMTOOL), *args], capture_output=True, text=True)
+    return subprocess.run([str(AMTOOL), *args], check=False, capture_output=True, text=True)
 
 
 def _rendered(stack: str) -> str:
@@ -50,7 +50,10 @@ def test_prod_routes_pages_tickets_and_heartbeat(tmp_path: Path) -> None:
         result = _amtool("config", "routes", "test", f"--config.file={path}", *labels)
         return result.stdout.strip()
 
-    assert route("alertname=WebAvailabilityErrorBudgetBurnPage", "severity=page", "slo=web-availability") == "notify"
+    assert (
+        route("alertname=WebAvailabilityErrorBudgetBurnPage", "severity=page", "slo=web-availability")
+        == "notify"
+    )
     assert route("alertname=PodCrashLooping", "severity=ticket") == "notify"
     assert route("alertname=Watchdog", "severity=none") == "heartbeat"
     assert route("alertname=CPUThrottlingHigh", "severity=info") == "null"
@@ -64,8 +67,9 @@ def test_dev_without_receivers_drops_everything_quietly() -> None:
 
 def test_amtool_rejects_a_broken_receiver(tmp_path: Path) -> None:
     """Negative control: a Discord receiver without a URL is refused by the real parser."""
-    config = alertmanager_config(discord_url="https://discord.com/api/webhooks/1/x", webhook_url=None,
-                                 dead_mans_switch=False)
+    config = alertmanager_config(
+        discord_url="https://discord.com/api/webhooks/1/x", webhook_url=None, dead_mans_switch=False
+    )
     config["receivers"][1]["discord_configs"][0].pop("webhook_url")
     path = tmp_path / "alertmanager.yaml"
     path.write_text(render(config))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -18,9 +19,11 @@ from ..k8s_namespace import (
     platform_namespace,
 )
 from ..naming import base_labels
+from ..postgres import PostgresServer
 from ..workloads.component import RATE_LIMIT_MIDDLEWARE
 from .web import (
     CANARY,
+    DATABASE_SECRET,
     ENV_SECRET,
     PORT_NAME,
     SECRET_ENV_KEYS,
@@ -42,16 +45,26 @@ class AppArgs:
     secrets: dict[str, pulumi.Output[str]]
     """Stack secrets by key (see web.SECRET_ENV_KEYS)."""
     ingress: Ingress
+    database: Mapping[str, pulumi.Input[str]]
+    """The PostgresServer's connection Secret data (`uri`, and `ca.crt` for the VM)."""
     middlewares: tuple[str, ...] = ()
     """Traefik Middlewares in the app's namespace every request to the web/API passes (the rate limit)."""
 
     @classmethod
-    def from_config(cls, config: StackConfig, secrets: StackSecrets, ingress: Ingress) -> AppArgs:
+    def from_config(
+        cls, config: StackConfig, secrets: StackSecrets, ingress: Ingress, database: PostgresServer
+    ) -> AppArgs:
         if config.app is None:
             raise ValueError("App needs the `app` section of the stack config")
         keys = sorted(set(SECRET_ENV_KEYS.values()))
         middlewares = (RATE_LIMIT_MIDDLEWARE,) if config.workloads.rate_limit else ()
-        return cls(config.app, {key: secrets.require(key) for key in keys}, ingress, middlewares)
+        return cls(
+            config.app,
+            {key: secrets.require(key) for key in keys},
+            ingress,
+            database.connection_data,
+            middlewares,
+        )
 
 
 class App(pulumi.ComponentResource):
@@ -74,14 +87,26 @@ class App(pulumi.ComponentResource):
         # Supabase and the database are outside the cluster; the metadata service stays blocked.
         allow_egress_outside_cluster(f"{name}-egress", namespace, COMPONENT, opts=in_ns)
         allow_ingress(
-            f"{name}-from-traefik", namespace, "allow-web-from-traefik", COMPONENT,
-            to_pods={"app.kubernetes.io/name": WEB}, ports=[web.port],
-            from_namespace="kube-system", from_pods=TRAEFIK_PODS, opts=in_ns,
+            f"{name}-from-traefik",
+            namespace,
+            "allow-web-from-traefik",
+            COMPONENT,
+            to_pods={"app.kubernetes.io/name": WEB},
+            ports=[web.port],
+            from_namespace="kube-system",
+            from_pods=TRAEFIK_PODS,
+            opts=in_ns,
         )
         allow_ingress(
-            f"{name}-prometheus-scrape", namespace, "allow-prometheus-scrape", COMPONENT,
-            to_pods={"app.kubernetes.io/name": WEB}, ports=[web.port],
-            from_namespace=MONITORING_NAMESPACE, from_pods=PROMETHEUS_PODS, opts=in_ns,
+            f"{name}-prometheus-scrape",
+            namespace,
+            "allow-prometheus-scrape",
+            COMPONENT,
+            to_pods={"app.kubernetes.io/name": WEB},
+            ports=[web.port],
+            from_namespace=MONITORING_NAMESPACE,
+            from_pods=PROMETHEUS_PODS,
+            opts=in_ns,
         )
 
         env_secret = k8s.core.v1.Secret(
@@ -91,7 +116,17 @@ class App(pulumi.ComponentResource):
             string_data={env: args.secrets[key] for env, key in SECRET_ENV_KEYS.items()},
             opts=in_ns,
         )
-        after_env = pulumi.ResourceOptions(parent=self, depends_on=[namespace, env_secret])
+        database_secret = k8s.core.v1.Secret(
+            f"{name}-postgres-connection",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=DATABASE_SECRET, namespace=NAMESPACE, labels=labels),
+            type="Opaque",
+            string_data=dict(args.database),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[namespace], additional_secret_outputs=["stringData", "data"]
+            ),
+        )
+        database_ca = "ca.crt" in args.database
+        after_env = pulumi.ResourceOptions(parent=self, depends_on=[namespace, env_secret, database_secret])
 
         tracks = [(WEB, web.image, None)]
         if web.canary:
@@ -100,20 +135,26 @@ class App(pulumi.ComponentResource):
             match = selector(track)
             deployment = k8s.apps.v1.Deployment(
                 f"{name}-{track}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=track, namespace=NAMESPACE, labels={**labels, **match}),
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=track, namespace=NAMESPACE, labels={**labels, **match}
+                ),
                 spec={
                     # The autoscaler owns the stable track's replica count; the canary's is fixed.
                     "replicas": replicas if replicas is not None else web.min_replicas,
                     "revisionHistoryLimit": 5,
                     "selector": {"matchLabels": match},
-                    "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                    "strategy": {
+                        "type": "RollingUpdate",
+                        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+                    },
                     "template": {
                         "metadata": {"labels": {**labels, **match}},
-                        "spec": pod_spec(web, image),
+                        "spec": pod_spec(web, image, database_ca=database_ca),
                     },
                 },
                 opts=pulumi.ResourceOptions.merge(
-                    after_env, pulumi.ResourceOptions(ignore_changes=["spec.replicas"] if replicas is None else [])
+                    after_env,
+                    pulumi.ResourceOptions(ignore_changes=["spec.replicas"] if replicas is None else []),
                 ),
             )
             k8s.core.v1.Service(
@@ -145,7 +186,10 @@ class App(pulumi.ComponentResource):
                                 "type": "Resource",
                                 "resource": {
                                     "name": "cpu",
-                                    "target": {"type": "Utilization", "averageUtilization": web.target_cpu_percent},
+                                    "target": {
+                                        "type": "Utilization",
+                                        "averageUtilization": web.target_cpu_percent,
+                                    },
                                 },
                             }
                         ],
@@ -155,6 +199,7 @@ class App(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[deployment]),
                 )
 
+        route_middlewares = [{"name": m, "namespace": NAMESPACE} for m in args.middlewares]
         routing = pulumi.ResourceOptions(parent=self, depends_on=[namespace, *args.ingress.ready])
         hosts = list(args.config.hostnames)
         if web.canary is None:
@@ -209,8 +254,11 @@ class App(pulumi.ComponentResource):
                 spec={
                     "secretName": TLS_SECRET,
                     "dnsNames": hosts,
-                    "issuerRef": {"name": args.ingress.cluster_issuer, "kind": "ClusterIssuer",
-                                  "group": "cert-manager.io"},
+                    "issuerRef": {
+                        "name": args.ingress.cluster_issuer,
+                        "kind": "ClusterIssuer",
+                        "group": "cert-manager.io",
+                    },
                 },
                 opts=routing,
             )
@@ -220,7 +268,9 @@ class App(pulumi.ComponentResource):
                 kind="TraefikService",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="web-split", namespace=NAMESPACE, labels=labels),
                 spec=weighted_service(
-                    stable_weight=100 - web.canary.weight, canary_weight=web.canary.weight, namespace=NAMESPACE
+                    stable_weight=100 - web.canary.weight,
+                    canary_weight=web.canary.weight,
+                    namespace=NAMESPACE,
                 ),
                 opts=routing,
             )
@@ -235,12 +285,10 @@ class App(pulumi.ComponentResource):
                         {
                             "kind": "Rule",
                             "match": host_rule(hosts),
-                            **(
-                                {"middlewares": [{"name": m, "namespace": NAMESPACE} for m in args.middlewares]}  # noqa: E501
-                                if args.middlewares
-                                else {}
-                            ),
-                            "services": [{"kind": "TraefikService", "name": "web-split", "namespace": NAMESPACE}],
+                            **({"middlewares": route_middlewares} if route_middlewares else {}),
+                            "services": [
+                                {"kind": "TraefikService", "name": "web-split", "namespace": NAMESPACE}
+                            ],
                         }
                     ],
                     "tls": {"secretName": TLS_SECRET},

@@ -12,13 +12,17 @@ ENV_SECRET = "web-env"
 PORT_NAME = "http"
 """Service port name; the SLO rules match Traefik services named `app-web(-canary)-http`."""
 
+DATABASE_SECRET = "postgres-connection"
+"""Copy of the PostgresServer's connection Secret in the app namespace (`uri`, and `ca.crt` for the VM)."""
+DATABASE_CA_DIR = "/etc/postgres-ca"
+"""Where `ca.crt` is mounted; the VM's connection URL names `sslrootcert=/etc/postgres-ca/ca.crt`."""
+
 SECRET_ENV_KEYS = {
     "SUPABASE_URL": "supabaseUrl",
     "NEXT_PUBLIC_SUPABASE_URL": "supabaseUrl",
     "SUPABASE_ANON_KEY": "supabaseAnonKey",
     "NEXT_PUBLIC_SUPABASE_ANON_KEY": "supabaseAnonKey",
     "SUPABASE_SERVICE_ROLE_KEY": "supabaseServiceRoleKey",
-    "DATABASE_URL": "databaseUrl",
 }
 """Environment variable -> stack secret. NEXT_PUBLIC_* are also read at runtime by server code;
 the browser bundle gets its values at image build time."""
@@ -28,12 +32,31 @@ def selector(track: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": WEB, "app.kubernetes.io/instance": track}
 
 
-def pod_spec(cfg: WebConfig, image: str) -> dict[str, Any]:
-    """A restricted, read-only pod: probes on the health path, memory request = limit, spread over nodes."""
+def pod_spec(cfg: WebConfig, image: str, *, database_ca: bool) -> dict[str, Any]:
+    """A restricted, read-only pod: probes on the health path, memory request = limit, spread over nodes.
+
+    `database_ca` mounts the database CA (VM mode); the managed database's URL needs none.
+    """
     probe = {"httpGet": {"path": cfg.health_path, "port": PORT_NAME}, "timeoutSeconds": 2}
-    env = [{"name": "PORT", "value": str(cfg.port)}, {"name": "HOSTNAME", "value": "0.0.0.0"}]
+    env: list[dict[str, Any]] = [
+        {"name": "PORT", "value": str(cfg.port)},
+        {"name": "HOSTNAME", "value": "0.0.0.0"},
+    ]
     env += [{"name": k, "value": v} for k, v in sorted(cfg.env.items())]
+    env.append(
+        {"name": "DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": DATABASE_SECRET, "key": "uri"}}}
+    )
     writable = [("tmp", "/tmp"), ("next-cache", "/app/.next/cache")]
+    mounts: list[dict[str, Any]] = [{"name": n, "mountPath": p} for n, p in writable]
+    volumes: list[dict[str, Any]] = [{"name": n, "emptyDir": {"sizeLimit": "256Mi"}} for n, _ in writable]
+    if database_ca:
+        mounts.append({"name": "postgres-ca", "mountPath": DATABASE_CA_DIR, "readOnly": True})
+        volumes.append(
+            {
+                "name": "postgres-ca",
+                "secret": {"secretName": DATABASE_SECRET, "items": [{"key": "ca.crt", "path": "ca.crt"}]},
+            }
+        )
     return {
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
@@ -78,10 +101,10 @@ def pod_spec(cfg: WebConfig, image: str) -> dict[str, Any]:
                     "capabilities": {"drop": ["ALL"]},
                     "seccompProfile": {"type": "RuntimeDefault"},
                 },
-                "volumeMounts": [{"name": n, "mountPath": p} for n, p in writable],
+                "volumeMounts": mounts,
             }
         ],
-        "volumes": [{"name": n, "emptyDir": {"sizeLimit": "256Mi"}} for n, _ in writable],
+        "volumes": volumes,
     }
 
 

@@ -75,13 +75,6 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
         "app is configured",
     ),
     SecretSpec(
-        "databaseUrl",
-        "PostgreSQL connection string the web/API uses, e.g. postgresql://user:pass@host:5432/db?sslmode=require.",
-        lambda c: c.app is not None,
-        "app is configured",
-        "postgresql://app:offline-stand-in@db.internal:5432/app?sslmode=require",
-    ),
-    SecretSpec(
         "postgresS3AccessKey",
         "S3 access key of the pgBackRest repository bucket (Hetzner Object Storage credentials).",
         required_when=lambda c: c.postgres.mode == "vm",

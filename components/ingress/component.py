@@ -183,7 +183,11 @@ def _cert_manager_values() -> dict[str, object]:
         "containerSecurityContext": container,
         "resources": small,
         "webhook": {"securityContext": restricted, "containerSecurityContext": container, "resources": small},
-        "cainjector": {"securityContext": restricted, "containerSecurityContext": container, "resources": small},
+        "cainjector": {
+            "securityContext": restricted,
+            "containerSecurityContext": container,
+            "resources": small,
+        },
         "startupapicheck": {"securityContext": restricted, "containerSecurityContext": container},
         "prometheus": {"enabled": True, "servicemonitor": {"enabled": False}},
     }

@@ -34,9 +34,7 @@ def load_balancer_annotations(*, name: str, location: str, lb_type: str) -> dict
     }
 
 
-def traefik_values(
-    *, lb_annotations: dict[str, str], trusted_cidr: str, replicas: int
-) -> dict[str, Any]:
+def traefik_values(*, lb_annotations: dict[str, str], trusted_cidr: str, replicas: int) -> dict[str, Any]:
     """Values merged over k3s's Traefik: redirect, TLS entry point, PROXY protocol, logs, metrics."""
     trusted = {"trustedIPs": [trusted_cidr]}
     return {

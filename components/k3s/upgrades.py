@@ -231,6 +231,7 @@ def _controller(name: str, opts: pulumi.ResourceOptions) -> k8s.apps.v1.Deployme
                 metadata=k8s.meta.v1.ObjectMetaArgs(labels=pod_labels),
                 spec=k8s.core.v1.PodSpecArgs(
                     service_account_name=SUC_SERVICE_ACCOUNT,
+                    automount_service_account_token=True,  # a controller: it watches Plans and Nodes
                     node_selector={"node-role.kubernetes.io/control-plane": "true"},
                     tolerations=[
                         k8s.core.v1.TolerationArgs(key="CriticalAddonsOnly", operator="Exists"),

@@ -36,7 +36,9 @@ def alertmanager_config(
 
     routes: list[dict[str, Any]] = []
     if dead_mans_switch and webhook_url:
-        receivers.append({"name": "heartbeat", "webhook_configs": [{"url": webhook_url, "send_resolved": False}]})
+        receivers.append(
+            {"name": "heartbeat", "webhook_configs": [{"url": webhook_url, "send_resolved": False}]}
+        )
         routes.append(
             {
                 "receiver": "heartbeat",
@@ -65,7 +67,11 @@ def alertmanager_config(
         "inhibit_rules": [
             # A page for an SLO makes its ticket redundant; a critical makes the warning of the same alert
             # (kube-prometheus-stack pairs) redundant.
-            {"source_matchers": ['severity="page"'], "target_matchers": ['severity="ticket"'], "equal": ["slo"]},
+            {
+                "source_matchers": ['severity="page"'],
+                "target_matchers": ['severity="ticket"'],
+                "equal": ["slo"],
+            },
             {
                 "source_matchers": ['severity="critical"'],
                 "target_matchers": ['severity="warning"'],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,10 +43,16 @@ class ObservabilityArgs:
     webhook_url: pulumi.Output[str] | None
     rule_files: tuple[Path, ...] = field(default_factory=lambda: rule_files_in(FILES))
     """Every rule file to load; components add their own `rule_files_in(their files/)`."""
+    scrape_targets: Mapping[str, str] = field(default_factory=dict)
+    """node-exporters outside the cluster (`host:port`) by role, e.g. {"database": "10.0.1.20:9100"}."""
 
     @classmethod
     def from_config(
-        cls, config: StackConfig, secrets: StackSecrets, extra_rule_files: tuple[Path, ...] = ()
+        cls,
+        config: StackConfig,
+        secrets: StackSecrets,
+        extra_rule_files: tuple[Path, ...] = (),
+        scrape_targets: Mapping[str, str] | None = None,
     ) -> ObservabilityArgs:
         receivers = config.observability.alert_receivers
         return cls(
@@ -54,6 +61,7 @@ class ObservabilityArgs:
             secrets.require("alertDiscordWebhookUrl") if "discord" in receivers else None,
             secrets.require("alertWebhookUrl") if "webhook" in receivers else None,
             rule_files_in(FILES) + extra_rule_files,
+            dict(scrape_targets or {}),
         )
 
 
@@ -63,7 +71,9 @@ class Observability(pulumi.ComponentResource):
     grafana_admin_password: pulumi.Output[str]
     grafana_url: str | None
 
-    def __init__(self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: ObservabilityArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__("platform:index:Observability", name, None, opts)
         cfg = args.config
         labels = base_labels(COMPONENT)
@@ -80,29 +90,47 @@ class Observability(pulumi.ComponentResource):
         allow_egress_outside_cluster(f"{name}-egress", namespace, COMPONENT, opts=in_ns)
         allow_egress_outside_cluster(f"{name}-node-egress", node_namespace, COMPONENT, opts=in_ns)
         allow_ingress(
-            f"{name}-same-namespace", namespace, "allow-same-namespace", COMPONENT,
-            to_pods={}, ports=[3000, 3100, 8080, 9090, 9093, 9094, 12345], opts=in_ns,
+            f"{name}-same-namespace",
+            namespace,
+            "allow-same-namespace",
+            COMPONENT,
+            to_pods={},
+            ports=[3000, 3100, 8080, 9090, 9093, 9094, 12345],
+            opts=in_ns,
         )
         allow_ingress(
-            f"{name}-grafana-from-traefik", namespace, "allow-grafana-from-traefik", COMPONENT,
-            to_pods={"app.kubernetes.io/name": "grafana"}, ports=[3000],
-            from_namespace="kube-system", from_pods=TRAEFIK_PODS, opts=in_ns,
+            f"{name}-grafana-from-traefik",
+            namespace,
+            "allow-grafana-from-traefik",
+            COMPONENT,
+            to_pods={"app.kubernetes.io/name": "grafana"},
+            ports=[3000],
+            from_namespace="kube-system",
+            from_pods=TRAEFIK_PODS,
+            opts=in_ns,
         )
         allow_ingress(
-            f"{name}-node-exporter-scrape", node_namespace, "allow-prometheus-scrape", COMPONENT,
-            to_pods={}, ports=[9100], from_namespace=MONITORING_NAMESPACE, opts=in_ns,
+            f"{name}-node-exporter-scrape",
+            node_namespace,
+            "allow-prometheus-scrape",
+            COMPONENT,
+            to_pods={},
+            ports=[9100],
+            from_namespace=MONITORING_NAMESPACE,
+            opts=in_ns,
         )
 
         password = random.RandomPassword(f"{name}-grafana-admin", length=32, special=False, opts=child)
         grafana_secret = k8s.core.v1.Secret(
             f"{name}-grafana-admin",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=GRAFANA_ADMIN_SECRET, namespace=MONITORING_NAMESPACE,
-                                                labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=GRAFANA_ADMIN_SECRET, namespace=MONITORING_NAMESPACE, labels=labels
+            ),
             type="Opaque",
             string_data={"admin-user": "admin", "admin-password": password.result},
             opts=in_ns,
         )
-        am_config = pulumi.Output.secret(
+        am_config: pulumi.Output[str] = pulumi.Output.secret(
             pulumi.Output.all(args.discord_url, args.webhook_url).apply(
                 lambda urls: render(
                     alertmanager_config(
@@ -113,8 +141,9 @@ class Observability(pulumi.ComponentResource):
         )
         am_secret = k8s.core.v1.Secret(
             f"{name}-alertmanager-config",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=ALERTMANAGER_SECRET, namespace=MONITORING_NAMESPACE,
-                                                labels=labels),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=ALERTMANAGER_SECRET, namespace=MONITORING_NAMESPACE, labels=labels
+            ),
             type="Opaque",
             string_data={"alertmanager.yaml": am_config},
             opts=in_ns,
@@ -172,18 +201,38 @@ class Observability(pulumi.ComponentResource):
             )
         for monitor, namespace_name, selector, port in (
             ("traefik", "kube-system", TRAEFIK_PODS, "metrics"),
-            ("cert-manager", "cert-manager", {"app.kubernetes.io/component": "controller",
-                                              "app.kubernetes.io/name": "cert-manager"}, "http-metrics"),
+            (
+                "cert-manager",
+                "cert-manager",
+                {"app.kubernetes.io/component": "controller", "app.kubernetes.io/name": "cert-manager"},
+                "http-metrics",
+            ),
         ):
             k8s.apiextensions.CustomResource(
                 f"{name}-podmonitor-{monitor}",
                 api_version="monitoring.coreos.com/v1",
                 kind="PodMonitor",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=monitor, namespace=MONITORING_NAMESPACE, labels=labels),
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=monitor, namespace=MONITORING_NAMESPACE, labels=labels
+                ),
                 spec={
                     "namespaceSelector": {"matchNames": [namespace_name]},
                     "selector": {"matchLabels": selector},
                     "podMetricsEndpoints": [{"port": port, "interval": "30s"}],
+                },
+                opts=after_crds,
+            )
+        for job, target in sorted(args.scrape_targets.items()):
+            # Outside the cluster, so no Service to discover: a static target, labelled like the
+            # node-exporter job so the platform's node alerts cover it too.
+            k8s.apiextensions.CustomResource(
+                f"{name}-scrape-{job}",
+                api_version="monitoring.coreos.com/v1alpha1",
+                kind="ScrapeConfig",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=job, namespace=MONITORING_NAMESPACE, labels=labels),
+                spec={
+                    "staticConfigs": [{"targets": [target], "labels": {"job": "node-exporter", "role": job}}],
+                    "scrapeInterval": "30s",
                 },
                 opts=after_crds,
             )

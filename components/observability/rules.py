@@ -1,8 +1,9 @@
 """Prometheus rule files: plain `groups:` YAML that promtool checks, wrapped into PrometheusRule objects.
 
 Any component can contribute alerts: put `<name>.rules.yaml` in its `files/` folder and pass
-`rule_files_in(that folder)` to ObservabilityArgs. tests/test_prometheus_rules.py checks every such
-file with promtool and expects a promtool test for every alert in it.
+`rule_files_in(that folder)` to ObservabilityArgs (see __main__.py). tests/test_prometheus_rules.py
+checks every such file with promtool and expects a promtool test (`*.rules.test.yaml`, anywhere under
+components/ or tests/) for every alert in it.
 """
 
 from __future__ import annotations
@@ -28,10 +29,19 @@ def rule_name(path: Path) -> str:
 
 
 def load_rule_spec(path: Path) -> dict[str, Any]:
-    """The PrometheusRule `spec` for a rule file (the file's own `groups`)."""
+    """The PrometheusRule `spec` for a rule file.
+
+    Two forms are accepted: a Prometheus rule file (top-level `groups:`, what promtool reads) or a
+    whole PrometheusRule object (its `spec.groups` is used; its metadata is replaced by ours).
+    """
     document = yaml.safe_load(path.read_text())
+    if isinstance(document, dict) and document.get("kind") == "PrometheusRule":
+        document = document.get("spec")
     if not isinstance(document, dict) or not isinstance(document.get("groups"), list):
-        raise ValueError(f"{path} is not a Prometheus rule file: it needs a top-level `groups:` list")
+        raise ValueError(
+            f"{path} is not a Prometheus rule file: it needs a top-level `groups:` list "
+            "(or be a PrometheusRule with spec.groups)"
+        )
     return {"groups": document["groups"]}
 
 
@@ -41,6 +51,8 @@ def unique_names(paths: Iterable[Path]) -> dict[str, Path]:
     for path in paths:
         name = rule_name(path)
         if name in named:
-            raise ValueError(f"rule files {named[name]} and {path} both become PrometheusRule {name!r}; rename one")
+            raise ValueError(
+                f"rule files {named[name]} and {path} both become PrometheusRule {name!r}; rename one"
+            )
         named[name] = path
     return named

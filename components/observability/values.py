@@ -14,6 +14,9 @@ ALERTMANAGER_SECRET = "alertmanager-platform"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
 LOKI_URL = "http://loki.monitoring.svc.cluster.local:3100"
 
+TEXTFILE_DIRECTORY = "/var/lib/node_exporter/textfile_collector"
+"""node-exporter textfile collector directory on every node (written by components/k3s/files scripts)."""
+
 REPLACED_DEFAULT_ALERTS = (
     "KubePodCrashLooping",
     "KubeJobFailed",
@@ -48,7 +51,11 @@ def kube_prometheus_stack_values(
     cluster_issuer: str,
 ) -> dict[str, Any]:
     grafana: dict[str, Any] = {
-        "admin": {"existingSecret": GRAFANA_ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
+        "admin": {
+            "existingSecret": GRAFANA_ADMIN_SECRET,
+            "userKey": "admin-user",
+            "passwordKey": "admin-password",
+        },
         "persistence": {"enabled": False},  # dashboards and data sources are code; nothing to keep
         "initChownData": {"enabled": False},
         "securityContext": {**_POD, "runAsUser": 472, "runAsGroup": 472, "fsGroup": 472},
@@ -88,7 +95,9 @@ def kube_prometheus_stack_values(
                     {
                         "action": "drop",
                         "sourceLabels": ["__name__", "le"],
-                        "regex": "(csi_operations|storage_operation_duration)_seconds_bucket;(0.25|2.5|15|25|120|600)(\\.0)?",
+                        # The chart's default, kept: these buckets are never used by any dashboard.
+                        "regex": "(csi_operations|storage_operation_duration)_seconds_bucket;"
+                        "(0.25|2.5|15|25|120|600)(\\.0)?",
                     },
                     {
                         # The API server's own histograms arrive through the apiserver job as well.
@@ -128,6 +137,7 @@ def kube_prometheus_stack_values(
                 "podMonitorSelectorNilUsesHelmValues": False,
                 "ruleSelectorNilUsesHelmValues": False,
                 "probeSelectorNilUsesHelmValues": False,
+                "scrapeConfigSelectorNilUsesHelmValues": False,
                 "storageSpec": {
                     "volumeClaimTemplate": {
                         "spec": {
@@ -141,8 +151,11 @@ def kube_prometheus_stack_values(
         },
         "alertmanager": {
             "alertmanagerSpec": {
-                "image": {"registry": "quay.io", "repository": "prometheus/alertmanager",
-                          "tag": versions.ALERTMANAGER_IMAGE_TAG},
+                "image": {
+                    "registry": "quay.io",
+                    "repository": "prometheus/alertmanager",
+                    "tag": versions.ALERTMANAGER_IMAGE_TAG,
+                },
                 "useExistingSecret": True,
                 "configSecret": ALERTMANAGER_SECRET,
                 "resources": _resources("10m", "48Mi", "128Mi"),
@@ -152,6 +165,8 @@ def kube_prometheus_stack_values(
         "kube-state-metrics": {"resources": _resources("20m", "64Mi", "192Mi")},
         "prometheus-node-exporter": {
             "namespaceOverride": NODE_EXPORTER_NAMESPACE,
+            # Node scripts (k3s certificate checks) drop *.prom files here; the host's / is at /host/root.
+            "extraArgs": [f"--collector.textfile.directory=/host/root{TEXTFILE_DIRECTORY}"],
             "resources": _resources("20m", "32Mi", "64Mi"),
         },
     }

@@ -5,9 +5,10 @@ a database CA and server certificate (pulumi-tls), generated role passwords and 
 passphrase (pulumi-random), and the user-data that installs everything (cloud_init.py). Both modes
 hand the cluster the same Secret: a `verify-full` connection URL plus the CA.
 
-The server is cattle, the volume is the pet: a change to the rendered files replaces the server
-(shutting PostgreSQL down first), and the new one adopts the data on the re-attached volume. With
-protection on (prod) the replacement is refused until protection is lifted for that one update.
+The server is cattle, the volume is the pet: every file on the VM comes from Pulumi, so a rebuilt
+server (shut down cleanly first) adopts the data on the re-attached volume with the current
+settings. A plain `pulumi up` never replaces it; rolling out changed settings is a deliberate
+rebuild (docs/postgres.md).
 """
 
 from __future__ import annotations
@@ -309,6 +310,9 @@ class PostgresServer(pulumi.ComponentResource):
                 parent=self,
                 protect=args.protect,
                 delete_before_replace=True,
+                # Like every server of the platform, never replaced by a plain `pulumi up`: a database
+                # restart is a deliberate step (docs/postgres.md, "Changing settings").
+                ignore_changes=["userData", "image"],
                 additional_secret_outputs=["user_data"],
             ),
         )

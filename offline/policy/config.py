@@ -26,7 +26,7 @@ LEVELS = {
     "remediate": analyzer_pb2.REMEDIATE,
     "disabled": analyzer_pb2.DISABLED,
 }
-LEVEL_NAMES = {number: name for name, number in LEVELS.items()}
+LEVEL_NAMES: dict[int, str] = {number: name for name, number in LEVELS.items()}
 
 
 @dataclass(frozen=True)

@@ -17,18 +17,19 @@ import os
 import selectors
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 import grpc
 import yaml
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-_START_TIMEOUT_S = 60.0
+_START_TIMEOUT_S = 120.0
 _MAX_MESSAGE = 400 * 1024 * 1024  # the engine's gRPC limit for analyzers (rpcutil.GrpcChannelOptions)
 _ENGINE_ADDRESS = "127.0.0.1:0"
 """The Python policy host parses but never dials the engine address (pulumi/policy/__main__.py)."""
@@ -111,6 +112,7 @@ class PolicyPackProcess:
         self.project = project
         self.context = context
         self._process: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
         self._channel: grpc.Channel | None = None
         self.stub: analyzer_pb2_grpc.AnalyzerStub
 
@@ -130,14 +132,26 @@ class PolicyPackProcess:
         return [self.project.interpreter(), "-u", "-m", "pulumi.policy", _ENGINE_ADDRESS, ".", *options]
 
     def __enter__(self) -> PolicyPackProcess:
+        self.start()
+        self.connect()
+        return self
+
+    def start(self) -> None:
+        """Start the process; it imports the pack while the caller does other work (the engine, too,
+        loads analyzers before the program registers anything)."""
+        # stderr goes to a file, not a pipe: a chatty pack must never block on a full pipe buffer.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop(), which every path calls)
         self._process = subprocess.Popen(
             self._arguments(),
             cwd=self.project.directory,
             env=self._environment(),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
         )
+
+    def connect(self) -> None:
+        """Wait for the port the pack prints, connect, and send the engine's opening calls."""
         port = self._read_port()
         self._channel = grpc.insecure_channel(
             f"127.0.0.1:{port}", options=[("grpc.max_receive_message_length", _MAX_MESSAGE)]
@@ -145,7 +159,6 @@ class PolicyPackProcess:
         grpc.channel_ready_future(self._channel).result(timeout=_START_TIMEOUT_S)
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
         self._handshake_and_configure_stack()
-        return self
 
     def _read_port(self) -> int:
         assert self._process is not None and self._process.stdout is not None
@@ -207,16 +220,23 @@ class PolicyPackProcess:
             self._channel.close()
             self._channel = None
         process, self._process = self._process, None
-        if process is None:
+        if process is not None:
+            if process.poll() is None:
+                process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+        stderr, self._stderr = self._stderr, None
+        if stderr is None:
             return ""
-        if process.poll() is None:
-            process.terminate()
-        try:
-            _, stderr = process.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            _, stderr = process.communicate()
-        return stderr.decode(errors="replace")
+        stderr.seek(0)
+        text = stderr.read().decode(errors="replace")
+        stderr.close()
+        return text
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -91,7 +91,9 @@ def write_user_data(resources: Sequence[Registration], out: Path) -> list[Artifa
         path = out / "user-data" / f"{_slug(server.name)}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(user_data)
-        artifacts.append(Artifact(path, f"user-data of server {server.name}", secret=True))
+        artifacts.append(
+            Artifact(path, f"user-data of server {server.name}", "cloud-init user-data", secret=True)
+        )
     return artifacts
 
 
@@ -110,12 +112,20 @@ def write_kubernetes(ordered: Sequence[Registration], out: Path) -> list[Artifac
         path = out / "kubernetes" / f"{index:03d}-{_slug('-'.join(p for p in parts if p))}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_dump(document))
-        artifacts.append(Artifact(path, f"{document.get('kind')} {metadata.get('name', resource.name)}"))
+        artifacts.append(
+            Artifact(
+                path,
+                f"{document.get('kind')} {metadata.get('name', resource.name)}",
+                "Kubernetes objects, one per file, in dependency order",
+            )
+        )
     for index, release in enumerate(releases, start=1):
         path = out / "helm" / f"{index:03d}-{_slug(release.name)}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(_dump(mask(release.inputs, keep_shape=True)))
-        artifacts.append(Artifact(path, f"Helm release {release.name}"))
+        artifacts.append(
+            Artifact(path, f"Helm release {release.name}", "Helm releases (chart, version, values)")
+        )
     return artifacts
 
 

@@ -43,6 +43,14 @@ def render_markdown(preview: Preview) -> str:
             for v in sorted(policy.violations, key=lambda v: (v.level != "mandatory", v.policy, v.urn)):
                 resource = f"`{v.resource_type}: {v.resource_name}`" if v.resource_type else ""
                 out.append(f"| {v.level} | `{v.policy}` | {resource} | {_cell(v.message)} |")
+        if policy.remediations:
+            out += [
+                "",
+                "Remediated: "
+                + ", ".join(
+                    f"`{r.policy}` on `{r.resource_type}: {r.resource_name}`" for r in policy.remediations
+                ),
+            ]
     cost = preview.cost
     out += [
         "",

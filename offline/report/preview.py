@@ -20,6 +20,9 @@ STACK_TYPE = "pulumi:pulumi:Stack"
 class Artifact:
     path: Path
     what: str
+    """This file's content, e.g. `Deployment web`."""
+    kind: str = ""
+    """What the files of its folder are, e.g. `Kubernetes objects in dependency order`."""
     secret: bool = False
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from ..policy import PolicyReport
-from .preview import STACK_TYPE, Preview
+from .preview import STACK_TYPE, Artifact, Preview
 
 
 def _value(value: object) -> str:
@@ -22,6 +23,8 @@ def policy_lines(policy: PolicyReport | None, skipped: str) -> list[str]:
         where = f"  ({v.resource_type}: {v.resource_name})" if v.resource_type else ""
         lines.append(f"        - [{v.level}]  {v.policy}{where}")
         lines.extend(f"          {line}" for line in v.message.splitlines())
+    for r in policy.remediations:
+        lines.append(f"        - [remediate]  {r.policy}  ({r.resource_type}: {r.resource_name})")
     return lines
 
 
@@ -50,11 +53,7 @@ def render_text(preview: Preview) -> str:
         out += ["", "Stand-ins (offline only; set the real values with `pulumi config set --secret`):"]
         out.extend(f"    {key}: {why}" for key, why in sorted(preview.run.settings.stand_ins.items()))
     if preview.artifacts:
-        out += ["", "Artifacts:"]
-        out.extend(
-            f"    {a.path}  {a.what}" + ("  [secret: contains credentials]" if a.secret else "")
-            for a in preview.artifacts
-        )
+        out += ["", "Artifacts:", *artifact_lines(preview.artifacts)]
     out += ["", f"Duration: {preview.seconds:.1f}s"]
     return "\n".join(out) + "\n"
 
@@ -76,3 +75,19 @@ def cost_lines(preview: Preview) -> list[str]:
             out.append(f"    {word}: {abs(cost.saving_percent):.1f} % against {cost.baseline.name}")
     out.extend(f"    note: {w}" for w in cost.warnings)
     return out
+
+
+def artifact_lines(artifacts: list[Artifact]) -> list[str]:
+    """Secret files one by one (each must be handled with care); folders of many plain files as one line."""
+    per_folder: dict[Path, list[Artifact]] = {}
+    for artifact in artifacts:
+        per_folder.setdefault(artifact.path.parent, []).append(artifact)
+    lines = []
+    for folder, members in per_folder.items():
+        plain = [a for a in members if not a.secret]
+        if len(plain) > 3:
+            lines.append(f"    {folder}/  {len(plain)} files: {plain[0].kind}")
+        else:
+            lines.extend(f"    {a.path}  {a.what}" for a in plain)
+        lines.extend(f"    {a.path}  {a.what}  [secret: contains credentials]" for a in members if a.secret)
+    return lines

@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import yaml
 from pulumi_policy import EnforcementLevel, Severity
 
 from .framework import Doc, Settings, Subject, resource_policy, stack_policy
 from .props import UNKNOWN, items, peek
+from .traefik import redirects_to_https, traefik_values
 
 FAMILY = "exposure"
 SERVICE = "kubernetes:core/v1:Service"
@@ -26,8 +26,6 @@ MIDDLEWARES = (
 CERTIFICATE = "kubernetes:cert-manager.io/v1:Certificate"
 CLUSTER_ISSUER = "kubernetes:cert-manager.io/v1:ClusterIssuer"
 ISSUER = "kubernetes:cert-manager.io/v1:Issuer"
-HELM_CHART_CONFIG = "kubernetes:helm.cattle.io/v1:HelmChartConfig"
-HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
 CLUSTER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
 ISSUER_ANNOTATION = "cert-manager.io/issuer"
@@ -217,36 +215,6 @@ tls_from_cert_manager = stack_policy(
 # --- HTTP redirects to HTTPS ---------------------------------------------------------------------------
 
 
-def _redirects_globally(values: Any) -> bool:
-    """Whether Traefik chart values redirect the `web` entry point to `websecure` for every route."""
-    if isinstance(values, str):
-        try:
-            values = yaml.safe_load(values)
-        except yaml.YAMLError:
-            return False
-    web = peek(values, "ports", "web")
-    if peek(web, "redirections", "entryPoint", "to") == "websecure":
-        return True
-    redirect_to = peek(web, "redirectTo")
-    if redirect_to == "websecure" or peek(redirect_to, "port") == "websecure":
-        return True
-    arguments = [str(a).lower() for a in items(peek(values, "additionalArguments"))]
-    return any("entrypoints.web.http.redirections.entrypoint.to=websecure" in a for a in arguments)
-
-
-def _global_redirect(subjects: list[Subject]) -> bool:
-    for s in subjects:
-        if s.type == HELM_CHART_CONFIG and s.name == "traefik":
-            values = peek(s.props, "spec", "valuesContent")
-        elif s.type == HELM_RELEASE and peek(s.props, "chart") == "traefik":
-            values = peek(s.props, "values")
-        else:
-            continue
-        if _redirects_globally(values):
-            return True
-    return False
-
-
 def _redirect_middlewares(subjects: list[Subject]) -> set[str]:
     """Middleware references (`namespace-name@kubernetescrd` and plain names) that redirect to https."""
     names: set[str] = set()
@@ -257,7 +225,7 @@ def _redirect_middlewares(subjects: list[Subject]) -> set[str]:
 
 
 def _check_redirects(subjects: list[Subject], settings: Settings) -> Iterator[tuple[str, str | None]]:
-    if _global_redirect(subjects):
+    if any(redirects_to_https(values) for _, values in traefik_values(subjects)):
         return
     redirects = _redirect_middlewares(subjects)
     for route in subjects:

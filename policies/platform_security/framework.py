@@ -35,6 +35,7 @@ PROJECT_LABEL = "platform/project"
 STACK_LABEL = "platform/stack"
 COMPONENT_LABEL = "platform/component"
 ROLE_LABEL = "platform/role"
+NAMESPACE = "kubernetes:core/v1:Namespace"
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 
@@ -100,9 +101,12 @@ class Subject:
 
     @property
     def namespace(self) -> str | None:
-        """The Kubernetes namespace; `default` when unset, None when not known yet or not namespaced."""
+        """The Kubernetes namespace (a Namespace's own name, so exemptions by namespace cover it too);
+        `default` when unset, None when not known yet or not a Kubernetes object."""
         if not self.is_kubernetes:
             return None
+        if self.type == NAMESPACE:
+            return self.name
         value = peek(self.props, "metadata", "namespace")
         if value is UNKNOWN:
             return None
@@ -127,10 +131,24 @@ class Subject:
         return cls(resource.resource_type, resource.urn, resource.name, resource.props, tuple(sorted(deps)))
 
 
-class Settings(Mapping[str, Any]):
-    """A policy's config with its schema defaults filled in, plus the exemption test."""
+class PolicyConfigError(ValueError):
+    """A policy was configured with a key its schema does not know (a typo would silently do nothing)."""
 
-    def __init__(self, schema: PolicyConfigSchema, given: Mapping[str, Any] | None) -> None:
+
+class Settings(Mapping[str, Any]):
+    """A policy's config with its schema defaults filled in, plus the exemption test.
+
+    The CLI validates values against the schema but lets unknown keys through, so they are refused here:
+    `"exemption": [...]` for `"exemptions"` must not quietly turn an exemption off or on.
+    """
+
+    def __init__(self, policy: str, schema: PolicyConfigSchema, given: Mapping[str, Any] | None) -> None:
+        unknown = sorted(set(given or {}) - set(schema.properties) - {"enforcementLevel"})
+        if unknown:
+            raise PolicyConfigError(
+                f"policy {policy}: unknown config key(s) {', '.join(unknown)}; "
+                f"it accepts {', '.join(sorted(schema.properties))} (see policies/config.schema.json)"
+            )
         defaults = {key: spec["default"] for key, spec in schema.properties.items() if "default" in spec}
         self._values: dict[str, Any] = {**defaults, **dict(given or {})}
 
@@ -179,6 +197,27 @@ def _schema(extra: Mapping[str, Any] | None) -> PolicyConfigSchema:
     return PolicyConfigSchema(properties={"exemptions": EXEMPTIONS_SCHEMA, **dict(extra or {})})
 
 
+def _metadata(
+    name: str,
+    description: str,
+    level: EnforcementLevel,
+    doc: Doc,
+    severity: Severity,
+    schema: PolicyConfigSchema | None,
+) -> dict[str, Any]:
+    """The constructor arguments every policy shares; records the policy's row of the docs table."""
+    DOCS[name] = doc
+    return {
+        "name": name,
+        "description": description,
+        "enforcement_level": level,
+        "config_schema": schema,
+        "severity": severity,
+        "tags": [doc.family],
+        "remediation_steps": doc.comply,
+    }
+
+
 def resource_policy(
     *,
     name: str,
@@ -195,25 +234,17 @@ def resource_policy(
     schema = _schema(config)
 
     def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+        settings = Settings(name, schema, args.get_config())  # first, so a bad key fails on any resource
         if args.resource_type not in wanted:
             return
         subject = Subject.from_args(args)
-        settings = Settings(schema, args.get_config())
         if settings.exempts(subject):
             return
         for message in check(subject, settings):
             report(message, None)
 
-    DOCS[name] = doc
     return ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=level,
-        config_schema=schema,
-        severity=severity,
-        tags=[doc.family],
-        remediation_steps=doc.comply,
+        validate=validate, **_metadata(name, description, level, doc, severity, schema)
     )
 
 
@@ -231,7 +262,7 @@ def stack_policy(
     schema = _schema(config)
 
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        settings = Settings(schema, args.get_config())
+        settings = Settings(name, schema, args.get_config())
         subjects = [Subject.from_stack(r) for r in args.resources]
         for message, urn in check(subjects, settings):
             offender = next((s for s in subjects if s.urn == urn), None)
@@ -239,14 +270,31 @@ def stack_policy(
                 continue
             report(message, urn)
 
-    DOCS[name] = doc
     return StackValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=level,
-        config_schema=schema,
-        severity=severity,
-        tags=[doc.family],
-        remediation_steps=doc.comply,
+        validate=validate, **_metadata(name, description, level, doc, severity, schema)
+    )
+
+
+def remediation_policy(
+    *,
+    name: str,
+    description: str,
+    types: Iterable[str],
+    remediate: Callable[[ResourceValidationArgs], Mapping[str, Any] | None],
+    doc: Doc,
+    severity: Severity = Severity.HIGH,
+) -> ResourceValidationPolicy:
+    """A policy that rewrites a resource's inputs before analysis (enforcement level `remediate`).
+
+    It has no config: the engine hands a remediation the props it may rewrite, nothing to exempt by.
+    """
+    wanted = frozenset(types)
+
+    def run(
+        args: ResourceValidationArgs,
+    ) -> Any:  # the SDK types this as async; its server takes plain values
+        return remediate(args) if args.resource_type in wanted else None
+
+    return ResourceValidationPolicy(
+        remediate=run, **_metadata(name, description, EnforcementLevel.REMEDIATE, doc, severity, None)
     )

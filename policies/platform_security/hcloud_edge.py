@@ -5,11 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ResourceValidationArgs, ResourceValidationPolicy, Severity
+from pulumi_policy import EnforcementLevel, ResourceValidationArgs, Severity
 from pulumi_policy.secret import Secret
 
 from .cloudinit import UserDataError, parse_user_data
-from .framework import DOCS, ENVIRONMENT_SCHEMA, Doc, Settings, Subject, resource_policy, stack_policy
+from .framework import (
+    ENVIRONMENT_SCHEMA,
+    Doc,
+    Settings,
+    Subject,
+    remediation_policy,
+    resource_policy,
+    stack_policy,
+)
 from .net import ADMIN_PORTS, admin_services, is_private, is_world, parse_port
 from .props import UNKNOWN, as_int, is_list, items, peek
 from .secrets import carries_secrets
@@ -26,8 +34,10 @@ from .topology import (
     rule_sources,
     services_of,
 )
+from .traefik import PRIVATE_ANNOTATION, exposed_ports, service_is_public, traefik_values
 
 FAMILY = "hcloud-edge"
+K8S_SERVICE = "kubernetes:core/v1:Service"
 MANDATORY = EnforcementLevel.MANDATORY
 
 _PORT_LIST = {
@@ -206,29 +216,53 @@ database_not_public = stack_policy(
 # --- public load balancers serve the web only --------------------------------------------------------
 
 
-def _check_public_lb_ports(subjects: list[Subject], settings: Settings) -> Iterator[tuple[str, str | None]]:
-    allowed = _ports(settings, "publicPorts")
+def _hcloud_lb_ports(subjects: list[Subject]) -> Iterator[tuple[Subject, int, str]]:
     for lb in of_type(subjects, LOAD_BALANCER):
         if not load_balancer_is_public(lb, subjects):
             continue
         for service in services_of(lb, subjects):
             port = as_int(peek(service.props, "listenPort"))
-            if port is None:
-                protocol = peek(service.props, "protocol")
-                port = {"http": 80, "https": 443}.get(protocol) if isinstance(protocol, str) else None
-            if port is not None and port not in allowed:
-                yield (
-                    f"Load balancer '{lb.name}' has a public interface and listens on port {port}: Hetzner "
-                    f"firewalls do not cover load balancers, so the port is open to the world. Serve only "
-                    f"{sorted(allowed)} publicly, or attach the load balancer to the private network with "
-                    "enablePublicInterface=false.",
-                    lb.urn,
-                )
+            protocol = peek(service.props, "protocol")
+            if port is None and isinstance(protocol, str):
+                port = {"http": 80, "https": 443}.get(protocol)
+            if port is not None:
+                yield lb, port, f"Load balancer '{lb.name}'"
+
+
+def _cluster_lb_ports(subjects: list[Subject]) -> Iterator[tuple[Subject, int, str]]:
+    """Ports of the load balancers the Hetzner CCM buys for Services of type LoadBalancer."""
+    for owner, values in traefik_values(subjects):
+        if service_is_public(values):
+            for entry_point, port in exposed_ports(values):
+                yield owner, port, f"Traefik's load balancer (entry point '{entry_point}')"
+    for service in subjects:
+        if service.type != K8S_SERVICE or peek(service.props, "spec", "type") != "LoadBalancer":
+            continue
+        if service.annotations.get(PRIVATE_ANNOTATION, "false").lower() == "true":
+            continue
+        for entry in items(peek(service.props, "spec", "ports")):
+            service_port = as_int(peek(entry, "port"))
+            if service_port is not None:
+                yield service, service_port, f"The load balancer of {service.display}"
+
+
+def _check_public_lb_ports(subjects: list[Subject], settings: Settings) -> Iterator[tuple[str, str | None]]:
+    allowed = _ports(settings, "publicPorts")
+    for owner, port, what in [*_hcloud_lb_ports(subjects), *_cluster_lb_ports(subjects)]:
+        if port not in allowed:
+            yield (
+                f"{what} has a public interface and listens on port {port}: Hetzner firewalls do not cover "
+                f"load balancers, so the port is open to the world. Serve only {sorted(allowed)} publicly; "
+                "keep the rest on the private network (LoadBalancerNetwork with enablePublicInterface=false, "
+                f'or the Service annotation {PRIVATE_ANNOTATION}: "true").',
+                owner.urn,
+            )
 
 
 public_lb_web_only = stack_policy(
     name="hcloud-public-lb-web-ports-only",
-    description="Public Hetzner load balancers may only expose HTTP and HTTPS (80/443).",
+    description="Public Hetzner load balancers, including those the CCM creates for Traefik and other "
+    "LoadBalancer Services, may only expose HTTP and HTTPS (80/443).",
     level=MANDATORY,
     check=_check_public_lb_ports,
     config={
@@ -240,9 +274,11 @@ public_lb_web_only = stack_policy(
     },
     doc=Doc(
         family=FAMILY,
-        prevents="Any non-web port on a load balancer with a public interface (firewalls do not "
-        "apply to LBs).",
-        comply="Keep internal services (API, join) on a load balancer with `enablePublicInterface: false`.",
+        prevents="Any non-web port on a load balancer with a public interface (firewalls do not apply to "
+        "LBs): Pulumi-made ones, Traefik's (dashboard, metrics entry points) and other LoadBalancer "
+        "Services.",
+        comply="Keep internal services (API, join) on a load balancer with `enablePublicInterface: false`; "
+        "expose only Traefik's web and websecure entry points.",
         exempt="`exemptions` by load balancer name; `publicPorts` (default 80, 443)",
     ),
 )
@@ -392,17 +428,14 @@ prod_database_backups = resource_policy(
 # --- user-data as a Pulumi secret (remediation) -----------------------------------------------------
 
 
-def _secret_user_data(args: ResourceValidationArgs) -> Any:
+def _secret_user_data(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
     """Make plain-text user-data that carries secrets a Pulumi secret; new props, or None to keep them.
 
     Only `Remediate` can tell: pulumi_policy unwraps secrets before `Analyze` (proxy_secrets=False),
     so a validation never knows whether userData was secret (pulumi/pulumi-policy#241). In `Remediate`
     the props are a secrets-preserving proxy whose raw target still holds `Secret` wrappers. The props
     are changed in place and returned: building a new dict would drop secretness elsewhere (§3 pitfall).
-    (The SDK types remediations as async; its server takes a plain return value as well.)
     """
-    if args.resource_type != SERVER:
-        return None
     raw = peek(args.props, "__target")
     if not isinstance(raw, dict) or "userData" not in raw or isinstance(raw["userData"], Secret):
         return None
@@ -414,20 +447,17 @@ def _secret_user_data(args: ResourceValidationArgs) -> Any:
     return props
 
 
-server_user_data_secret = ResourceValidationPolicy(
+server_user_data_secret = remediation_policy(
     name="hcloud-server-user-data-secret",
     description="Server user-data that carries secrets (tokens, keys, passwords) must be a Pulumi secret.",
+    types=[SERVER],
     remediate=_secret_user_data,
-    enforcement_level=EnforcementLevel.REMEDIATE,
-    config_schema=None,
-    severity=Severity.HIGH,
-    tags=[FAMILY],
-    remediation_steps="Build user-data with pulumi.Output.secret(...) (or from secret inputs).",
-)
-DOCS[server_user_data_secret.name] = Doc(
-    family=FAMILY,
-    prevents="Join tokens, CA keys and passwords stored in plain text in the Pulumi state and shown "
-    "in diffs.",
-    comply="Build user-data with `pulumi.Output.secret(...)`; the remediation marks it secret if you do not.",
-    exempt="set the policy's enforcementLevel (remediate by default; Analyze cannot see secretness)",
+    doc=Doc(
+        family=FAMILY,
+        prevents="Join tokens, CA keys and passwords stored in plain text in the Pulumi state and shown in "
+        "diffs.",
+        comply="Build user-data with `pulumi.Output.secret(...)`; the remediation marks it secret if you do "
+        "not.",
+        exempt="set the policy's enforcementLevel (remediate by default; Analyze cannot see secretness)",
+    ),
 )

@@ -10,6 +10,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from .exposure import CLUSTER_ISSUER, CLUSTER_ISSUER_ANNOTATION, INGRESS, INGRESS_ROUTES
 from .framework import ENVIRONMENT_SCHEMA, Doc, Settings, Subject, resource_policy, stack_policy
+from .net import is_world
 from .props import UNKNOWN, as_int, items, peek, str_map
 
 FAMILY = "stack"
@@ -61,7 +62,27 @@ namespace_pod_security = resource_policy(
 )
 
 
+def _wide_peer(peer: Any) -> bool:
+    """A peer that admits everything: the whole internet, or every namespace."""
+    cidr = peek(peer, "ipBlock", "cidr")
+    if isinstance(cidr, str):
+        return is_world(cidr)
+    namespaces = peek(peer, "namespaceSelector")
+    return isinstance(namespaces, Mapping) and not any(peek(namespaces, k) for k in namespaces)
+
+
+def _opens_everything(rule: Any, peers_key: str) -> bool:
+    """A rule with neither ports nor peers (or a peer that is everyone) allows a whole direction."""
+    if list(items(peek(rule, "ports"))):
+        return False
+    peers = list(items(peek(rule, peers_key)))
+    return not peers or any(_wide_peer(p) for p in peers)
+
+
 def _is_default_deny(policy: Subject, required: list[str]) -> bool:
+    """Selects every pod and, for each required direction, allows nothing but explicitly scoped rules
+    (`podSelector: {}` with no rules is the classic form; a policy that also lists, say, DNS and the API
+    server as the only ways out is just as closed)."""
     spec = peek(policy.props, "spec")
     selector = peek(spec, "podSelector")
     if selector is UNKNOWN or (isinstance(selector, Mapping) and any(peek(selector, k) for k in selector)):
@@ -69,7 +90,10 @@ def _is_default_deny(policy: Subject, required: list[str]) -> bool:
     types = {t for t in items(peek(spec, "policyTypes")) if isinstance(t, str)}
     if not set(required) <= types:
         return False
-    return all(not list(items(peek(spec, t.lower()))) for t in required)
+    peers_key = {"Ingress": "from", "Egress": "to"}
+    return not any(
+        _opens_everything(rule, peers_key[t]) for t in required for rule in items(peek(spec, t.lower()))
+    )
 
 
 def _namespace_of(policy: Subject, namespaces: list[Subject]) -> Subject | None:
@@ -92,8 +116,9 @@ def _check_default_deny(subjects: list[Subject], settings: Settings) -> Iterator
         if namespace.urn not in covered:
             yield (
                 f"Namespace '{namespace.name}' has no default-deny NetworkPolicy (empty podSelector, "
-                f"policyTypes {required}, no rules), so every pod in it accepts traffic from anywhere in the "
-                "cluster. Add one and allow the flows each workload needs explicitly.",
+                f"policyTypes {required}, no rule that opens a direction to everyone), so its pods accept "
+                "traffic from anywhere in the cluster. Add one and allow the flows each workload needs "
+                "explicitly.",
                 namespace.urn,
             )
 
@@ -117,8 +142,8 @@ namespace_default_deny = stack_policy(
         family=FAMILY,
         prevents="Flat pod networks: a compromised pod reaching every other pod, the database and the "
         "metadata endpoint.",
-        comply="A NetworkPolicy with `podSelector: {}` and `policyTypes: [Ingress, Egress]` and no rules in "
-        "every namespace, plus explicit allows.",
+        comply="A NetworkPolicy with `podSelector: {}`, `policyTypes: [Ingress, Egress]` and no rules (or "
+        "only scoped ones: DNS, the API port) in every namespace, plus explicit allows.",
         exempt="`exemptions` by namespace name; `policyTypes` (default Ingress and Egress)",
     ),
 )
@@ -206,7 +231,7 @@ prod_web_tier = stack_policy(
             "type": "array",
             "minItems": 1,
             "items": {"type": "object", "minProperties": 1, "additionalProperties": {"type": "string"}},
-            "default": [{"app.kubernetes.io/component": "web"}],
+            "default": [{"app.kubernetes.io/name": "web", "app.kubernetes.io/instance": "web"}],
             "description": "Label sets (any one matches) that mark a Deployment/StatefulSet as web tier.",
         },
     },

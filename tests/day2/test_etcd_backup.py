@@ -80,6 +80,7 @@ def test_dev_keeps_local_snapshots_only_and_needs_no_s3_secret(dev_run: ProgramR
 def test_snapshot_settings_match_on_every_server(prod_run: ProgramRun) -> None:
     """The schedule is cluster-wide state in k3s; a server with other values would fight the rest."""
     settings = {
-        yaml.safe_dump({k: v for k, v in k3s_config(s).items() if k.startswith("etcd-")}) for s in _servers(prod_run)
+        yaml.safe_dump({k: v for k, v in k3s_config(s).items() if k.startswith("etcd-")})
+        for s in _servers(prod_run)
     }
     assert len(settings) == 1

@@ -26,7 +26,10 @@ FAKE_SYSTEMCTL = """#!/bin/sh
 echo "systemctl $*" >> "$CALLS"
 """
 
-S3_SETTINGS = "ETCD_S3_ENDPOINT=fsn1.example.test\nETCD_S3_REGION=fsn1\nETCD_S3_BUCKET=platform-prod-etcd\nETCD_S3_FOLDER=etcd-snapshots\n"
+S3_SETTINGS = (
+    "ETCD_S3_ENDPOINT=fsn1.example.test\nETCD_S3_REGION=fsn1\n"
+    "ETCD_S3_BUCKET=platform-prod-etcd\nETCD_S3_FOLDER=etcd-snapshots\n"
+)
 
 
 @dataclass
@@ -105,10 +108,16 @@ def test_refuses_to_run_on_an_agent(node: Node) -> None:
         (("restore",), {}, "restore needs a SNAPSHOT"),
         (("restore", "--yes"), {}, "restore needs a SNAPSHOT"),
         (("restore", "/nowhere/etcd-snapshot-1"), {}, "no snapshot file /nowhere/etcd-snapshot-1"),
-        (("restore", "etcd-snapshot-remote-1", "--yes"), {}, "export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"),
+        (
+            ("restore", "etcd-snapshot-remote-1", "--yes"),
+            {},
+            "export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        ),
     ],
 )
-def test_bad_arguments_change_nothing(node: Node, args: tuple[str, ...], extra_env: dict, message: str) -> None:
+def test_bad_arguments_change_nothing(
+    node: Node, args: tuple[str, ...], extra_env: dict, message: str
+) -> None:
     result = node.run(*args, **extra_env)
     assert result.returncode == 1
     assert message in result.stderr
@@ -144,7 +153,11 @@ def test_restore_from_a_local_snapshot_runs_the_steps_in_order(node: Node) -> No
 def test_restore_from_s3_passes_credentials_only_through_the_environment(node: Node) -> None:
     secret = "s3-secret-value-that-must-not-appear-in-arguments"
     result = node.run(
-        "restore", "etcd-snapshot-k3s-cp-0-1764000000", "--yes", AWS_ACCESS_KEY_ID="AKID", AWS_SECRET_ACCESS_KEY=secret
+        "restore",
+        "etcd-snapshot-k3s-cp-0-1764000000",
+        "--yes",
+        AWS_ACCESS_KEY_ID="AKID",
+        AWS_SECRET_ACCESS_KEY=secret,
     )
     assert result.returncode == 0, result.stderr
     calls = node.calls()
@@ -174,7 +187,7 @@ def test_other_servers_step_aside_and_rejoin(node: Node) -> None:
     prepared = node.run("prepare-rejoin", "--yes")
     assert prepared.returncode == 0, prepared.stderr
     assert not (node.data_dir / "server" / "db").exists()
-    assert [p.name for p in (node.data_dir / "server").iterdir()][0].startswith("db.before-restore-")
+    assert next(p.name for p in (node.data_dir / "server").iterdir()).startswith("db.before-restore-")
     rejoined = node.run("rejoin")
     assert rejoined.returncode == 0, rejoined.stderr
     assert node.calls() == ["systemctl stop k3s", "systemctl start k3s", "k3s kubectl get --raw=/readyz"]

@@ -100,7 +100,7 @@ def renovate_patterns(file_pattern: str) -> list[re.Pattern[str]]:
 
 
 def literal_pins(source: str) -> dict[str, str | int]:
-    """Module-level constants assigned a literal string or number."""
+    """Module-level constants assigned a literal string or number, except repository addresses."""
     pins: dict[str, str | int] = {}
     for node in ast.parse(source).body:
         if (
@@ -109,29 +109,40 @@ def literal_pins(source: str) -> dict[str, str | int]:
             and isinstance(node.targets[0], ast.Name)
             and isinstance(node.value, ast.Constant)
             and isinstance(node.value.value, str | int)
+            and not str(node.value.value).startswith("https://")
         ):
             pins[node.targets[0].id] = node.value.value
     return pins
 
 
+def annotation(source: str, name: str) -> str:
+    """The comment line right above `NAME = ...`."""
+    lines = source.splitlines()
+    index = next(i for i, line in enumerate(lines) if line.startswith(f"{name} ="))
+    return lines[index - 1] if index else ""
+
+
 def unannotated_pins(source: str) -> list[str]:
     """Literal pins with neither a `# renovate:` nor a `# not-renovated: <why>` line right above."""
-    lines = source.splitlines()
-    bad = []
-    for name in literal_pins(source):
-        index = next(i for i, line in enumerate(lines) if line.startswith(f"{name} ="))
-        above = lines[index - 1] if index else ""
-        if not (above.startswith("# renovate: ") or re.match(r"# not-renovated: \S", above)):
-            bad.append(name)
-    return bad
+    return [
+        name
+        for name in literal_pins(source)
+        if not (
+            annotation(source, name).startswith("# renovate: ")
+            or re.match(r"# not-renovated: \S", annotation(source, name))
+        )
+    ]
 
 
 def extracted(source: str) -> dict[str, str]:
-    """depName -> currentValue, as Renovate's custom manager reads them from versions.py."""
+    """depName -> the pinned value as Renovate reads it from versions.py (`name:tag` for image pins)."""
     found = {}
     for pattern in renovate_patterns("components/versions.py"):
         for match in pattern.finditer(source):
-            found[match["depName"]] = match["currentValue"]
+            whole_image = (
+                match.group("depName") + ":" if "datasource=(?P<datasource>docker)" in pattern.pattern else ""
+            )
+            found[match["depName"]] = whole_image + match["currentValue"]
     return found
 
 
@@ -150,16 +161,19 @@ def test_an_unannotated_pin_is_reported() -> None:
 def test_renovate_reads_every_annotated_pin_with_its_current_value() -> None:
     source = VERSIONS.read_text()
     pins = literal_pins(source)
-    annotated = [
-        name
-        for name in pins
-        if f"\n{name} =" in source
-        and source.split(f"\n{name} =")[0].rsplit("\n", 1)[-1].startswith("# renovate: ")
-    ]
+    annotated = [name for name in pins if annotation(source, name).startswith("# renovate: ")]
     found = extracted(source)
     assert len(found) == len(annotated) >= 3  # k3s and the two Hetzner charts, at least
     assert sorted(found.values()) == sorted(str(pins[name]) for name in annotated)
     assert found["k3s-io/k3s"] == pins["K3S_VERSION"]
+
+
+def test_image_pins_are_read_as_name_and_tag() -> None:
+    source = '# renovate: datasource=docker\nA_IMAGE = "rancher/kubectl:v1.34.1"\n'
+    (pattern,) = [p for p in renovate_patterns("components/versions.py") if "docker" in p.pattern]
+    match = pattern.search(source)
+    assert match is not None
+    assert (match["depName"], match["currentValue"]) == ("rancher/kubectl", "v1.34.1")
 
 
 def test_a_misspelled_annotation_is_not_read() -> None:

@@ -3,7 +3,7 @@
 gets posted must match the reviewed snapshot in snapshots/pr-comment.md.
 
 When a change alters the report on purpose, regenerate the snapshot and review its diff:
-    UPDATE_SNAPSHOTS=1 scripts/test.sh tests/delivery/test_pr_comment_snapshot.py
+    UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/delivery/test_pr_comment_snapshot.py
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -65,15 +66,27 @@ def posted(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str, dict[str
         "SAME_REPO": "true",
         "RUN_URL": "https://github.com/acme/platform/actions/runs/42",
     }
+    # main's totals for dev only: dev's report shows the change against main, prod's (no totals, as
+    # before main had the offline preview) shows none. Both branches of the step run.
+    base = {"project": "platform", "stack": "dev", "resources": 100, "cost": {"monthly": 20.0}}
+    (runner_temp / "base-dev.json").write_text(json.dumps(base))
     reports = run_step("Offline preview of this pull request", env)
     assert reports.returncode == 0, reports.stderr
     outputs = dict(line.split("=", 1) for line in (tmp_path / "github_output").read_text().splitlines())
     post = run_step("Post the report (one comment, updated on every push)", env)
     assert post.returncode == 0, post.stderr
     (comment,) = github.state["comments"]
-    # The checkout's location is the one thing that differs between machines.
-    body = comment["body"].replace(str(ROOT) + "/", "./")
-    return body, (tmp_path / "summary.md").read_text().replace(str(ROOT) + "/", "./"), outputs
+    return stable(comment["body"]), stable((tmp_path / "summary.md").read_text()), outputs
+
+
+PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----.*?-----END \1-----", re.DOTALL)
+
+
+def stable(text: str) -> str:
+    """What differs between runs and machines: certificates made fresh by every run (their keys are
+    real), and where the checkout lives."""
+    text = PEM.sub(lambda m: f"-----BEGIN {m[1]}-----…-----END {m[1]}-----", text)
+    return text.replace(str(ROOT) + "/", "./")
 
 
 def test_the_posted_comment_matches_the_reviewed_snapshot(posted: tuple[str, str, dict[str, str]]) -> None:
@@ -95,7 +108,11 @@ def test_the_comment_carries_both_stacks_verdicts_and_costs(posted: tuple[str, s
     for stack in ("dev", "prod"):
         assert f"offline `preview` on platform/{stack}:" in body
     assert body.count(" EUR per month**") == 2
-    assert outputs["verdict"] == "0"
+    dev, prod = body.split("offline `preview` on platform/prod:")
+    assert "against dev on the base branch: resources " in dev
+    assert "on the base branch" not in prod
+    # The job fails (verdict 1) exactly when a report shows a failed stack.
+    assert outputs["verdict"] == ("1" if "❌" in body else "0")
     assert body.removeprefix(MARKER + "\n") == summary  # the run summary has the same report
 
 

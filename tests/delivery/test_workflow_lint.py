@@ -166,3 +166,31 @@ def test_reusable_call_check_reports_mistakes() -> None:
     assert "input 'stak' is not declared by pulumi.yml" in errors
     assert "required input 'stack' of pulumi.yml is missing" in errors
     assert "input 'refresh' of pulumi.yml is boolean, got 'yes'" in errors
+
+
+def hardening_problems(workflow: dict[str, Any]) -> list[str]:
+    """Least privilege: a top-level `permissions` (so nothing inherits the repository default), and no
+    checkout that leaves the token in .git/config for later steps."""
+    problems = []
+    if "permissions" not in workflow:
+        problems.append("no top-level permissions")
+    for job_id, job in workflow.get("jobs", {}).items():
+        for step in job.get("steps", []):
+            if str(step.get("uses", "")).startswith("actions/checkout@") and (
+                step.get("with", {}).get("persist-credentials") is not False
+            ):
+                problems.append(f"{job_id}: checkout keeps the token (set persist-credentials: false)")
+    return problems
+
+
+@pytest.mark.parametrize("workflow", workflow_files(), ids=lambda p: p.name)
+def test_workflows_grant_least_privilege(workflow: Path) -> None:
+    assert hardening_problems(load(workflow)) == []
+
+
+def test_the_privilege_check_reports_defaults() -> None:
+    workflow = {"jobs": {"build": {"steps": [{"uses": "actions/checkout@" + "0" * 40}]}}}
+    assert hardening_problems(workflow) == [
+        "no top-level permissions",
+        "build: checkout keeps the token (set persist-credentials: false)",
+    ]

@@ -10,6 +10,8 @@ import pytest
 from offline.program import ProgramRun
 from offline.wire import mask
 
+from .user_data import k3s_nodes
+
 SERVER = "hcloud:index/server:Server"
 FIREWALL = "hcloud:index/firewall:Firewall"
 ADMIN = ["203.0.113.0/24"]
@@ -54,7 +56,7 @@ def test_prod_protects_servers_and_ips_dev_does_not(dev_run: ProgramRun, prod_ru
 
 
 def test_servers_never_get_replaced_for_user_data_or_image(prod_run: ProgramRun) -> None:
-    for server in prod_run.of_type(SERVER):
+    for server in k3s_nodes(prod_run):
         assert set(server.ignore_changes) >= {"userData", "image"}
 
 

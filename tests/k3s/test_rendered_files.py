@@ -10,7 +10,7 @@ import yaml
 
 from offline.program import ProgramRun
 
-from .user_data import k3s_config, written_files
+from .user_data import k3s_config, k3s_nodes, written_files
 
 REPO = Path(__file__).resolve().parents[2]
 SHELL_SCRIPTS = sorted(
@@ -61,7 +61,7 @@ def test_shellcheck_rejects_a_broken_script(tmp_path: Path) -> None:
 def test_scripts_on_servers_are_the_checked_files(prod_run: ProgramRun) -> None:
     shipped = {
         entry["content"]
-        for server in prod_run.of_type("hcloud:index/server:Server")
+        for server in k3s_nodes(prod_run)
         for entry in written_files(server).values()
         if entry["content"].startswith("#!/bin/")
     }
@@ -70,7 +70,7 @@ def test_scripts_on_servers_are_the_checked_files(prod_run: ProgramRun) -> None:
 
 
 def test_k3s_config_is_private_and_hardened(prod_run: ProgramRun) -> None:
-    for server in prod_run.of_type("hcloud:index/server:Server"):
+    for server in k3s_nodes(prod_run):
         entry = written_files(server)["/etc/rancher/k3s/config.yaml"]
         assert entry["permissions"] == "0600"
         config = k3s_config(server)
@@ -85,7 +85,7 @@ def test_k3s_config_is_private_and_hardened(prod_run: ProgramRun) -> None:
 
 
 def test_metadata_block_runs_before_k3s(prod_run: ProgramRun) -> None:
-    for server in prod_run.of_type("hcloud:index/server:Server"):
+    for server in k3s_nodes(prod_run):
         runcmd = [" ".join(step) for step in yaml.safe_load(server.plain_inputs["userData"])["runcmd"]]
         block = runcmd.index("systemctl enable --now platform-block-metadata.service")
         install = runcmd.index("/usr/local/sbin/platform-install-k3s")

@@ -13,7 +13,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from components.k3s.trust import CA_FILES, TLS_DIR
 from offline.program import ProgramRun
 
-from .user_data import k3s_config, written_files
+from .user_data import k3s_config, k3s_nodes, written_files
 
 
 def _cert(pem: str) -> x509.Certificate:
@@ -62,7 +62,9 @@ def test_admin_certificate_is_a_system_masters_client_cert_from_client_ca(prod_r
     files = _first_server_files(prod_run)
     client_ca = _cert(files[f"{TLS_DIR}/client-ca.crt"]["content"])
     server_ca = _cert(files[f"{TLS_DIR}/server-ca.crt"]["content"])
-    (admin,) = prod_run.of_type("tls:index/locallySignedCert:LocallySignedCert")
+    (admin,) = [
+        r for r in prod_run.of_type("tls:index/locallySignedCert:LocallySignedCert") if r.name == "k3s-admin"
+    ]
     cert = _cert(admin.outputs["certPem"])
     assert _verify(cert, client_ca)
     assert not _verify(cert, server_ca), "the admin cert must not verify against another CA"
@@ -94,12 +96,12 @@ def test_kubeconfig_pins_server_ca_and_carries_the_admin_cert(prod_run: ProgramR
 def test_token_hash_is_sha256_of_the_exact_server_ca_bytes(prod_run: ProgramRun) -> None:
     ca_bytes = _first_server_files(prod_run)[f"{TLS_DIR}/server-ca.crt"]["content"].encode()
     expected = hashlib.sha256(ca_bytes).hexdigest()
-    for server in prod_run.of_type("hcloud:index/server:Server"):
+    for server in k3s_nodes(prod_run):
         config = k3s_config(server)
         token = config["token"]
         assert token.startswith(f"K10{expected}::"), server.name
-    servers = [s for s in prod_run.of_type("hcloud:index/server:Server") if "agent-token" in k3s_config(s)]
-    agents = [s for s in prod_run.of_type("hcloud:index/server:Server") if "agent-token" not in k3s_config(s)]
+    servers = [s for s in k3s_nodes(prod_run) if "agent-token" in k3s_config(s)]
+    agents = [s for s in k3s_nodes(prod_run) if "agent-token" not in k3s_config(s)]
     assert len(servers) == 3 and len(agents) == 2
     assert all(k3s_config(s)["token"].split("::")[1].startswith("server:") for s in servers)
     agent_secret = k3s_config(servers[0])["agent-token"]
@@ -107,7 +109,7 @@ def test_token_hash_is_sha256_of_the_exact_server_ca_bytes(prod_run: ProgramRun)
 
 
 def test_only_the_first_server_holds_ca_keys(prod_run: ProgramRun) -> None:
-    for server in prod_run.of_type("hcloud:index/server:Server"):
+    for server in k3s_nodes(prod_run):
         keys = [p for p, f in written_files(server).items() if "PRIVATE KEY" in f["content"]]
         if server.name == "k3s-cp-0":
             assert len(keys) == len(CA_FILES) + 1  # five CA keys and service.key

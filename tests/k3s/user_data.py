@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from offline.program import Registration
+from offline.program import ProgramRun, Registration
 
 
 def written_files(server: Registration) -> dict[str, dict]:
@@ -15,3 +15,12 @@ def written_files(server: Registration) -> dict[str, dict]:
 
 def k3s_config(server: Registration) -> dict:
     return yaml.safe_load(written_files(server)["/etc/rancher/k3s/config.yaml"]["content"])
+
+
+def k3s_nodes(run: ProgramRun) -> list[Registration]:
+    """The k3s servers and agents (not the database VM or anything else that is a server)."""
+    return [
+        server
+        for server in run.of_type("hcloud:index/server:Server")
+        if server.plain_inputs["labels"].get("platform/role") in ("control-plane", "agent")
+    ]

@@ -109,3 +109,15 @@ def test_a_policy_that_raises_fails_the_gate_with_the_error(tmp_path: Path) -> N
         PolicyPackError, match=r"policy pack .* failed: Exception calling application: 'sourceIps'"
     ):
         run_policy_pack(tmp_path, _servers(1), CONTEXT)
+
+
+def test_remediations_change_the_inputs_later_policies_and_artifacts_see() -> None:
+    bare = registration(FIREWALL, "bare", {"rules": [ssh_rule("203.0.113.0/24")]})
+    labelled = registration(FIREWALL, "labelled", {"rules": [], "labels": {"a": "b"}})
+    report, resources = run_policy_pack(PACK, [bare, labelled], CONTEXT)
+    assert [(r.policy, r.urn) for r in report.remediations] == [("label-firewalls", bare.urn)]
+    after = {r.name: r.inputs for r in resources}
+    assert after["bare"]["labels"] == {"platform/remediated": "true"}
+    assert after["bare"]["rules"] == bare.inputs["rules"]
+    assert after["labelled"] == labelled.inputs
+    assert f"- [remediate]  label-firewalls  ({FIREWALL}: bare)" in "\n".join(policy_lines(report, ""))

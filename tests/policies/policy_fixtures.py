@@ -276,7 +276,7 @@ def deployment(
     spec: dict[str, Any] | None = None, *, name: str = "web", replicas: int = 2, kind: str = "Deployment"
 ) -> Res:
     template = {
-        "metadata": {"labels": {"app.kubernetes.io/name": name, "app.kubernetes.io/component": "web"}},
+        "metadata": {"labels": {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": name}},
         "spec": spec or pod_spec(),
     }
     api = "apps/v1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from . import policy_fixtures as fx
 from .policy_fixtures import (
     FIREWALL_ATTACHMENT,
     VOLUME,
@@ -30,6 +31,7 @@ DEV = {
 }
 
 agent = server("agent-1", "agent")
+DASHBOARD = fx.TRAEFIK_VALUES + "  traefik:\n    expose: {default: true}\n    exposedPort: 9000\n"
 volume = Res(
     VOLUME, "pgdata", {"name": "prod-pgdata", "size": 40, "format": "ext4", "deleteProtection": True}
 )
@@ -95,6 +97,18 @@ CASES = [
         "hcloud-public-lb-web-ports-only",
         load_balancer("ingress", public=True, ports=[443, 8080]),
         load_balancer("ingress", public=True, ports=[80, 443]),
+        "listens on port 8080",
+    ),
+    Case(
+        "hcloud-public-lb-web-ports-only",
+        [fx.traefik_config(DASHBOARD)],
+        [fx.traefik_config()],
+        "Traefik's load balancer (entry point 'traefik') has a public interface and listens on port 9000",
+    ),
+    Case(
+        "hcloud-public-lb-web-ports-only",
+        [fx.changed(fx.service("traefik", "kube-system", "LoadBalancer"), "spec.ports.0.port", 8080)],
+        [fx.service("traefik", "kube-system", "LoadBalancer")],
         "listens on port 8080",
     ),
     Case("hcloud-server-ssh-keys", [changed(agent, "sshKeys", [])], [agent], "has no sshKeys"),
@@ -171,6 +185,19 @@ def test_firewall_attachment_by_server_id_counts() -> None:
 def test_database_answering_ping_from_the_world_is_not_reachable_service() -> None:
     ping = {"direction": "in", "protocol": "icmp", "sourceIps": ["0.0.0.0/0", "::/0"]}
     assert fired(Pack().analyze_stack([db_firewall(ping), database()]), "hcloud-database-not-public") == []
+
+
+def test_traefik_behind_a_private_load_balancer_may_expose_more() -> None:
+    values = (
+        DASHBOARD
+        + "service:\n  annotations:\n    load-balancer.hetzner.cloud/disable-public-network: 'true'\n"
+    )
+    assert fired(Pack().analyze_stack([fx.traefik_config(values)]), "hcloud-public-lb-web-ports-only") == []
+    metrics = fx.TRAEFIK_VALUES + "  metrics:\n    expose: true\n    port: 9100\n"
+    (diagnostic,) = fired(
+        Pack().analyze_stack([fx.traefik_config(metrics)]), "hcloud-public-lb-web-ports-only"
+    )
+    assert "entry point 'metrics'" in diagnostic.message and "port 9100" in diagnostic.message
 
 
 def test_public_lb_with_private_interface_only_may_serve_any_port() -> None:

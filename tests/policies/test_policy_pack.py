@@ -16,6 +16,7 @@ import pytest
 from google.protobuf import empty_pb2
 from platform_security import ALL_POLICIES
 from platform_security.docs import render_table, replace_table
+from platform_security.framework import PolicyConfigError
 from platform_security.schema import config_file_schema
 from pulumi.runtime.proto import analyzer_pb2_grpc
 from pulumi_policy import StackValidationPolicy
@@ -27,6 +28,7 @@ from . import (
     test_policy_stack,
     test_policy_workloads,
 )
+from .policy_fixtures import namespace as fx_namespace
 from .policy_wire import LEVEL_NAMES, POLICIES_DIR, Pack, load_config
 
 REPO = POLICIES_DIR.parent
@@ -157,3 +159,10 @@ def test_main_serves_the_analyzer_protocol_as_its_own_process() -> None:
     finally:
         process.kill()
         process.wait()
+
+
+def test_a_misspelt_config_key_stops_the_pack_with_a_message_naming_it() -> None:
+    """The CLI's schema check lets unknown keys through; the pack refuses them rather than ignore them."""
+    pack = Pack({"workload-probes": {"exemption": [{"name": "web", "reason": "typo in the key name"}]}})
+    with pytest.raises(PolicyConfigError, match=r"policy workload-probes: unknown config key\(s\) exemption"):
+        pack.analyze(fx_namespace())  # any resource: the policy itself never looks at namespaces

@@ -3,6 +3,8 @@ certificates trusted."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from .policy_fixtures import (
@@ -98,6 +100,40 @@ def test_default_deny_found_by_dependency_when_the_namespace_name_is_computed() 
 def test_a_policy_with_allow_rules_is_not_a_default_deny() -> None:
     allow_all = changed(default_deny(), "spec.ingress", [{}])
     assert fired(Pack().analyze_stack([namespace(), allow_all]), "namespace-default-deny")
+
+
+def test_default_deny_may_list_scoped_ways_out_but_not_open_ones() -> None:
+    dns = {
+        "to": [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            }
+        ],
+        "ports": [{"protocol": "UDP", "port": 53}],
+    }
+    api = {"ports": [{"protocol": "TCP", "port": 6443}]}
+    scoped = changed(default_deny(), "spec.egress", [dns, api])
+    assert fired(Pack().analyze_stack([namespace(), scoped]), "namespace-default-deny") == []
+    open_rules: list[dict[str, Any]] = [
+        {},
+        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]},
+        {"to": [{"namespaceSelector": {}}]},
+    ]
+    for open_rule in open_rules:
+        opened = changed(default_deny(), "spec.egress", [dns, open_rule])
+        assert fired(Pack().analyze_stack([namespace(), opened]), "namespace-default-deny"), open_rule
+
+
+def test_namespace_exemption_covers_the_namespace_object_itself() -> None:
+    config = {
+        "namespace-pod-security-label": {
+            "exemptions": [{"namespace": "kured", "reason": "needs hostPID to signal systemd on the node"}]
+        }
+    }
+    privileged = changed(namespace("kured", level="privileged"), "metadata.name", "kured")
+    assert fired(Pack(config).analyze(privileged), "namespace-pod-security-label") == []
+    assert fired(Pack(config).analyze(namespace("other", level="privileged")), "namespace-pod-security-label")
 
 
 def test_hpa_min_replicas_counts_and_dev_is_exempt() -> None:

@@ -13,9 +13,11 @@ plausibly do:
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,18 +63,22 @@ def test_real_stacks_pass_with_no_mandatory_violation(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    outcome = preview(monkeypatch, capsys, stack, run=request.getfixturevalue(f"{stack}_run"))
+    run = copy.deepcopy(request.getfixturevalue(f"{stack}_run"))  # the session's run stays untouched
+    outcome = preview(monkeypatch, capsys, stack, run=run)
     assert (outcome.code, outcome.err) == (0, "")
-    assert "✅ platform-security" in outcome.out
+    assert "platform-security@v0.1.0" in outcome.out and "❌" not in outcome.out
     assert "[mandatory]" not in outcome.out and "can't run policy" not in outcome.out
 
 
-def test_real_servers_are_actually_checked(dev_run: ProgramRun) -> None:
+def test_real_servers_are_actually_checked(dev_run: ProgramRun, prod_run: ProgramRun) -> None:
     """Guards against a vacuous pass: the policies see the roles, user-data and firewalls they look for."""
     servers = [r for r in dev_run.resources if r.type == SERVER]
-    assert {r.plain("labels")["platform/role"] for r in servers} == {"control-plane", "agent"}
+    assert {r.plain("labels")["platform/role"] for r in servers} == {"control-plane", "agent", "database"}
     assert all(is_secret(r.inputs["userData"]) for r in servers)
     assert all(r.plain("firewallIds") for r in servers)
+    deployments = [r for r in prod_run.resources if r.type == "kubernetes:apps/v1:Deployment"]
+    (web,) = [r for r in deployments if r.name == "app-web"]
+    assert web.plain("spec")["template"]["metadata"]["labels"]["app.kubernetes.io/instance"] == "web"
 
 
 # --- variants ----------------------------------------------------------------------------------------
@@ -207,6 +213,27 @@ VARIANTS = [
         sets=("protect=false",),
     ),
     Variant(
+        "prod-single-web-replica",
+        "prod",
+        "prod-web-tier-availability",
+        "runs 1 replica(s)",
+        sets=("app.web.minReplicas=1",),
+    ),
+    Variant(
+        "prod-staging-issuer",
+        "prod",
+        "prod-cluster-issuer-letsencrypt-production",
+        "acme-staging",
+        sets=("ingress.issuer=letsencrypt-staging",),
+    ),
+    Variant(
+        "dev-password-in-plain-env",
+        "dev",
+        "workload-no-secret-env-literals",
+        "env DATABASE_PASSWORD",
+        sets=('app.web.env={"DATABASE_PASSWORD": "hunter2"}',),
+    ),
+    Variant(
         "prod-kubelet-open-to-world",
         "prod",
         "hcloud-firewall-no-world-admin-ports",
@@ -293,15 +320,6 @@ VARIANTS = [
         edit=_add(fx.changed(fx.deployment(), f"{_C0}.image", "ghcr.io/acme/web:latest")),
     ),
     Variant(
-        "dev-password-in-env",
-        "dev",
-        "workload-no-secret-env-literals",
-        "DATABASE_PASSWORD",
-        edit=_add(
-            fx.changed(fx.deployment(), f"{_C0}.env", [{"name": "DATABASE_PASSWORD", "value": "hunter2"}])
-        ),
-    ),
-    Variant(
         "dev-host-path-runtime-socket",
         "dev",
         "workload-no-host-path",
@@ -341,20 +359,6 @@ VARIANTS = [
         "namespace-pod-security-label",
         "has no pod-security",
         edit=_add(fx.namespace(level=None), fx.default_deny()),
-    ),
-    Variant(
-        "prod-staging-certificates",
-        "prod",
-        "prod-cluster-issuer-letsencrypt-production",
-        "acme-staging",
-        edit=_add(fx.ingress(), fx.traefik_config(), fx.cluster_issuer(server_url=fx.LE_STAGING)),
-    ),
-    Variant(
-        "prod-single-replica-web",
-        "prod",
-        "prod-web-tier-availability",
-        "runs 1 replica(s)",
-        edit=_add(fx.deployment(replicas=1), fx.pdb()),
     ),
 ]
 
@@ -398,3 +402,27 @@ def test_plain_user_data_is_made_secret_by_the_pack_in_the_offline_gate(dev_run:
     assert is_secret(after.inputs["userData"])
     assert reveal(after.inputs["userData"]) == reveal(control_plane.inputs["userData"])
     assert report.passed
+
+
+@pytest.mark.parametrize(
+    ("config", "complaint"),
+    [
+        ({"hcloud-prod-protection": {"environment": "production"}}, "'production' is not one of"),
+        ({"workload-probes": {"exemption": []}}, "unknown config key(s) exemption; it accepts exemptions"),
+    ],
+)
+def test_bad_policy_config_stops_the_offline_preview_with_the_reason(
+    config: dict[str, Any],
+    complaint: str,
+    tmp_path: Path,
+    dev_run: ProgramRun,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config_file = tmp_path / "config.json"
+    config_file.write_text(json.dumps(config))
+    outcome = preview(
+        monkeypatch, capsys, "dev", "--policy-config", str(config_file), run=copy.deepcopy(dev_run)
+    )
+    assert outcome.code == offline.cli.EXIT_INPUT
+    assert complaint in outcome.err

@@ -26,6 +26,7 @@ def test_dev_database_vm_is_private_labelled_and_replaceable(dev_run: ProgramRun
     assert len(inputs["firewallIds"]) == 1
     assert inputs["shutdownBeforeDeletion"] is True
     assert server.delete_before_replace and not server.protect
+    assert set(server.ignore_changes) >= {"userData", "image"}
     assert not inputs.get("deleteProtection")
     volume = _one(dev_run, "hcloud:index/volume:Volume", "postgres-data")
     assert volume.plain_inputs["size"] == 40 and not volume.protect

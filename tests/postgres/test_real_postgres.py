@@ -7,6 +7,7 @@ last.
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import time
 from collections.abc import Iterator
@@ -89,8 +90,7 @@ def test_pg_hba_admits_only_the_configured_network(host: PgHost) -> None:
     hba = Path(host.layout.conf_dir, "pg_hba.conf")
     original = hba.read_text()
     try:
-        other = host.spec.__class__(**{**host.spec.__dict__, "allowed_network": "127.0.0.2/32"})
-        hba.write_text(pg_hba_conf(other))
+        hba.write_text(pg_hba_conf(dataclasses.replace(host.spec, allowed_network="127.0.0.2/32")))
         host.psql("select pg_reload_conf()")
         refused = host.tcp(conninfo(host, "127.0.0.1", "verify-full"))
     finally:

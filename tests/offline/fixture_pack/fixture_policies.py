@@ -1,4 +1,6 @@
-"""Three policies with a known trigger each: one mandatory, one advisory, one stack-wide with config."""
+"""Policies with a known trigger each: mandatory, advisory, stack-wide with config, and a remediation."""
+
+from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -27,6 +29,14 @@ def _servers_have_labels(args: ResourceValidationArgs, report: ReportViolation) 
         report("Server has no labels.", None)
 
 
+def _label_firewalls(args: ResourceValidationArgs) -> Any:
+    if args.resource_type != FIREWALL or args.props.get("labels"):
+        return None
+    props: Any = args.props  # a secrets-preserving proxy that accepts writes
+    props["labels"] = {"platform/remediated": "true"}  # writing through the proxy keeps secrets secret
+    return props
+
+
 def _max_servers(args: StackValidationArgs, report: ReportViolation) -> None:
     limit = int(args.get_config()["maxServers"])  # numbers arrive as floats, as from the engine
     servers = [r for r in args.resources if r.resource_type == SERVER]
@@ -45,6 +55,12 @@ POLICIES = [
         name="servers-have-labels",
         description="Servers carry labels.",
         validate=_servers_have_labels,
+    ),
+    ResourceValidationPolicy(
+        name="label-firewalls",
+        description="Firewalls carry labels.",
+        remediate=_label_firewalls,
+        enforcement_level=EnforcementLevel.REMEDIATE,
     ),
     StackValidationPolicy(
         name="max-servers",
