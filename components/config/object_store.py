@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import InvalidSettingError, Section
+from .base import InvalidSettingError, Section, repeated
 
 HETZNER_OBJECT_STORAGE_LOCATIONS = ("fsn1", "nbg1", "hel1")
 """Locations where Hetzner sells Object Storage (EU only, 2026)."""
@@ -76,8 +76,7 @@ class BucketConfig(Section):
     @field_validator("lifecycle")
     @classmethod
     def _unique_rule_ids(cls, value: list[LifecycleRule]) -> list[LifecycleRule]:
-        ids = [rule.id for rule in value]
-        twice = sorted({i for i in ids if ids.count(i) > 1})
+        twice = repeated([rule.id for rule in value])
         if twice:
             raise ValueError(f"lifecycle rule ids {twice} are used twice; give each rule its own id")
         return value
@@ -156,8 +155,7 @@ class ObjectStoreConfig(Section):
     @field_validator("buckets")
     @classmethod
     def _unique_buckets(cls, value: list[BucketConfig]) -> list[BucketConfig]:
-        names = [bucket.name for bucket in value]
-        twice = sorted({n for n in names if names.count(n) > 1})
+        twice = repeated([bucket.name for bucket in value])
         if twice:
             raise ValueError(f"buckets {twice} are listed twice")
         return value

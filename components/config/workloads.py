@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from croniter import croniter
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from .base import InvalidSettingError, PinnedImage, Section
+from .base import InvalidSettingError, PinnedImage, Section, repeated
 
 _DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,40}[a-z0-9])?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -304,8 +304,7 @@ class WorkloadsConfig(Section):
 
     @model_validator(mode="after")
     def _unique_names(self) -> WorkloadsConfig:
-        names = [w.name for w in self.workers] + [c.name for c in self.cron_jobs]
-        twice = sorted({n for n in names if names.count(n) > 1})
+        twice = repeated([w.name for w in self.workers] + [c.name for c in self.cron_jobs])
         if twice:
             raise InvalidSettingError(
                 "workers/cronJobs", twice, "names are used twice; each worker and job needs its own name"
