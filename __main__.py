@@ -9,9 +9,11 @@ from components.ingress import Ingress, IngressArgs
 from components.k3s import K3sCluster, K3sClusterArgs
 from components.k3s.user_data import FILES as K3S_FILES
 from components.network import Network, NetworkArgs
+from components.object_store import Consumer, ObjectStore, ObjectStoreArgs
 from components.observability import Observability, ObservabilityArgs, rule_files_in
 from components.postgres import PostgresServer, PostgresServerArgs
 from components.postgres.render import FILES as POSTGRES_FILES
+from components.workloads import RULE_FILES_DIR, Workloads, WorkloadsArgs
 
 loaded = load_stack_config()  # fails with one clear message before any resource is registered
 config, secrets = loaded.config, loaded.secrets
@@ -26,19 +28,47 @@ database = PostgresServer(
     PostgresServerArgs.from_config(config, secrets, network),
     pulumi.ResourceOptions(providers={"hcloud": hcloud_provider, "kubernetes": cluster.provider}),
 )
-
 on_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
 ingress = Ingress("ingress", IngressArgs.from_config(config), on_cluster)
-component_rules = rule_files_in(K3S_FILES) + (rule_files_in(POSTGRES_FILES) if database.mode == "vm" else ())
+component_rules = (
+    rule_files_in(K3S_FILES)
+    + (rule_files_in(POSTGRES_FILES) if database.mode == "vm" else ())
+    + rule_files_in(RULE_FILES_DIR)
+)
 node_exporters = {"database": database.metrics_endpoint} if database.metrics_endpoint else {}
 observability = Observability(
     "observability",
     ObservabilityArgs.from_config(config, secrets, component_rules, node_exporters),
     on_cluster,
 )
+app = None
 if config.app is not None:
     app = App("app", AppArgs.from_config(config, secrets, ingress, database), on_cluster)
     pulumi.export("appUrls", app.urls)
+# Phases 2-3: workers and cron jobs run in the app's namespace, beside its Secrets; the store writes its
+# credentials there too.
+store = None
+if config.object_store.enabled:
+    consumers = [Consumer(app.namespace_name, app.namespace)] if app else []
+    store = ObjectStore(
+        "object-store",
+        ObjectStoreArgs.from_config(config, secrets, consumers=consumers, after=cluster.addons),
+        on_cluster,
+    )
+    pulumi.export(
+        "objectStore", {"endpoint": store.endpoint, "region": store.region, "buckets": store.buckets}
+    )
+if app is not None and config.workloads.enabled:
+    Workloads(
+        "workloads",
+        WorkloadsArgs(
+            config.workloads,
+            app.namespace_name,
+            app.namespace,
+            after=[observability, ingress, *([store] if store else [])],
+        ),
+        on_cluster,
+    )
 
 pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("grafanaUrl", observability.grafana_url)

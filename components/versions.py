@@ -30,6 +30,19 @@ HCLOUD_CSI_CHART_VERSION = "2.17.0"
 
 HETZNER_HELM_REPO = "https://charts.hetzner.cloud"
 
+# --- Phases 2-3: object store ---------------------------------------------------------------------------
+
+# renovate: datasource=helm depName=seaweedfs registryUrl=https://seaweedfs.github.io/seaweedfs/helm
+SEAWEEDFS_CHART_VERSION = "4.44.0"
+"""Chart `seaweedfs` (SeaweedFS 4.44: S3 gateway with versioning and lifecycle rules), Apache-2.0."""
+
+# not-renovated: a repository address, not a version
+SEAWEEDFS_HELM_REPO = "https://seaweedfs.github.io/seaweedfs/helm"
+
+# renovate: datasource=docker depName=amazon/aws-cli
+AWS_CLI_IMAGE = "amazon/aws-cli:2.37.5"
+"""Runs the bucket bootstrap script (components/object_store/files/bootstrap-buckets.sh)."""
+
 # --- Phase 1: ingress, observability, web/API -------------------------------------------------------
 
 # not-renovated: the chart k3s bundles; it moves with K3S_VERSION

@@ -20,6 +20,7 @@ from ..k8s_namespace import (
 )
 from ..naming import base_labels
 from ..postgres import PostgresServer
+from ..workloads.component import RATE_LIMIT_MIDDLEWARE
 from .web import (
     CANARY,
     DATABASE_SECRET,
@@ -46,6 +47,8 @@ class AppArgs:
     ingress: Ingress
     database: Mapping[str, pulumi.Input[str]]
     """The PostgresServer's connection Secret data (`uri`, and `ca.crt` for the VM)."""
+    middlewares: tuple[str, ...] = ()
+    """Traefik Middlewares in the app's namespace every request to the web/API passes (the rate limit)."""
 
     @classmethod
     def from_config(
@@ -54,13 +57,23 @@ class AppArgs:
         if config.app is None:
             raise ValueError("App needs the `app` section of the stack config")
         keys = sorted(set(SECRET_ENV_KEYS.values()))
-        return cls(config.app, {key: secrets.require(key) for key in keys}, ingress, database.connection_data)
+        middlewares = (RATE_LIMIT_MIDDLEWARE,) if config.workloads.rate_limit else ()
+        return cls(
+            config.app,
+            {key: secrets.require(key) for key in keys},
+            ingress,
+            database.connection_data,
+            middlewares,
+        )
 
 
 class App(pulumi.ComponentResource):
     """Web/API Deployment(s), Service(s), autoscaler, disruption budget, routing and TLS."""
 
     urls: list[str]
+    namespace: k8s.core.v1.Namespace
+    """The app's namespace; workers, cron jobs and the object store's credentials live here too."""
+    namespace_name = NAMESPACE
 
     def __init__(self, name: str, args: AppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:App", name, None, opts)
@@ -69,6 +82,7 @@ class App(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         namespace = platform_namespace(f"{name}-ns", NAMESPACE, COMPONENT, child)
+        self.namespace = namespace
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         # Supabase and the database are outside the cluster; the metadata service stays blocked.
         allow_egress_outside_cluster(f"{name}-egress", namespace, COMPONENT, opts=in_ns)
@@ -185,6 +199,7 @@ class App(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[deployment]),
                 )
 
+        route_middlewares = [{"name": m, "namespace": NAMESPACE} for m in args.middlewares]
         routing = pulumi.ResourceOptions(parent=self, depends_on=[namespace, *args.ingress.ready])
         hosts = list(args.config.hostnames)
         if web.canary is None:
@@ -197,6 +212,15 @@ class App(pulumi.ComponentResource):
                     annotations={
                         "cert-manager.io/cluster-issuer": args.ingress.cluster_issuer,
                         "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
+                        **(
+                            {
+                                "traefik.ingress.kubernetes.io/router.middlewares": ",".join(
+                                    f"{NAMESPACE}-{m}@kubernetescrd" for m in args.middlewares
+                                )
+                            }
+                            if args.middlewares
+                            else {}
+                        ),
                     },
                 ),
                 spec={
@@ -261,6 +285,7 @@ class App(pulumi.ComponentResource):
                         {
                             "kind": "Rule",
                             "match": host_rule(hosts),
+                            **({"middlewares": route_middlewares} if route_middlewares else {}),
                             "services": [
                                 {"kind": "TraefikService", "name": "web-split", "namespace": NAMESPACE}
                             ],

@@ -93,3 +93,8 @@ Hostname = Annotated[str, AfterValidator(_check_hostname)]
 
 PinnedImage = Annotated[str, AfterValidator(_check_pinned_image)]
 """A container image with a version tag other than `latest`, or a sha256 digest."""
+
+
+def repeated(names: list[str]) -> list[str]:
+    """Names that occur more than once, sorted (for "each needs its own name" errors)."""
+    return sorted({name for name in names if names.count(name) > 1})

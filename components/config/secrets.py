@@ -30,6 +30,18 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
         "Hetzner Cloud API token (read/write) for Pulumi and for the in-cluster CCM and CSI driver.",
     ),
     SecretSpec(
+        "objectStorageAccessKey",
+        "Hetzner Object Storage access key (Cloud Console > Security > S3 credentials).",
+        lambda c: c.object_store.mode == "hetzner",
+        "objectStore.mode is hetzner",
+    ),
+    SecretSpec(
+        "objectStorageSecretKey",
+        "Hetzner Object Storage secret key, shown once when the access key is created.",
+        lambda c: c.object_store.mode == "hetzner",
+        "objectStore.mode is hetzner",
+    ),
+    SecretSpec(
         "alertDiscordWebhookUrl",
         "Discord channel webhook URL that Alertmanager posts alerts to.",
         lambda c: "discord" in c.observability.alert_receivers,

@@ -14,9 +14,11 @@ from .catalog import ALL_LOCATIONS, NETWORK_ZONES, SERVER_TYPES
 from .cluster import ClusterConfig
 from .ingress import IngressConfig
 from .network import NetworkConfig
+from .object_store import ObjectStoreConfig, check_store_users
 from .observability import ObservabilityConfig
 from .postgres import PostgresConfig
 from .supabase import SupabaseConfig
+from .workloads import WorkloadsConfig
 
 _SSH_KEY = re.compile(
     r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]+( .*)?$"
@@ -47,6 +49,12 @@ class StackConfig(Section):
     cluster: ClusterConfig = ClusterConfig()
     """The k3s cluster."""
 
+    workloads: WorkloadsConfig = WorkloadsConfig()
+    """Background workers, scheduled jobs and the public API's rate limit (Phase 2)."""
+
+    object_store: ObjectStoreConfig = ObjectStoreConfig()
+    """S3-compatible object storage (Phase 3)."""
+
     ingress: IngressConfig = IngressConfig()
     """Traefik, its load balancer and TLS certificates."""
 
@@ -55,6 +63,7 @@ class StackConfig(Section):
 
     app: AppConfig | None = None
     """The product's workloads (Phase 1: the web/API). Unset: the platform runs without the app."""
+
     postgres: PostgresConfig = PostgresConfig()
     """The application database (phase 4): managed, or the PostgreSQL VM."""
 
@@ -112,6 +121,18 @@ class StackConfig(Section):
                 raise InvalidSettingError(
                     key, cidr, f"overlaps network.cidr {private}; pick a disjoint range"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _phase2_3_rules(self) -> StackConfig:
+        if self.workloads.enabled and self.app is None:
+            raise InvalidSettingError(
+                "workloads",
+                "(set)",
+                "needs the app section: workers, cron jobs and the API rate limit run in the app's "
+                "namespace with its Secrets; configure app or remove workloads",
+            )
+        check_store_users(self.object_store, self.location, self.workloads.store_users())
         return self
 
     @model_validator(mode="after")
