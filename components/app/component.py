@@ -128,7 +128,7 @@ class App(pulumi.ComponentResource):
         database_ca = "ca.crt" in args.database
         after_env = pulumi.ResourceOptions(parent=self, depends_on=[namespace, env_secret, database_secret])
 
-        tracks = [(WEB, web.image, None)]
+        tracks: list[tuple[str, str, int | None]] = [(WEB, web.image, None)]
         if web.canary:
             tracks.append((CANARY, web.canary.image, web.canary.replicas))
         for track, image, replicas in tracks:

@@ -155,16 +155,17 @@ class ObjectStore(pulumi.ComponentResource):
         app: tuple[pulumi.Output[str], pulumi.Output[str]],
     ) -> list[pulumi.Resource]:
         name = self._name
-        identities = pulumi.Output.all(admin[0], admin[1], app[0], app[1]).apply(
+        identities: pulumi.Output[str] = pulumi.Output.all(admin[0], admin[1], app[0], app[1]).apply(
             lambda keys: seaweedfs.identities((keys[0], keys[1]), (keys[2], keys[3]), self.buckets)
         )
+        secret_identities: pulumi.Output[str] = pulumi.Output.secret(identities)
         config_secret = k8s.core.v1.Secret(
             f"{name}-s3-identities",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=seaweedfs.S3_CONFIG_SECRET, namespace=NAMESPACE, labels=self._labels
             ),
             type="Opaque",
-            string_data={seaweedfs.S3_CONFIG_KEY: pulumi.Output.secret(identities)},
+            string_data={seaweedfs.S3_CONFIG_KEY: secret_identities},
             opts=self._in_ns,
         )
         # The store's pods talk to each other (master, volume, filer, gRPC) inside the namespace only.

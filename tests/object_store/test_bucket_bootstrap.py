@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -56,7 +57,7 @@ def s3_endpoint() -> Iterator[str]:
         server.wait()
 
 
-def _client(endpoint: str):  # type: ignore[no-untyped-def]
+def _client(endpoint: str) -> Any:
     return boto3.client(
         "s3",
         endpoint_url=endpoint,
