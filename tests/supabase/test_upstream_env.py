@@ -7,7 +7,9 @@ the release in components/versions.py; a deliberate difference must be declared 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import functools
 from pathlib import Path
 
 import pytest
@@ -18,7 +20,21 @@ from components.supabase.services import ServiceSpec, self_hosted_services
 from tests.supabase.settings import DATABASE, FULL_CONFIG, OBJECTS
 
 UPSTREAM = yaml.safe_load((Path(__file__).parent / "data" / "upstream_env.yaml").read_text())
-SPECS = {spec.name: spec for spec in self_hosted_services(FULL_CONFIG, DATABASE, OBJECTS, ("10.42.0.0/16",))}
+SERVICES = sorted(UPSTREAM["services"])
+
+
+@functools.cache
+def specs() -> dict[str, ServiceSpec]:
+    """Built when a test runs, never at import: building them makes Pulumi Outputs, and Outputs made
+    while pytest collects outlive their event loop and stall the next program run in the session."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        built = self_hosted_services(FULL_CONFIG, DATABASE, OBJECTS, ("10.42.0.0/16",))
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+    return {spec.name: spec for spec in built}
 
 
 def upstream_names(service: str) -> set[str]:
@@ -51,21 +67,21 @@ def env_problems(spec: ServiceSpec, upstream: set[str]) -> list[str]:
 
 def test_expected_lists_are_for_the_pinned_release() -> None:
     assert UPSTREAM["release"] == versions.SUPABASE_RELEASE
-    assert set(UPSTREAM["services"]) == set(versions.SUPABASE_IMAGES) == set(SPECS)
+    assert set(UPSTREAM["services"]) == set(versions.SUPABASE_IMAGES) == set(specs())
 
 
-@pytest.mark.parametrize("service", sorted(SPECS))
+@pytest.mark.parametrize("service", SERVICES)
 def test_env_names_match_upstream(service: str) -> None:
-    assert env_problems(SPECS[service], upstream_names(service)) == []
+    assert env_problems(specs()[service], upstream_names(service)) == []
 
 
-@pytest.mark.parametrize("service", sorted(SPECS))
+@pytest.mark.parametrize("service", SERVICES)
 def test_image_is_the_pinned_one(service: str) -> None:
-    assert SPECS[service].image == versions.SUPABASE_IMAGES[service]
+    assert specs()[service].image == versions.SUPABASE_IMAGES[service]
 
 
 def test_a_misspelled_or_silently_dropped_variable_is_caught() -> None:
-    auth = SPECS["auth"]
+    auth = specs()["auth"]
     env = {**auth.env, "GOTRUE_SITEURL": "https://app.example.com"}
     del env["GOTRUE_SITE_URL"]
     problems = env_problems(dataclasses.replace(auth, env=env), upstream_names("auth"))
