@@ -1,5 +1,7 @@
 """One stack of the platform: configuration first, then components in dependency order, then outputs."""
 
+from typing import Any
+
 import pulumi
 import pulumi_hcloud as hcloud
 
@@ -13,6 +15,7 @@ from components.object_store import Consumer, ObjectStore, ObjectStoreArgs
 from components.observability import Observability, ObservabilityArgs, rule_files_in
 from components.postgres import PostgresServer, PostgresServerArgs
 from components.postgres.render import FILES as POSTGRES_FILES
+from components.supabase import Supabase, SupabaseArgs
 from components.workloads import RULE_FILES_DIR, Workloads, WorkloadsArgs
 
 loaded = load_stack_config()  # fails with one clear message before any resource is registered
@@ -41,23 +44,58 @@ observability = Observability(
     ObservabilityArgs.from_config(config, secrets, component_rules, node_exporters),
     on_cluster,
 )
-app = None
-if config.app is not None:
-    app = App("app", AppArgs.from_config(config, secrets, ingress, database), on_cluster)
-    pulumi.export("appUrls", app.urls)
-# Phases 2-3: workers and cron jobs run in the app's namespace, beside its Secrets; the store writes its
-# credentials there too.
+# Phases 2-3: the store comes first, self-hosted Supabase keeps Storage's files in it; each namespace that
+# uses it (Supabase's, the app's, where workers and cron jobs run too) gets its credentials and a path.
 store = None
 if config.object_store.enabled:
-    consumers = [Consumer(app.namespace_name, app.namespace)] if app else []
     store = ObjectStore(
-        "object-store",
-        ObjectStoreArgs.from_config(config, secrets, consumers=consumers, after=cluster.addons),
-        on_cluster,
+        "object-store", ObjectStoreArgs.from_config(config, secrets, after=cluster.addons), on_cluster
     )
     pulumi.export(
         "objectStore", {"endpoint": store.endpoint, "region": store.region, "buckets": store.buckets}
     )
+# Self-hosted Supabase: the Postgres VM (superuser, logical WAL) and a bucket of the store (config rules).
+self_hosted_inputs: dict[str, Any] = {}
+if config.supabase.self_hosted and store is not None:
+    self_hosted_inputs = {
+        "db_host": database.host,
+        "db_name": config.postgres.database,
+        "db_admin_user": database.superuser,
+        "db_admin_password": database.superuser_password,
+        "db_ca_cert": database.ca_cert_pem,
+        "s3_endpoint": store.endpoint,
+        "s3_bucket": config.supabase.storage_bucket,
+        "s3_region": store.region,
+        "s3_access_key_id": store.access_key_id,
+        "s3_secret_access_key": store.secret_access_key,
+        "s3_force_path_style": store.force_path_style,
+    }
+supabase = Supabase(
+    "supabase",
+    SupabaseArgs(
+        config=config.supabase,
+        managed_url=secrets.get("supabaseUrl"),
+        managed_anon_key=secrets.get("supabaseAnonKey"),
+        managed_service_role_key=secrets.get("supabaseServiceRoleKey"),
+        smtp_password=secrets.get("supabaseSmtpPassword"),
+        cluster_issuer=config.cluster_issuer,
+        trusted_proxy_cidrs=(config.cluster.cluster_cidr,),
+        **self_hosted_inputs,
+    ),
+    on_cluster,
+)
+if store is not None and supabase.namespace is not None:
+    store.grant(Consumer("supabase", supabase.namespace))
+if config.supabase.self_hosted:
+    pulumi.export("supabaseUrl", supabase.url)
+    pulumi.export("supabaseDashboardPassword", pulumi.Output.secret(supabase.dashboard_password))
+app = None
+if config.app is not None:
+    client_secrets = supabase.client_secrets if config.supabase.self_hosted else None
+    app = App("app", AppArgs.from_config(config, secrets, ingress, database, client_secrets), on_cluster)
+    pulumi.export("appUrls", app.urls)
+    if store is not None:
+        store.grant(Consumer(app.namespace_name, app.namespace))
 if app is not None and config.workloads.enabled:
     Workloads(
         "workloads",

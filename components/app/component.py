@@ -52,15 +52,22 @@ class AppArgs:
 
     @classmethod
     def from_config(
-        cls, config: StackConfig, secrets: StackSecrets, ingress: Ingress, database: PostgresServer
+        cls,
+        config: StackConfig,
+        secrets: StackSecrets,
+        ingress: Ingress,
+        database: PostgresServer,
+        supabase: Mapping[str, pulumi.Output[str]] | None = None,
     ) -> AppArgs:
+        """`supabase`: the Supabase component's client secrets, which replace the stack secrets of
+        the same names (self-hosted mode, where they are generated rather than configured)."""
         if config.app is None:
             raise ValueError("App needs the `app` section of the stack config")
         keys = sorted(set(SECRET_ENV_KEYS.values()))
         middlewares = (RATE_LIMIT_MIDDLEWARE,) if config.workloads.rate_limit else ()
         return cls(
             config.app,
-            {key: secrets.require(key) for key in keys},
+            {key: supabase[key] if supabase else secrets.require(key) for key in keys},
             ingress,
             database.connection_data,
             middlewares,

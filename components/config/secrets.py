@@ -58,21 +58,21 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
     SecretSpec(
         "supabaseUrl",
         "URL of the managed Supabase project, e.g. https://abcd.supabase.co (handed to the web/API).",
-        lambda c: c.app is not None,
-        "app is configured",
+        lambda c: c.app is not None and not c.supabase.self_hosted,
+        "app is configured and supabase.mode is managed",
         "https://offline-stand-in.supabase.co",
     ),
     SecretSpec(
         "supabaseAnonKey",
         "Supabase anon (public) API key of the project.",
-        lambda c: c.app is not None,
-        "app is configured",
+        lambda c: c.app is not None and not c.supabase.self_hosted,
+        "app is configured and supabase.mode is managed",
     ),
     SecretSpec(
         "supabaseServiceRoleKey",
         "Supabase service_role key (bypasses row-level security; server side only).",
-        lambda c: c.app is not None,
-        "app is configured",
+        lambda c: c.app is not None and not c.supabase.self_hosted,
+        "app is configured and supabase.mode is managed",
     ),
     SecretSpec(
         "postgresS3AccessKey",

@@ -123,6 +123,33 @@ class StackConfig(Section):
                 )
         return self
 
+    def _self_hosted_supabase_rules(self) -> None:
+        """Self-hosted Supabase runs on the Postgres VM and keeps Storage's files in the object store."""
+        if not self.supabase.self_hosted:
+            return
+        if self.postgres.mode == "managed":
+            raise InvalidSettingError(
+                "postgres.mode",
+                self.postgres.mode,
+                "supabase.mode is self-hosted, which needs the Postgres VM (a superuser and logical "
+                "replication); set postgres.mode: vm or supabase.mode: managed",
+            )
+        if not self.object_store.enabled:
+            raise InvalidSettingError(
+                "objectStore.mode",
+                self.object_store.mode,
+                "supabase.mode is self-hosted, whose Storage keeps files in the object store; set "
+                "objectStore.mode to in-cluster or hetzner, or supabase.mode: managed",
+            )
+        names = [bucket.name for bucket in self.object_store.buckets]
+        if self.supabase.storage_bucket not in names:
+            raise InvalidSettingError(
+                "supabase.storageBucket",
+                self.supabase.storage_bucket,
+                f"is not one of objectStore.buckets ({', '.join(names)}); add a bucket of that name "
+                "or set storageBucket to one of them",
+            )
+
     @model_validator(mode="after")
     def _phase2_3_rules(self) -> StackConfig:
         if self.workloads.enabled and self.app is None:
@@ -133,6 +160,7 @@ class StackConfig(Section):
                 "namespace with its Secrets; configure app or remove workloads",
             )
         check_store_users(self.object_store, self.location, self.workloads.store_users())
+        self._self_hosted_supabase_rules()
         return self
 
     @model_validator(mode="after")

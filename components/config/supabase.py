@@ -147,6 +147,9 @@ class SupabaseConfig(Section):
     functions: FunctionsConfig = FunctionsConfig()
     """Self-hosted: Edge Functions."""
 
+    storage_bucket: str = "supabase-storage"
+    """Self-hosted: bucket of the object store (one of `objectStore.buckets`) Storage keeps files in."""
+
     resources: dict[str, ServiceResources] = Field(default_factory=dict)
     """Self-hosted: per-service CPU/memory overrides, keyed by service (kong, auth, rest, realtime,
     storage, imgproxy, meta, studio, functions)."""

@@ -114,8 +114,10 @@ class ObjectStore(pulumi.ComponentResource):
         self._bootstrap(args, admin, after=store)
         self.access_key_id = pulumi.Output.secret(app[0])
         self.secret_access_key = pulumi.Output.secret(app[1])
+        self._app_keys = app
+        self._in_cluster = cfg.mode == "in-cluster"
         for consumer in args.consumers:
-            self._grant(consumer, app, in_cluster=cfg.mode == "in-cluster")
+            self.grant(consumer)
 
         self.register_outputs(
             {
@@ -239,13 +241,12 @@ class ObjectStore(pulumi.ComponentResource):
             ),
         )
 
-    def _grant(
-        self,
-        consumer: Consumer,
-        keys: tuple[pulumi.Output[str], pulumi.Output[str]],
-        *,
-        in_cluster: bool,
-    ) -> None:
+    def grant(self, consumer: Consumer) -> None:
+        """Give a namespace the credentials Secret and (in-cluster) a network path to the store.
+
+        Public for consumers built after the store: self-hosted Supabase needs the store's outputs first.
+        """
+        keys, in_cluster = self._app_keys, self._in_cluster
         name = f"{self._name}-{consumer.name}"
         in_consumer = pulumi.ResourceOptions(parent=self, depends_on=[consumer.namespace])
         k8s.core.v1.Secret(

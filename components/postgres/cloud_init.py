@@ -39,6 +39,7 @@ class VmSecrets:
     s3_key_secret: str
     admin_verifier: str
     app_verifier: str
+    superuser_verifier: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,10 @@ def user_data(
         )
         for unit in SYSTEMD_UNITS
     ]
-    roles_env = f"ADMIN_VERIFIER='{secrets.admin_verifier}'\nAPP_VERIFIER='{secrets.app_verifier}'\n"
+    roles_env = (
+        f"ADMIN_VERIFIER='{secrets.admin_verifier}'\nAPP_VERIFIER='{secrets.app_verifier}'\n"
+        f"SUPERUSER_VERIFIER='{secrets.superuser_verifier}'\n"
+    )
     files = [
         *(_file(f"{SCRIPTS_DIR}/{script}", read_file(script), "0755") for script in SCRIPTS),
         _file(f"{SCRIPTS_DIR}/roles.sql", read_file("roles.sql"), "0644"),

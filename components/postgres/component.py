@@ -42,6 +42,8 @@ CA_MOUNT_PATH = "/etc/postgres-ca/ca.crt"
 CERT_VALIDITY_HOURS = 5 * 365 * 24
 CA_VALIDITY_HOURS = 10 * 365 * 24
 CERT_EARLY_RENEWAL_HOURS = 90 * 24
+SUPERUSER = "supabase_root"
+"""The superuser role self-hosted Supabase's bootstrap logs in as (its own SQL manages `supabase_admin`)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,10 @@ class PostgresServerArgs:
     managed_url: pulumi.Output[str] | None = None
     secret_namespace: str | None = None
     """Namespace of the connection Secret (where the app runs); None creates no Kubernetes object."""
+    logical_replication: bool = False
+    """wal_level = logical and the wal2json plugin (self-hosted Supabase's Realtime)."""
+    supabase_admin: bool = False
+    """Create the superuser role SUPERUSER with a generated password (self-hosted Supabase's bootstrap)."""
 
     @classmethod
     def from_config(
@@ -94,6 +100,8 @@ class PostgresServerArgs:
             s3_secret_key=secrets.get("postgresS3SecretKey"),
             managed_url=secrets.get("postgresManagedUrl"),
             secret_namespace=secret_namespace,
+            logical_replication=config.supabase.self_hosted,
+            supabase_admin=config.supabase.self_hosted,
         )
 
 
@@ -120,6 +128,8 @@ def database_spec(args: PostgresServerArgs) -> DatabaseSpec:
         database=cfg.database,
         app_user=cfg.app_user,
         admin_user=cfg.admin_user,
+        logical_replication=args.logical_replication,
+        superuser=SUPERUSER if args.supabase_admin else "",
     )
 
 
@@ -142,6 +152,8 @@ class PostgresServer(pulumi.ComponentResource):
         self.server_id: pulumi.Output[int] | None = None
         self.ca_cert_pem: pulumi.Output[str] | None = None
         self.admin_password: pulumi.Output[str] | None = None
+        self.superuser: str | None = None
+        self.superuser_password: pulumi.Output[str] | None = None
         self.repository_cipher_pass: pulumi.Output[str] | None = None
         self.metrics_endpoint: str | None = None
 
@@ -232,6 +244,9 @@ class PostgresServer(pulumi.ComponentResource):
 
         admin_password, app_password = password("admin"), password("app")
         admin_salt, app_salt = salt("admin"), salt("app")
+        superuser_password, superuser_salt = (
+            (password("superuser"), salt("superuser")) if args.supabase_admin else (None, None)
+        )
         cipher_pass = random.RandomPassword(
             f"{name}-repo-cipher-pass", length=64, special=False, opts=self._child
         )
@@ -252,7 +267,8 @@ class PostgresServer(pulumi.ComponentResource):
         schedules = Schedules(cfg.backup.full_schedule, cfg.backup.diff_schedule, cfg.backup.drill_schedule)
 
         def render(values: list) -> str:
-            (volume_id, cert, key, cipher, s3_key, s3_secret, admin_pw, admin_s, app_pw, app_s) = values
+            volume_id, cert, key, cipher, s3_key, s3_secret, admin_pw, admin_s, app_pw, app_s = values[:10]
+            su_pw, su_s = values[10:]
 
             secrets = VmSecrets(
                 server_cert_pem=cert,
@@ -262,6 +278,7 @@ class PostgresServer(pulumi.ComponentResource):
                 s3_key_secret=s3_secret,
                 admin_verifier=scram_sha256_verifier(admin_pw, base64.b64decode(admin_s)),
                 app_verifier=scram_sha256_verifier(app_pw, base64.b64decode(app_s)),
+                superuser_verifier=scram_sha256_verifier(su_pw, base64.b64decode(su_s)) if su_pw else "",
             )
             return user_data(
                 layout=layout,
@@ -284,6 +301,8 @@ class PostgresServer(pulumi.ComponentResource):
             admin_salt.b64_std,
             app_password.result,
             app_salt.b64_std,
+            superuser_password.result if superuser_password else None,
+            superuser_salt.b64_std if superuser_salt else None,
         ).apply(lambda values: pulumi.Output.secret(render(values)))
 
         networks = None
@@ -330,6 +349,9 @@ class PostgresServer(pulumi.ComponentResource):
         # Secret on every path: explicit, not only through the random provider's own marking.
         self.admin_password = pulumi.Output.secret(admin_password.result)
         self.repository_cipher_pass = pulumi.Output.secret(cipher_pass.result)
+        if superuser_password is not None:
+            self.superuser = SUPERUSER
+            self.superuser_password = pulumi.Output.secret(superuser_password.result)
         self.metrics_endpoint = f"{args.database_ip}:9100"
         self.app_url = pulumi.Output.secret(
             app_password.result.apply(

@@ -126,6 +126,15 @@ class DatabaseSpec:
     app_user: str
     admin_user: str
     cluster_name: str = "main"
+    logical_replication: bool = False
+    """wal_level = logical and room for replication slots (self-hosted Supabase's Realtime)."""
+    superuser: str = ""
+    """Name of a superuser role that logs in over the network; empty creates none."""
+
+    @property
+    def extra_packages(self) -> tuple[str, ...]:
+        """Debian packages beyond the server: Realtime decodes the WAL with the wal2json plugin."""
+        return ("wal2json",) if self.logical_replication else ()
 
 
 def postgresql_conf(layout: HostLayout, spec: DatabaseSpec) -> str:
@@ -148,6 +157,11 @@ def postgresql_conf(layout: HostLayout, spec: DatabaseSpec) -> str:
             "pgbackrest_config_path": layout.pgbackrest_config_path,
             "stanza": STANZA,
             "archive_timeout": spec.archive_timeout,
+            "wal_level": "logical" if spec.logical_replication else "replica",
+            # Replica: pgBackRest and a standby at most. Logical: Realtime holds a slot and a sender
+            # per tenant, with headroom for a rebuild while the old slot still exists.
+            "max_wal_senders": 10 if spec.logical_replication else 3,
+            "max_replication_slots": 10,
         },
     )
 
@@ -207,6 +221,8 @@ def environment_file(layout: HostLayout, spec: DatabaseSpec, extra: dict[str, st
         "DATABASE": spec.database,
         "APP_USER": spec.app_user,
         "ADMIN_USER": spec.admin_user,
+        "SUPERUSER": spec.superuser,
+        "EXTRA_PACKAGES": " ".join(f"postgresql-{layout.pg_major}-{name}" for name in spec.extra_packages),
         **(extra or {}),
     }
     header = "# Parameters of the database scripts, rendered by Pulumi (components/postgres).\n"

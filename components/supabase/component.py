@@ -93,6 +93,8 @@ class Supabase(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         config = args.config
         self.dashboard_password = None
+        self.namespace: k8s.core.v1.Namespace | None = None
+        """Self-hosted: the services' namespace (the object store grants it access)."""
 
         if config.self_hosted:
             missing = args.missing_for_self_hosted()
@@ -143,6 +145,7 @@ class Supabase(pulumi.ComponentResource):
 
         # Restricted Pod Security: every service runs non-root without capabilities (services.py).
         namespace = platform_namespace(f"{prefix}-namespace", NAMESPACE, COMPONENT, self._child)
+        self.namespace = namespace
         ns = namespace.metadata.name
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 

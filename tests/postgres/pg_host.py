@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from components.config.postgres import PostgresBackupConfig, PostgresConfig
-from components.postgres.component import PostgresServerArgs, database_spec
+from components.postgres.component import SUPERUSER, PostgresServerArgs, database_spec
 from components.postgres.render import (
     FILES,
     STANZA,
@@ -45,6 +45,7 @@ from components.postgres.scram import scram_sha256_verifier
 OS_USER = "postgres"
 APP_PASSWORD = "app-test-password-1"
 ADMIN_PASSWORD = "admin-test-password-1"
+SUPERUSER_PASSWORD = "superuser-test-password-1"
 CIPHER_PASS = "test-cipher-passphrase-not-a-secret"
 
 
@@ -136,7 +137,13 @@ class PgHost:
         return self.base / "scripts"
 
     @classmethod
-    def create(cls, allowed_network: str = "127.0.0.1/32", config: PostgresConfig | None = None) -> PgHost:
+    def create(
+        cls,
+        allowed_network: str = "127.0.0.1/32",
+        config: PostgresConfig | None = None,
+        supabase: bool = False,
+    ) -> PgHost:
+        """A scratch host; `supabase` renders it as self-hosted Supabase needs it (logical WAL, superuser)."""
         base = Path(tempfile.mkdtemp(prefix="pgtest-"))
         major = pg_major()
         layout = HostLayout(
@@ -158,6 +165,8 @@ class PgHost:
             listen_addresses="127.0.0.1,::1",
         )
         spec = vm_spec(allowed_network, str(base / "repo"), config)
+        if supabase:
+            spec = dataclasses.replace(spec, logical_replication=True, superuser=SUPERUSER)
         for sub in (
             "conf",
             "sock",
@@ -304,6 +313,11 @@ class PgHost:
                 f"app_verifier={scram_sha256_verifier(APP_PASSWORD, os.urandom(16))}",
                 "-v",
                 f"database={spec.database}",
+                "-v",
+                f"superuser={spec.superuser}",
+                "-v",
+                "superuser_verifier="
+                + (scram_sha256_verifier(SUPERUSER_PASSWORD, os.urandom(16)) if spec.superuser else ""),
             ]
         )
 

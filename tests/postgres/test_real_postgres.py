@@ -51,6 +51,9 @@ def test_rendered_settings_are_the_running_settings(host: PgHost) -> None:
     assert host.psql("show archive_mode") == "on"
     assert host.psql("show password_encryption") == "scram-sha-256"
     assert host.psql("show ssl") == "on"
+    # Without self-hosted Supabase: physical WAL only and no superuser that logs in over the network.
+    assert host.psql("show wal_level") == "replica"
+    assert host.psql("select count(*) from pg_roles where rolsuper and rolcanlogin") == "1"
 
 
 def test_app_connects_over_tls_with_its_scram_password_and_verifies_the_server(host: PgHost) -> None:

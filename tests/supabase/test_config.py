@@ -13,6 +13,8 @@ BASE: dict[str, Any] = {
     "environment": "dev",
     "adminCidrs": ["203.0.113.7/32"],
     "sshPublicKeys": ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDexampleexampleexampleexampleexample ops"],
+    # Self-hosted Storage keeps its files here (the stack rules refuse self-hosted without it).
+    "objectStore": {"mode": "in-cluster", "buckets": [{"name": "supabase-storage"}]},
 }
 SELF_HOSTED: dict[str, Any] = {
     "mode": "self-hosted",

@@ -40,8 +40,11 @@ install_packages() {
   /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y
   # The cluster is created on the volume below, not by the package.
   sed -i 's/^#\?\s*create_main_cluster.*/create_main_cluster = false/' /etc/postgresql-common/createcluster.conf
+  # EXTRA_PACKAGES: space-separated, e.g. wal2json when self-hosted Supabase's Realtime decodes the WAL.
+  local extra
+  read -ra extra <<<"$EXTRA_PACKAGES"
   apt-get install -y -q --no-install-recommends \
-    "postgresql-$PG_MAJOR" "postgresql-client-$PG_MAJOR" pgbackrest prometheus-node-exporter
+    "postgresql-$PG_MAJOR" "postgresql-client-$PG_MAJOR" pgbackrest prometheus-node-exporter "${extra[@]}"
   local installed
   installed=$(pgbackrest version | awk '{print $2}')
   [ "$installed" = "$PGBACKREST_VERSION" ] ||
@@ -81,7 +84,8 @@ start_database() {
   . "$STAGING_DIR/roles.env"
   as_postgres psql -X -q -h "$PG_SOCKET_DIR" -p "$PG_PORT" -d postgres -f "$here/roles.sql" \
     -v admin_user="$ADMIN_USER" -v admin_verifier="$ADMIN_VERIFIER" \
-    -v app_user="$APP_USER" -v app_verifier="$APP_VERIFIER" -v database="$DATABASE"
+    -v app_user="$APP_USER" -v app_verifier="$APP_VERIFIER" -v database="$DATABASE" \
+    -v superuser="$SUPERUSER" -v superuser_verifier="$SUPERUSER_VERIFIER"
 }
 
 start_backups() {
