@@ -50,7 +50,7 @@ def preview(
 ) -> Outcome:
     """The offline preview's exit status and report; `run` stands in for the program's registrations."""
     if run is not None:
-        monkeypatch.setattr(offline.cli, "run_program", lambda *a, **kw: run)
+        monkeypatch.setattr(offline.cli, "run_with_settings", lambda *a, **kw: run)
     code = offline.cli.main(["preview", stack, *args])
     captured = capsys.readouterr()
     return Outcome(code, captured.out, captured.err)
