@@ -162,6 +162,10 @@ def run_with_settings(settings: StackSettings, project_dir: Path = PROJECT_DIR) 
         pulumi.runtime.set_mocks(mocks, project=settings.project, stack=stack, preview=False, monitor=monitor)
         pulumi.runtime.set_all_config(settings.config, settings.secret_keys)
         pulumi_settings.ROOT.set(None)  # run_in_stack makes the Stack resource, as the CLI's host does
+        # Forget RPCs and Outputs left by code that ran outside a program (a test building a component
+        # by hand): this run would otherwise wait for them forever, as pulumi.runtime.test also knows.
+        pulumi_settings.SETTINGS.rpc_manager.clear()
+        pulumi_settings.SETTINGS.outputs.clear()
         main = str(project_dir / "__main__.py")
 
         def program() -> None:
