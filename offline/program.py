@@ -177,7 +177,7 @@ def run_with_settings(settings: StackSettings, project_dir: Path = PROJECT_DIR) 
         raise ProgramError(err, registered) from err
     finally:
         loop.close()
-        asyncio.set_event_loop(None)
+        asyncio.set_event_loop(asyncio.new_event_loop())  # callers after us may expect a current loop
     return ProgramRun(
         settings, list(monitor.registrations.values()), monitor.stack_outputs, mocks.secret_values
     )
