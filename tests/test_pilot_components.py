@@ -185,7 +185,7 @@ def test_only_traefik_and_prometheus_may_reach_the_web_pods() -> None:
 
 def test_every_rule_file_becomes_a_prometheus_rule() -> None:
     rules = _objects("prod", "PrometheusRule")
-    assert set(rules) == {"slo", "platform", "k3s-day2", "postgres-backup"}
+    assert set(rules) == {"slo", "platform", "k3s-day2", "postgres-backup", "cron-jobs", "cron-job-windows"}
     alerts = {r["alert"] for g in rules["slo"]["spec"]["groups"] for r in g["rules"] if "alert" in r}
     assert alerts == {
         "WebAvailabilityErrorBudgetBurnPage",
