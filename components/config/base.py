@@ -98,3 +98,21 @@ PinnedImage = Annotated[str, AfterValidator(_check_pinned_image)]
 def repeated(names: list[str]) -> list[str]:
     """Names that occur more than once, sorted (for "each needs its own name" errors)."""
     return sorted({name for name in names if names.count(name) > 1})
+
+
+_S3_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_S3_ENDPOINT = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
+
+
+def check_s3_bucket(value: str) -> str:
+    """An S3 bucket name, or empty for "derive it"; shared by every off-site backup section."""
+    if value and not _S3_BUCKET.match(value):
+        raise ValueError(f"{value!r} is not an S3 bucket name (3-63 lowercase letters, digits, dots, dashes)")
+    return value
+
+
+def check_s3_endpoint(value: str) -> str:
+    """An S3 endpoint host (optionally :port), without a scheme."""
+    if not _S3_ENDPOINT.match(value):
+        raise ValueError(f"{value!r} is not a host name (no scheme, e.g. fsn1.your-objectstorage.com)")
+    return value

@@ -8,13 +8,11 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Section
+from .base import Section, check_s3_bucket, check_s3_endpoint
 from .catalog import NETWORK_ZONES, SERVER_TYPES, check_server_type
 from .node_rules import check_pool_name, check_taints
 
 _TIME = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
 _FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*[A-Za-z0-9]$")
 _CRON_FIELD = re.compile(r"^[0-9*/,-]+$")
 
@@ -114,21 +112,8 @@ class EtcdBackupConfig(Section):
             raise ValueError(f"{value!r} is not a 5-field cron schedule like '0 */6 * * *'")
         return value
 
-    @field_validator("s3_bucket")
-    @classmethod
-    def _bucket_name(cls, value: str) -> str:
-        if value and not _BUCKET.match(value):
-            raise ValueError(
-                f"{value!r} is not an S3 bucket name (3-63 lowercase letters, digits, dots, dashes)"
-            )
-        return value
-
-    @field_validator("s3_endpoint")
-    @classmethod
-    def _endpoint_host(cls, value: str) -> str:
-        if not _HOST.match(value):
-            raise ValueError(f"{value!r} is not a host name (no scheme, e.g. fsn1.your-objectstorage.com)")
-        return value
+    _check_bucket = field_validator("s3_bucket")(check_s3_bucket)
+    _check_endpoint = field_validator("s3_endpoint")(check_s3_endpoint)
 
     @field_validator("s3_folder")
     @classmethod

@@ -8,13 +8,11 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from .. import versions
-from .base import InvalidSettingError, Section
+from .base import InvalidSettingError, Section, check_s3_bucket, check_s3_endpoint
 from .cluster import check_server_type
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _SIZE = re.compile(r"^[1-9][0-9]*(MiB|GiB|TiB)$")
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_HOSTNAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$")
 # systemd OnCalendar: a weekday/date/time expression; `systemd-analyze calendar` checks the defaults in tests.
 _ON_CALENDAR = re.compile(r"^[A-Za-z0-9*:,./ ~-]+$")
 
@@ -80,21 +78,8 @@ class PostgresBackupConfig(Section):
 
     _check_schedules = field_validator("full_schedule", "diff_schedule", "drill_schedule")(_on_calendar)
 
-    @field_validator("s3_bucket")
-    @classmethod
-    def _bucket_name(cls, value: str) -> str:
-        if value and not _BUCKET.match(value):
-            raise ValueError(
-                f"{value!r} is not an S3 bucket name (3-63 lowercase letters, digits, dots, dashes)"
-            )
-        return value
-
-    @field_validator("s3_endpoint")
-    @classmethod
-    def _endpoint_host(cls, value: str) -> str:
-        if not _HOSTNAME.match(value):
-            raise ValueError(f"{value!r} is not a host name (no scheme, e.g. fsn1.your-objectstorage.com)")
-        return value
+    _check_bucket = field_validator("s3_bucket")(check_s3_bucket)
+    _check_endpoint = field_validator("s3_endpoint")(check_s3_endpoint)
 
     @field_validator("repo_path")
     @classmethod
