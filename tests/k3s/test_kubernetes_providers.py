@@ -29,9 +29,7 @@ def _providers(run: ProgramRun) -> list[dict]:
 
 
 def _server_ca(run: ProgramRun) -> str:
-    (ca,) = [
-        r for r in run.of_type("tls:index/selfSignedCert:SelfSignedCert") if r.name.endswith("-server-ca") and "etcd" not in r.name
-    ]
+    (ca,) = [r for r in run.of_type("tls:index/selfSignedCert:SelfSignedCert") if r.name == "k3s-server-ca"]
     pem: str = ca.outputs["certPem"]
     return pem
 
