@@ -7,6 +7,12 @@
   same stack produce the same graph and can be diffed;
 - Kubernetes objects, Helm releases, dynamic resources: inputs echoed back as outputs; the API
   readiness gate reports the first of its endpoints as the one that answered.
+
+With `fresh=True` they answer as the engine previews a stack that does not exist yet: no resource
+has an id and nothing a provider computes is known (keys, certificates, random values, addresses,
+ids); only the inputs come back, so everything derived from a computed value (user-data, the
+kubeconfig, the readiness gate's endpoint) is unknown to the program too. Kubernetes resources under
+a provider with unknown configuration are handled by the recording monitor (offline.program).
 """
 
 from __future__ import annotations
@@ -151,7 +157,8 @@ _RANDOM: dict[str, Callable[[dict[str, Any]], Outputs]] = {
 class PlatformMocks(pulumi.runtime.Mocks):
     """Provider-like answers for every resource type this program registers."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, fresh: bool = False) -> None:
+        self.fresh = fresh
         self._lock = threading.Lock()
         self.secret_values: set[str] = set()
         """Every secret value a mock produced (passwords, private keys): tests grep output for them."""
@@ -160,6 +167,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
         inputs = reveal(args.inputs)
         typ, name = args.typ, args.name
         outputs: Outputs
+        if self.fresh:  # a create in preview: no id, and only the inputs are known
+            return "", inputs
         if typ in _TLS:
             outputs = _TLS[typ](inputs)
             self._remember(outputs, "privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh")

@@ -111,7 +111,7 @@ def test_missing_required_secret_fails_and_registers_nothing() -> None:
 
 
 def test_a_missing_hcloud_token_is_refused_by_the_engine_before_the_program_runs() -> None:
-    with pytest.raises(ValueError, match="^Stack 'dev' is missing configuration value 'hcloudToken'$"):
+    with pytest.raises(ValueError, match=r"^Stack 'dev' is missing configuration value 'hcloudToken'$"):
         run_program("dev", stand_in_missing_secrets=False)
 
 
