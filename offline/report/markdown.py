@@ -18,8 +18,8 @@ def render_markdown(preview: Preview) -> str:
     if preview.fresh:
         out.append(f"**{len(preview.resources)} to create**; the resources and their cost are the ones above")
     else:
-        cost = f"{preview.cost.total:.2f} {preview.cost.prices.currency}"
-        out.append(f"**{len(preview.resources)} to create** · **{cost} per month**" + _saving(preview))
+        monthly = f"{preview.cost.total:.2f} {preview.cost.prices.currency}"
+        out.append(f"**{len(preview.resources)} to create** · **{monthly} per month**" + _saving(preview))
     if preview.change:
         out += ["", f"Change {preview.change}."]
     if not preview.fresh:  # a new stack's resources, outputs and cost are the known-values report's
