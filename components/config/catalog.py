@@ -148,5 +148,8 @@ def orderable_alternative(name: str, location: str) -> ServerType | None:
         and t.vcpus >= wanted.vcpus
         and t.memory_gib >= wanted.memory_gib
     ]
-    key = lambda t: (t.dedicated_cpu, not t.current_generation, t.vcpus, t.memory_gib, t.name)
-    return min(fits, key=key, default=None)
+    return min(fits, key=_smallest_first, default=None)
+
+
+def _smallest_first(t: ServerType) -> tuple[bool, bool, int, int, str]:
+    return (t.dedicated_cpu, not t.current_generation, t.vcpus, t.memory_gib, t.name)

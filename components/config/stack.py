@@ -217,7 +217,8 @@ class StackConfig(Section):
             f"{role}.serverType",
             server_type,
             f"new Hetzner projects cannot order it in {self.location} (hetzner.com, {ORDERABLE_CHECKED}); "
-            f"{instead}, or set legacyServerTypes: true if your project still can (scripts/preflight.sh checks)",
+            f"{instead}, or set legacyServerTypes: true if your project still can "
+            "(scripts/preflight.sh checks)",
         )
 
     @property
