@@ -10,17 +10,27 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from offline.program import ProgramError
 from offline.stack_file import parse_assignments
 
-from .checks import CHECKS, Finding
+from .checks import CHECKS, Finding, check_token
 from .hcloud_api import DEFAULT_ENDPOINT, ApiError, HcloudApi
 from .plan import plan_stack
 from .report import render_table
 
 EXIT_OK, EXIT_BLOCKED, EXIT_INPUT = 0, 1, 2
+
+
+def _ask(title: str, check: Callable[[], list[Finding]]) -> list[Finding]:
+    try:
+        return check()
+    except ApiError as error:
+        return [
+            Finding(title, "Hetzner API", True, str(error), "retry; check HCLOUD_ENDPOINT and the network")
+        ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,29 +54,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     api = HcloudApi(os.environ.get("HCLOUD_ENDPOINT", DEFAULT_ENDPOINT), token)
 
-    print(
-        f"preflight {args.stack}: reading what the stack would create (offline program run)", file=sys.stderr
-    )
+    steps = len(CHECKS) + 2
+    print(f"[1/{steps}] token can read and write", file=sys.stderr)
+    findings = _ask("token", lambda: check_token(api))
+    if any(f.blocker for f in findings):
+        print(render_table(findings))
+        return EXIT_BLOCKED
+
+    print(f"[2/{steps}] what the stack would create (the program, run offline)", file=sys.stderr)
     try:
         plan = plan_stack(args.stack, parse_assignments(args.set, parse_json=True))
     except (ValueError, FileNotFoundError, ProgramError) as error:
         print(f"preflight: {error}", file=sys.stderr)
         return EXIT_INPUT
 
-    findings: list[Finding] = []
-    for number, (title, check) in enumerate(CHECKS, start=1):
-        print(f"[{number}/{len(CHECKS)}] {title}", file=sys.stderr)
-        try:
-            found = check(api, plan)
-        except ApiError as error:
-            found = [
-                Finding(
-                    title, "Hetzner API", True, str(error), "retry; check HCLOUD_ENDPOINT and the network"
-                )
-            ]
-        findings.extend(found)
-        if number == 1 and any(f.blocker for f in found):
-            break  # without a usable token no other question can be asked
+    for number, (title, check) in enumerate(CHECKS, start=3):
+        print(f"[{number}/{steps}] {title}", file=sys.stderr)
+        findings.extend(_ask(title, partial(check, api, plan)))
     print(render_table(findings))
     blockers = sum(f.blocker for f in findings)
     print(f"\n{blockers} blocker(s)" if blockers else "\nnothing blocks `pulumi up`")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import ssl
 import urllib.error
 import urllib.request
@@ -11,11 +9,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from components.network.ssh_keys import is_this_stacks, md5_fingerprint
+
 from .hcloud_api import ApiError, HcloudApi
 from .plan import StackPlan
 
 SERVERS_PER_SPREAD_GROUP = 10
-"""Hetzner: "Up to 10 servers per Placement Group (type Spread)" (docs.hetzner.com/cloud/placement-groups)."""
+PLACEMENT_GROUPS_PER_PROJECT = 50
+"""Hetzner: "Up to 50 Placement Groups per project • Up to 10 servers per Placement Group (type
+Spread)" (docs.hetzner.com/cloud/placement-groups/overview)."""
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,10 @@ def _blocker(check: str, subject: str, detail: str, fix: str) -> Finding:
     return Finding(check, subject, True, detail, fix)
 
 
-def check_token(api: HcloudApi, plan: StackPlan) -> list[Finding]:
+def check_token(api: HcloudApi) -> list[Finding]:
+    """Asked before anything else: without a usable token no other question can be asked."""
     try:
-        api.get("/locations", name=plan.location)
+        api.get("/locations")
     except ApiError as error:
         if error.status == 401:
             return [
@@ -177,14 +180,8 @@ def check_images(api: HcloudApi, plan: StackPlan) -> list[Finding]:
     return findings
 
 
-def md5_fingerprint(public_key: str) -> str:
-    """Hetzner's SSH key fingerprint: MD5 of the key blob, as colon-separated hex."""
-    blob = base64.b64decode(public_key.split()[1])
-    return ":".join(f"{byte:02x}" for byte in hashlib.md5(blob, usedforsecurity=False).digest())
-
-
 def _is_ours(labels: dict[str, str], plan: StackPlan) -> bool:
-    return all(labels.get(key) == value for key, value in plan.labels.items())
+    return is_this_stacks(labels, plan.labels)
 
 
 def check_ssh_keys(api: HcloudApi, plan: StackPlan) -> list[Finding]:
@@ -225,7 +222,7 @@ def check_names(api: HcloudApi, plan: StackPlan) -> list[Finding]:
     return findings or [_ok("names", f"{len(plan.named)} named resources", "no name is taken")]
 
 
-def check_placement(_api: HcloudApi, plan: StackPlan) -> list[Finding]:
+def check_placement(api: HcloudApi, plan: StackPlan) -> list[Finding]:
     crowded = [n for n in plan.servers_per_placement_group if n > SERVERS_PER_SPREAD_GROUP]
     if crowded:
         return [
@@ -236,7 +233,25 @@ def check_placement(_api: HcloudApi, plan: StackPlan) -> list[Finding]:
                 f"at most {SERVERS_PER_SPREAD_GROUP} servers fit a spread group: split the pool",
             )
         ]
-    return [_ok("placement", "spread groups", f"at most {SERVERS_PER_SPREAD_GROUP} servers each")]
+    others = [g for g in api.list("placement_groups") if not _is_ours(g.get("labels") or {}, plan)]
+    if len(others) + plan.placement_groups > PLACEMENT_GROUPS_PER_PROJECT:
+        return [
+            _blocker(
+                "placement",
+                "placement groups",
+                f"the project has {len(others)} of other owners; this stack adds {plan.placement_groups}, "
+                f"over Hetzner's {PLACEMENT_GROUPS_PER_PROJECT} per project",
+                "delete unused placement groups, or deploy this stack into its own Hetzner project",
+            )
+        ]
+    return [
+        _ok(
+            "placement",
+            "placement groups",
+            f"{len(others)} of others + {plan.placement_groups} of this stack, "
+            f"at most {SERVERS_PER_SPREAD_GROUP} servers each",
+        )
+    ]
 
 
 def check_load_balancers(api: HcloudApi, plan: StackPlan) -> list[Finding]:
@@ -298,7 +313,6 @@ def check_s3_endpoints(_api: HcloudApi, plan: StackPlan) -> list[Finding]:
 
 
 CHECKS: list[tuple[str, Check]] = [
-    ("token can read and write", check_token),
     ("location exists", check_location),
     ("server types orderable", check_server_types),
     ("image available", check_images),
@@ -308,4 +322,4 @@ CHECKS: list[tuple[str, Check]] = [
     ("load balancer types", check_load_balancers),
     ("S3 endpoints answer", check_s3_endpoints),
 ]
-"""In order; when the token check finds a blocker, the rest cannot ask the API and do not run."""
+"""The questions asked once the token is known to work, in order."""

@@ -47,6 +47,7 @@ class StackPlan:
     named: tuple[NamedResource, ...]
     """Resources the program names explicitly: a name Hetzner already has fails the create."""
     servers_per_placement_group: tuple[int, ...]
+    placement_groups: int
     s3_endpoints: tuple[tuple[str, str], ...]
     """(what it is for, endpoint host) for every S3 bucket endpoint the stack writes to."""
 
@@ -110,6 +111,7 @@ def plan_from_run(run: ProgramRun) -> StackPlan:
         ssh_public_keys=tuple(dict.fromkeys([*config.ssh_public_keys, *filter(None, keys)])),
         named=tuple(sorted(set(named), key=lambda n: (n.collection, n.name))),
         servers_per_placement_group=tuple(sorted(groups.values(), reverse=True)),
+        placement_groups=len(run.of_type("hcloud:index/placementGroup:PlacementGroup")),
         s3_endpoints=tuple(_s3_endpoints(config)),
     )
 

@@ -33,6 +33,8 @@ class FakeHcloud:
     """The project's contents, by collection, and every request the fake answered."""
 
     items: dict[str, list[dict[str, Any]]]
+    taken: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Collections where every name asked for is taken, by a resource with these labels."""
     requests: list[tuple[str, str]] = field(default_factory=list)
     url: str = ""
 
@@ -54,6 +56,10 @@ class FakeHcloud:
         if collection not in self.items:
             return 404, {"error": {"code": "not_found", "message": f"no collection {collection}"}}
         query = {key: values[0] for key, values in parse_qs(url.query).items()}
+        if collection in self.taken and "name" in query:
+            return 200, self._page(
+                [{"id": 4242, "name": query["name"], "labels": self.taken[collection]}], collection, query
+            )
         selected = [
             item
             for item in self.items[collection]
@@ -61,9 +67,13 @@ class FakeHcloud:
             and _matches_selector(item.get("labels") or {}, query.get("label_selector", ""))
             and all(item.get(key) == query[key] for key in ("type", "architecture") if key in query)
         ]
+        return 200, self._page(selected, collection, query)
+
+    @staticmethod
+    def _page(selected: list[dict[str, Any]], collection: str, query: dict[str, str]) -> dict[str, Any]:
         page, per_page = int(query.get("page", 1)), min(int(query.get("per_page", DEFAULT_PER_PAGE)), 50)
         last_page = max(1, -(-len(selected) // per_page))
-        return 200, {
+        return {
             collection: selected[(page - 1) * per_page : page * per_page],
             "meta": {
                 "pagination": {
