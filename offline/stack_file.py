@@ -12,7 +12,7 @@ import copy
 import json
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from components.config import SECRET_SPECS, StackConfig
-from components.config.loader import _decode
+from components.config.loader import decode_value
 
 _SEGMENT = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
 
@@ -89,6 +89,23 @@ def _set_path(container: Any, path: list[str | int], value: Any, where: str) -> 
     return mapping
 
 
+def parse_assignments(items: Sequence[str], parse_json: bool) -> dict[str, Any]:
+    """`PATH=VALUE` items of `--set`/`--secret` as a map; VALUE is JSON when it parses as JSON."""
+    result: dict[str, Any] = {}
+    for item in items:
+        path, sep, raw = item.partition("=")
+        if not sep or not path:
+            raise ValueError(f"--set/--secret takes PATH=VALUE, got {item!r}")
+        value: Any = raw
+        if parse_json:
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                value = raw
+        result[path] = value
+    return result
+
+
 def apply_overrides(raw: dict[str, Any], project: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
     result = copy.deepcopy(raw)
     for path, value in overrides.items():
@@ -98,7 +115,7 @@ def apply_overrides(raw: dict[str, Any], project: str, overrides: Mapping[str, A
             continue
         current = result.get(key)
         if isinstance(current, str) and rest:
-            current = _decode(current)
+            current = decode_value(current)
         result[key] = _set_path(current, rest, value, path)
     return result
 
@@ -106,7 +123,7 @@ def apply_overrides(raw: dict[str, Any], project: str, overrides: Mapping[str, A
 def _required_secret_keys(project: str, config: Mapping[str, str]) -> list[str]:
     """Secrets the stack needs; when the settings don't validate, the program reports that itself."""
     prefix = f"{project}:"
-    plain = {k.removeprefix(prefix): _decode(v) for k, v in config.items() if k.startswith(prefix)}
+    plain = {k.removeprefix(prefix): decode_value(v) for k, v in config.items() if k.startswith(prefix)}
     plain = {k: v for k, v in plain.items() if k in StackConfig.model_fields or k in _aliases()}
     try:
         parsed = StackConfig.model_validate(plain)

@@ -21,7 +21,7 @@ AUTOSCALER = {
     "enabled": True,
     "minNodes": 0,
     "maxNodes": 5,
-    "serverType": "cx43",
+    "serverType": "cpx42",
     "labels": {"tier": "burst"},
 }
 
@@ -88,7 +88,7 @@ def test_autoscaler_gets_its_token_from_the_secret_and_is_pinned(scaled: Program
     assert values["image"]["tag"] == versions.CLUSTER_AUTOSCALER_IMAGE_TAG
     assert values["extraEnvSecrets"]["HCLOUD_TOKEN"] == {"name": "cluster-autoscaler-hcloud", "key": "token"}
     assert values["autoscalingGroups"] == [
-        {"name": "prod-autoscaled", "minSize": 0, "maxSize": 5, "instanceType": "cx43", "region": "nbg1"}
+        {"name": "prod-autoscaled", "minSize": 0, "maxSize": 5, "instanceType": "cpx42", "region": "nbg1"}
     ]
     config = scaled.settings.config
     token = config.get("platform:autoscalerHcloudToken", config["platform:hcloudToken"])

@@ -134,6 +134,6 @@ def test_a_k3s_version_change_touches_only_the_plans(prod_run: ProgramRun) -> No
 def test_the_comparison_sees_a_server_change(prod_run: ProgramRun) -> None:
     """The failing case of the check above: a change that does reach servers is reported."""
     cluster = stack_config("prod", "cluster")
-    bigger = {**cluster, "controlPlane": {**cluster["controlPlane"], "serverType": "cx33"}}
+    bigger = {**cluster, "controlPlane": {**cluster["controlPlane"], "serverType": "cpx32"}}
     change = diff(prod_run, run_program("prod", overrides={"cluster": bigger}))
     assert {"k3s-cp-0", "k3s-cp-1", "k3s-cp-2"} <= change.changed

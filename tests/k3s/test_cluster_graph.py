@@ -23,8 +23,8 @@ def _servers(run: ProgramRun, role: str) -> list[dict]:
 
 def test_dev_is_one_server_and_one_agent(dev_run: ProgramRun) -> None:
     servers, agents = _servers(dev_run, "control-plane"), _servers(dev_run, "agent")
-    assert [(s["name"], s["serverType"]) for s in servers] == [("k3s-cp-0", "cx23")]
-    assert [(a["name"], a["serverType"]) for a in agents] == [("k3s-general-0", "cx33")]
+    assert [(s["name"], s["serverType"]) for s in servers] == [("k3s-cp-0", "cpx22")]
+    assert [(a["name"], a["serverType"]) for a in agents] == [("k3s-general-0", "cpx32")]
     assert not dev_run.of_type("hcloud:index/loadBalancer:LoadBalancer"), "dev needs no API load balancer"
 
 

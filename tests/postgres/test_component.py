@@ -19,7 +19,7 @@ def _one(run: ProgramRun, typ: str, name: str):
 def test_dev_database_vm_is_private_labelled_and_replaceable(dev_run: ProgramRun) -> None:
     server = _one(dev_run, "hcloud:index/server:Server", "postgres-server")
     inputs = server.plain_inputs
-    assert inputs["serverType"] == "cx33"
+    assert inputs["serverType"] == "cpx32"
     assert inputs["labels"]["platform/role"] == "database"
     assert inputs["labels"]["platform/component"] == "postgres"
     assert [n["ip"] for n in inputs["networks"]] == ["10.0.1.20"]
