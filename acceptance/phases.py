@@ -30,7 +30,7 @@ GATES: tuple[GateSpec, ...] = (
     GateSpec("1", "every Certificate Ready", cluster.certificates_ready, _always),
     GateSpec("1", "no pod crash-looping", cluster.no_crash_loops, _always),
     GateSpec("1", "availability (SLO rules)", service.availability, _app),
-    GateSpec("1", "p95 latency (SLO rules)", service.latency, _app),
+    GateSpec("1", "p95 < 400 ms (SLO rules)", service.latency, _app),
     GateSpec("1", "load run", service.load_run, _app),
     GateSpec("1", "firewalls", security.firewall_rules, _always),
     GateSpec("1", "API closed from outside", security.api_closed_from_outside, _always),

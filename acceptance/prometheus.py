@@ -32,8 +32,10 @@ class PrometheusClient:
         return body["data"]
 
     def query(self, expression: str) -> list[tuple[dict[str, str], float]]:
-        """An instant query: (labels, value) for each series of the result vector."""
+        """An instant query: (labels, value) for each series of the result (a scalar is one series)."""
         data = self._get("/api/v1/query", query=expression)
+        if data["resultType"] == "scalar":
+            return [({}, float(data["result"][1]))]
         return [(item["metric"], float(item["value"][1])) for item in data["result"]]
 
     def scalar(self, expression: str) -> float | None:

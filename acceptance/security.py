@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import urllib.parse
 
 from components.naming import LABEL_PREFIX
 
@@ -62,25 +63,27 @@ def firewall_rules(ctx: Context) -> list[GateResult]:
 
 
 def api_closed_from_outside(ctx: Context) -> list[GateResult]:
+    """From a machine outside adminCidrs, no server's public API address may accept a connection."""
     if ctx.inside_admin_cidrs is not False:
         raise NotMeasurableError(
             "only measurable from outside adminCidrs: run with --outside-admin-cidrs from such a machine"
         )
-    open_ones = []
-    for node in ctx.outputs.get("nodes", []):
-        if node.get("role") != "server" or not node.get("publicIpv4"):
-            continue
+    endpoints = [urllib.parse.urlsplit(url) for url in ctx.outputs.get("apiEndpoints", [])]
+    if not endpoints:
+        raise NotMeasurableError("no stack output `apiEndpoints` (the servers' public API addresses)")
+    answering = []
+    for endpoint in endpoints:
         try:
-            with socket.create_connection((node["publicIpv4"], 6443), timeout=5):
-                open_ones.append(node["name"])
+            with socket.create_connection((endpoint.hostname, endpoint.port or 6443), timeout=5):
+                answering.append(endpoint.netloc)
         except OSError:
             pass
     return [
         GateResult(
             "Kubernetes API closed from outside adminCidrs",
-            f"answers on {', '.join(open_ones)}" if open_ones else "no server answers on 6443",
+            f"answers on {', '.join(answering)}" if answering else f"none of {len(endpoints)} answers",
             "no answer",
-            not open_ones,
-            "the control-plane firewall admits more than adminCidrs",
+            not answering,
+            "the control-plane firewall admits more than adminCidrs (see the firewall gate)",
         )
     ]
