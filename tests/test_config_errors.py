@@ -63,8 +63,14 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
     (
         "server type not sold in the location",
         "dev",
-        {"location": "ash"},
+        {"location": "ash", "cluster": {"controlPlane": {"serverType": "cx23"}}},
         ["platform:cluster.controlPlane.serverType", "cx23", "not sold in ash"],
+    ),
+    (
+        "server type new projects cannot order",
+        "dev",
+        {"cluster": {"controlPlane": {"serverType": "cx23"}}},
+        ["platform:cluster.controlPlane.serverType", "cx23", "use cpx22 (2 vCPU, 4 GB)", "legacyServerTypes"],
     ),
     (
         "admin CIDR open to the world in prod",
