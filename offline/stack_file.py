@@ -180,3 +180,17 @@ def read_stack(
             secret_keys.append(key)
             stand_ins[key] = "required but not set in the stack file; a generated stand-in is used offline"
     return StackSettings(project, stack, config, secret_keys, stand_ins)
+
+
+def stack_config(settings: StackSettings) -> StackConfig:
+    """The stack's typed settings (secrets left out), validated as the program validates them."""
+    prefix = f"{settings.project}:"
+    secret_keys = set(settings.secret_keys)
+    plain = {
+        key.removeprefix(prefix): decode_value(value)
+        for key, value in settings.config.items()
+        if key.startswith(prefix)
+        and key not in secret_keys
+        and (key.removeprefix(prefix) in StackConfig.model_fields or key.removeprefix(prefix) in _aliases())
+    }
+    return StackConfig.model_validate(plain)

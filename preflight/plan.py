@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.config.loader import decode_value
 from components.config.stack import StackConfig
 from components.naming import LABEL_PREFIX
 from offline.program import PROJECT_DIR, ProgramRun, run_program
+from offline.stack_file import stack_config
 
 COLLECTIONS = {
     "hcloud:index/server:Server": "servers",
@@ -56,18 +56,6 @@ class StackPlan:
         return {f"{LABEL_PREFIX}/project": self.project, f"{LABEL_PREFIX}/stack": self.stack}
 
 
-def _config(run: ProgramRun) -> StackConfig:
-    prefix = f"{run.settings.project}:"
-    values = {k.removeprefix(prefix): decode_value(v) for k, v in run.settings.config.items()}
-    secret_keys = {k.removeprefix(prefix) for k in run.settings.secret_keys}
-    return StackConfig.model_validate(
-        {k: v for k, v in values.items() if k not in secret_keys and k in _SETTINGS}
-    )
-
-
-_SETTINGS = {field.alias or name for name, field in StackConfig.model_fields.items()}
-
-
 def _s3_endpoints(config: StackConfig) -> list[tuple[str, str]]:
     endpoints = []
     if config.postgres.mode == "vm":
@@ -91,7 +79,7 @@ def _server_types(config: StackConfig, servers: list[dict[str, Any]]) -> dict[st
 
 
 def plan_from_run(run: ProgramRun) -> StackPlan:
-    config = _config(run)
+    config = stack_config(run.settings)
     servers = [r.plain_inputs for r in run.of_type("hcloud:index/server:Server")]
     balancers = [r.plain_inputs for r in run.of_type("hcloud:index/loadBalancer:LoadBalancer")]
     named = [

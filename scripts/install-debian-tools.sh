@@ -14,6 +14,7 @@ packages=(
   postgresql            # tests/postgres: runs the rendered postgresql.conf, pg_hba.conf, roles.sql; pgbench; tests/supabase: bootstrap SQL (tests/pg_fixture.py)
   postgresql-contrib    # tests/postgres: pg_stat_statements preload, amcheck; tests/supabase: uuid-ossp, pgcrypto
   pgbackrest            # tests/postgres: stanza, backups, PITR and the restore drill with the rendered config
+  apache2-utils         # tests/acceptance: ApacheBench, the load generator of the acceptance load run
   openssh-client        # tests/preflight: ssh-keygen, the oracle for the SSH key fingerprints Hetzner shows
   jq                    # tests/postgres (metrics.sh) and scripts/ci (PR comment, drift issue)
   systemd               # systemd-analyze calendar on the rendered backup timers
