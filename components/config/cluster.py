@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from .. import versions
-from .base import Cidr, Section
+from .base import Cidr, InvalidSettingError, Section
 from .catalog import check_server_type
 from .day2 import AutoscalerConfig, EtcdBackupConfig, MaintenanceWindow
 from .node_rules import check_pool_name, check_taints
@@ -87,7 +88,7 @@ class ClusterConfig(Section):
     """Pod IP range (must not overlap the private network)."""
 
     service_cidr: Cidr = "10.43.0.0/16"
-    """Service IP range (must not overlap the private network)."""
+    """Service IP range (must not overlap the private network or clusterCidr)."""
 
     api_load_balancer_type: str = "lb11"
     """Hetzner load balancer type of the private API load balancer (created when there are 3+ servers)."""
@@ -107,6 +108,19 @@ class ClusterConfig(Section):
         if not _K3S_VERSION.match(value):
             raise ValueError(f"{value!r} is not a k3s release name like {versions.K3S_VERSION}")
         return value
+
+    @model_validator(mode="after")
+    def _service_range_apart_from_pods(self) -> ClusterConfig:
+        # k3s hands out pod addresses from clusterCidr and Service IPs from serviceCidr; where they
+        # overlap, a Service IP can equal a pod's address and traffic to either goes astray.
+        if ipaddress.ip_network(self.service_cidr).overlaps(ipaddress.ip_network(self.cluster_cidr)):
+            raise InvalidSettingError(
+                "serviceCidr",
+                self.service_cidr,
+                f"overlaps cluster.clusterCidr {self.cluster_cidr} (pod addresses); "
+                "pick a disjoint range, e.g. the defaults 10.42.0.0/16 for pods and 10.43.0.0/16 for Services",
+            )
+        return self
 
     @model_validator(mode="after")
     def _unique_pool_names(self) -> ClusterConfig:
