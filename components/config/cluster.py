@@ -117,8 +117,8 @@ class ClusterConfig(Section):
             raise InvalidSettingError(
                 "serviceCidr",
                 self.service_cidr,
-                f"overlaps cluster.clusterCidr {self.cluster_cidr} (pod addresses); "
-                "pick a disjoint range, e.g. the defaults 10.42.0.0/16 for pods and 10.43.0.0/16 for Services",
+                f"overlaps cluster.clusterCidr {self.cluster_cidr} (pod addresses); pick a disjoint "
+                "range, e.g. the defaults 10.42.0.0/16 for pods and 10.43.0.0/16 for Services",
             )
         return self
 

@@ -71,7 +71,8 @@ def _cloud_init_decodes(entries: list[dict[str, str]]) -> list[str]:
         "import json, sys\n"
         "from cloudinit.config.cc_write_files import canonicalize_extraction, extract_contents\n"
         "entries = json.load(sys.stdin)\n"
-        "out = [extract_contents(e['content'], canonicalize_extraction(e.get('encoding'))) for e in entries]\n"
+        "out = [extract_contents(e['content'], canonicalize_extraction(e.get('encoding')))\n"
+        "       for e in entries]\n"
         "out = [o if isinstance(o, str) else o.decode() for o in out]\n"
         "json.dump(out, sys.stdout)\n"
     )
