@@ -17,6 +17,11 @@ K3S_CONFIG_PATH = "/etc/rancher/k3s/config.yaml"
 K3S_ENV_PATH = "/etc/platform/k3s.env"
 ETCD_BACKUP_ENV_PATH = "/etc/platform/etcd-backup.env"
 
+SSHD_DROP_IN = "/etc/ssh/sshd_config.d/00-platform.conf"
+"""sshd keeps the first value it reads for a keyword, and Debian's sshd_config includes the drop-ins
+in name order before its own settings; `00-` sorts before cloud-init's `50-cloud-init.conf`, so the
+hardening wins over whatever cloud-init or vendor-data writes there."""
+
 CaFile = tuple[str, pulumi.Output[str], str]
 
 
@@ -24,7 +29,7 @@ def _host_files() -> list[WriteFile]:
     """Files every node gets: kernel settings, sshd hardening, the metadata block and the installer."""
     return [
         WriteFile.from_file(FILES / "90-kubelet.conf", "/etc/sysctl.d/90-kubelet.conf"),
-        WriteFile.from_file(FILES / "sshd-hardening.conf", "/etc/ssh/sshd_config.d/50-platform.conf"),
+        WriteFile.from_file(FILES / "sshd-hardening.conf", SSHD_DROP_IN),
         WriteFile.from_file(
             FILES / "platform-block-metadata", "/usr/local/sbin/platform-block-metadata", "0755"
         ),
@@ -126,7 +131,10 @@ def render_node_user_data(
     packages = ["iptables", "curl", "ca-certificates", "openssl"]
     if boot.os_updates:
         packages.append("unattended-upgrades")
-    return CloudConfig(write_files=files, packages=packages, runcmd=RUNCMD).render()
+    # ssh_pwauth: false makes cloud-init itself write `PasswordAuthentication no`, so no layer says yes.
+    return CloudConfig(
+        write_files=files, packages=packages, runcmd=RUNCMD, extra={"ssh_pwauth": False}
+    ).render()
 
 
 def node_user_data(
