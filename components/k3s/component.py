@@ -91,7 +91,9 @@ class K3sCluster(pulumi.ComponentResource):
         cluster = args.cluster
         plan = args.network.ip_plan
         self.trust = ClusterTrust(name, self._child)
-        self.etcd_backup = EtcdBackupPlan.from_config(cluster.etcd_backup, is_prod=args.is_prod)
+        self.etcd_backup = EtcdBackupPlan.from_config(
+            cluster.etcd_backup, is_prod=args.is_prod, servers=cluster.control_plane.count
+        )
         if self.etcd_backup.offsite and args.etcd_s3_keys is None:
             raise ValueError("off-site etcd snapshots need K3sClusterArgs.etcd_s3_keys")
 
