@@ -281,6 +281,13 @@ VARIANTS = [
         edit=_public_api_lb,
     ),
     Variant(
+        "prod-etcd-snapshots-local-only",
+        "prod",
+        "k3s-prod-etcd-offsite",
+        "keeps etcd snapshots only on its own disk in prod",
+        sets=("cluster.etcdBackup.offsite=false",),
+    ),
+    Variant(
         "prod-k3s-without-secrets-encryption",
         "prod",
         "k3s-server-hardening",
