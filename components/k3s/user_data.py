@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml
 
+from .. import versions
 from ..cloud_init import CloudConfig, WriteFile
 from .node_config import AUDIT_POLICY, PSA_CONFIG
 
@@ -103,6 +104,11 @@ class NodeBoot:
     os_updates: bool = True
     etcd_backup_env: str | None = None
     """Contents of /etc/platform/etcd-backup.env on servers (non-secret S3 location for restores)."""
+    k3s_binary_sha256: dict[str, str] = field(default_factory=dict)
+    """sha256 of the k3s binary per architecture (amd64, arm64); the installer refuses any other."""
+    init_peers: tuple[str, ...] = ()
+    """First server of an HA cluster: the other servers' https://<ip>:6443. It initialises etcd only
+    when none of them answers with the cluster's CA (files/platform-install-k3s)."""
 
     def env(self) -> str:
         values = {
@@ -112,6 +118,11 @@ class NodeBoot:
             "PRIVATE_NETWORK": self.private_network,
             "CERT_RENEW_SLOT": str(self.cert_renew_slot),
             "CERT_RENEW_SLOTS": str(self.cert_renew_slots),
+            "K3S_INSTALLER_COMMIT": versions.K3S_INSTALLER_COMMIT,
+            "K3S_INSTALLER_SHA256": versions.K3S_INSTALLER_SHA256,
+            "K3S_SHA256_AMD64": self.k3s_binary_sha256.get("amd64", ""),
+            "K3S_SHA256_ARM64": self.k3s_binary_sha256.get("arm64", ""),
+            "K3S_INIT_PEERS": f'"{" ".join(self.init_peers)}"',
         }
         return "".join(f"{key}={value}\n" for key, value in values.items())
 
