@@ -32,6 +32,8 @@ METADATA = "169.254.169.254"
 USER_DATA = "token: K10secret::server:abc\n"
 TOOLS = ("ip", "iptables", "setpriv", "unshare", "curl", "dash")
 CGROUPS = ("system.slice", "init.scope", "kubepods.slice")
+CSI_NODE_GID = 2254
+"""Primary group of the hcloud CSI node plugin's pod (components/k3s/addons.py METADATA_GID, i13-charts)."""
 
 
 def _run(*command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -46,16 +48,22 @@ class Node:
     pod: str
     cloud: str
 
-    def fetch(self, netns: str, *, uid: int = 0, cgroup: str = "system.slice") -> bool:
+    def fetch(
+        self, netns: str, *, uid: int = 0, gid: int | None = None, cgroup: str = "system.slice"
+    ) -> bool:
         """True when GET http://169.254.169.254/userdata returns the user-data from `netns`, run as
-        `uid` inside cgroup `cgroup` (a fresh private cgroup2 mount places the process there)."""
+        `uid`:`gid` (gid defaults to uid) inside cgroup `cgroup` (a fresh private cgroup2 mount
+        places the process there)."""
         probe = (
             'root=$(mktemp -d) && mount -t cgroup2 none "$root" && '
             'echo $$ > "$root/$0/cgroup.procs" && umount "$root" && rmdir "$root" && '
-            'exec ip netns exec "$1" setpriv --reuid "$2" --regid "$2" --clear-groups '
-            'curl -sf --max-time 3 "http://$3/userdata"'
+            'exec ip netns exec "$1" setpriv --reuid "$2" --regid "$3" --clear-groups '
+            'curl -sf --max-time 3 "http://$4/userdata"'
         )
-        result = _run("unshare", "--mount", "sh", "-c", probe, cgroup, netns, str(uid), METADATA, check=False)
+        group = str(uid if gid is None else gid)
+        result = _run(
+            "unshare", "--mount", "sh", "-c", probe, cgroup, netns, str(uid), group, METADATA, check=False
+        )
         return result.returncode == 0 and result.stdout == USER_DATA
 
 
@@ -170,6 +178,11 @@ def test_only_root_services_on_the_host_reach_the_metadata_service(
     assert not node.fetch(node.host, uid=65534), "a non-root process on the host read the user-data"
     assert not node.fetch(node.host, uid=1000, cgroup="system.slice")
     assert not node.fetch(node.host, cgroup="kubepods.slice"), "a host-network pod (root) read it"
+    # The one declared exception: the hcloud CSI node plugin (host network, root, primary group
+    # 2254 = components/k3s/addons.py METADATA_GID) reads its server id only from the service.
+    assert node.fetch(node.host, gid=CSI_NODE_GID, cgroup="kubepods.slice"), "the CSI node plugin is cut off"
+    assert not node.fetch(node.host, uid=65534, gid=CSI_NODE_GID, cgroup="kubepods.slice")
+    assert not node.fetch(node.pod, gid=CSI_NODE_GID), "the group must not open the pod network"
 
     # Running it again (a restart of the unit) changes nothing.
     rules = _run("ip", "netns", "exec", node.host, "iptables", "-t", "raw", "-S").stdout
