@@ -18,6 +18,11 @@ packages=(
   openssh-client        # tests/preflight: ssh-keygen, the oracle for the SSH key fingerprints Hetzner shows
   jq                    # tests/postgres (metrics.sh) and scripts/ci (PR comment, drift issue)
   systemd               # systemd-analyze calendar on the rendered backup timers
+  iptables              # tests/k3s: loads the rendered metadata-block rules into test network namespaces
+  iproute2              # tests/k3s: `ip netns` / veth pairs for the metadata-block test
+  util-linux            # tests/k3s: setpriv runs a non-root process against the metadata block
+  openssh-server        # tests/k3s: `sshd -T` over the rendered sshd drop-in beside cloud-init's
+  dash                  # the node scripts run under /bin/sh = dash on Debian; tests run them with it
 )
 
 missing=()
