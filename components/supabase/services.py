@@ -72,13 +72,13 @@ class ServiceSpec:
 
 @dataclass(frozen=True)
 class Database:
-    """Where the Postgres server is and whether connections are TLS-verified against its CA."""
+    """Where the Postgres server is; every connection verifies its certificate against the CA."""
 
     host: pulumi.Input[str]
     port: pulumi.Input[str]
     name: pulumi.Input[str]
     admin_user: pulumi.Input[str]
-    verify_ca: bool
+    """The superuser the bootstrap Job logs in as (no service connects as it)."""
 
 
 @dataclass(frozen=True)
@@ -89,11 +89,8 @@ class ObjectStorage:
     force_path_style: bool
 
 
-def dsn_query(database: Database) -> str:
-    """libpq-style TLS parameters every DSN ends with (GoTrue, PostgREST, Storage and Deno read them)."""
-    if database.verify_ca:
-        return f"?sslmode=verify-full&sslrootcert={DB_CA_FILE}"
-    return "?sslmode=require"
+DSN_TLS_QUERY = f"?sslmode=verify-full&sslrootcert={DB_CA_FILE}"
+"""libpq-style TLS parameters every DSN ends with (GoTrue, PostgREST, Storage and Deno read them)."""
 
 
 DEFAULT_RESOURCES: dict[str, ServiceResources] = {
