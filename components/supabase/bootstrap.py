@@ -19,7 +19,7 @@ import pulumi_kubernetes as k8s
 from .. import versions
 from ..naming import base_labels
 from .credentials import VERIFIER_VARIABLES, Credentials
-from .services import DB_CA_DIR, DB_CA_FILE, Database
+from .services import DB_CA_CONFIGMAP, DB_CA_DIR, DB_CA_FILE, Database
 from .workload import COMPONENT
 
 BOOTSTRAP_SQL = Path(__file__).parent / "files" / "bootstrap.sql"
@@ -139,7 +139,7 @@ def bootstrap_job(
                     ],
                     "volumes": [
                         {"name": "sql", "config_map": {"name": sql.metadata.name}},
-                        {"name": "db-ca", "config_map": {"name": "supabase-db-ca"}},
+                        {"name": "db-ca", "config_map": {"name": DB_CA_CONFIGMAP}},
                     ],
                 },
             },

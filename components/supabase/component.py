@@ -15,9 +15,16 @@ from ..k8s_namespace import TRAEFIK_PODS, platform_namespace
 from ..naming import base_labels
 from . import network_policy as policies
 from .bootstrap import JOB_LABELS, bootstrap_job
-from .credentials import Credentials, database_url
+from .credentials import Credentials
 from .kong import KongSettings, render_kong_config
-from .services import Database, ObjectStorage, ServiceSpec, self_hosted_services
+from .services import (
+    DASHBOARD_DB_ROLE,
+    DB_CA_CONFIGMAP,
+    Database,
+    ObjectStorage,
+    ServiceSpec,
+    self_hosted_services,
+)
 from .workload import COMPONENT, Mount, deployment, service
 
 NAMESPACE = "supabase"
@@ -38,10 +45,11 @@ class SupabaseArgs:
     db_port: pulumi.Input[str] = "5432"
     db_name: pulumi.Input[str] = "postgres"
     db_admin_user: pulumi.Input[str] = "postgres"
-    """A superuser: runs the bootstrap SQL; Studio and postgres-meta connect as it (upstream: `postgres`)."""
+    """A superuser: runs the bootstrap SQL, and nothing else connects as it (Studio, postgres-meta
+    and Edge Functions use the bootstrap's `supabase_postgres`, as upstream demotes `postgres`)."""
     db_admin_password: pulumi.Input[str] | None = None
     db_ca_cert: pulumi.Input[str] | None = None
-    """PEM CA of the server certificate: with it connections verify the server, else they only encrypt."""
+    """PEM CA of the server certificate: every connection verifies the server against it."""
 
     # Self-hosted mode: the S3 bucket Storage keeps objects in (ObjectStore outputs).
     s3_endpoint: pulumi.Input[str] | None = None
@@ -63,6 +71,7 @@ class SupabaseArgs:
         required = {
             "db_host": self.db_host,
             "db_admin_password": self.db_admin_password,
+            "db_ca_cert": self.db_ca_cert,
             "s3_endpoint": self.s3_endpoint,
             "s3_bucket": self.s3_bucket,
             "s3_access_key_id": self.s3_access_key_id,
@@ -136,7 +145,7 @@ class Supabase(pulumi.ComponentResource):
     def _self_hosted(self, args: SupabaseArgs) -> None:
         config = args.config
         prefix = self._name
-        assert args.db_host is not None and args.db_admin_password is not None
+        assert args.db_host is not None and args.db_admin_password is not None and args.db_ca_cert is not None
 
         credentials = Credentials(prefix, config.key_generation, self)
         self.anon_key = credentials.anon_key
@@ -154,7 +163,6 @@ class Supabase(pulumi.ComponentResource):
             port=args.db_port,
             name=args.db_name,
             admin_user=args.db_admin_user,
-            verify_ca=args.db_ca_cert is not None,
         )
         objects = ObjectStorage(
             endpoint=args.s3_endpoint or "",
@@ -166,8 +174,8 @@ class Supabase(pulumi.ComponentResource):
 
         db_ca = k8s.core.v1.ConfigMap(
             f"{prefix}-db-ca",
-            metadata={"name": "supabase-db-ca", "namespace": ns, "labels": base_labels(COMPONENT)},
-            data={"ca.crt": args.db_ca_cert} if args.db_ca_cert is not None else {},
+            metadata={"name": DB_CA_CONFIGMAP, "namespace": ns, "labels": base_labels(COMPONENT)},
+            data={"ca.crt": args.db_ca_cert},
             opts=in_ns,
         )
         env_secret = self._env_secret(args, credentials, database, ns, in_ns)
@@ -231,9 +239,9 @@ class Supabase(pulumi.ComponentResource):
             "rest-database-url": credentials.database_url("authenticator", database),
             "storage-database-url": credentials.database_url("supabase_storage_admin", database),
             "realtime-database-password": credentials.logins["supabase_admin"].password,
-            "admin-database-password": args.db_admin_password,
-            "functions-database-url": database_url(
-                args.db_admin_user, args.db_admin_password, database, scheme="postgresql"
+            "dashboard-database-password": credentials.logins[DASHBOARD_DB_ROLE].password,
+            "functions-database-url": credentials.database_url(
+                DASHBOARD_DB_ROLE, database, scheme="postgresql"
             ),
             "realtime-secret-key-base": credentials.realtime_secret_key_base,
             "realtime-db-enc-key": credentials.realtime_db_enc_key,

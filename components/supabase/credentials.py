@@ -16,7 +16,7 @@ import pulumiverse_time as time
 
 from ..postgres.scram import scram_sha256_verifier
 from .keys import sign_api_key
-from .services import DSN_TLS_QUERY, Database
+from .services import DASHBOARD_DB_ROLE, DSN_TLS_QUERY, Database
 
 SERVICE_DB_ROLES = {
     # Kubernetes Secret key prefix -> database role (created by files/bootstrap.sql)
@@ -31,12 +31,8 @@ VERIFIER_VARIABLES = {
     "supabase_auth_admin": "auth_admin_verifier",
     "supabase_storage_admin": "storage_admin_verifier",
     "supabase_admin": "supabase_admin_verifier",
-    "supabase_postgres": "dashboard_verifier",
+    DASHBOARD_DB_ROLE: "dashboard_verifier",  # supabase_read_only_user gets the same verifier
 }
-DASHBOARD_DB_ROLE = "supabase_postgres"
-"""Upstream's `postgres` (not a superuser): Studio, postgres-meta and Edge Functions connect as it."""
-READ_ONLY_DB_ROLE = "supabase_read_only_user"
-"""Studio's read-only SQL role; it shares DASHBOARD_DB_ROLE's password, as Studio gives both one."""
 
 
 def _password(

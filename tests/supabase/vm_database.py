@@ -105,9 +105,7 @@ class VmDatabase:
             f"sslmode={sslmode} sslrootcert={self.host.ca_file}"
         )
 
-    def run(
-        self, role: str, password: str, sql: str, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
+    def run(self, role: str, password: str, sql: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """A psql script (meta-commands allowed) as `role`, logging in over verified TLS."""
         env = {**os.environ, "PGPASSWORD": password, "PGCONNECT_TIMEOUT": "10"}
         result = subprocess.run(

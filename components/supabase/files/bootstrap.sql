@@ -158,6 +158,13 @@ SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE supabase_storage_admin IN SCHEM
               'TO anon, authenticated, service_role, supabase_postgres', kind.name)
   FROM (VALUES ('TABLES'), ('SEQUENCES'), ('FUNCTIONS')) AS kind(name)
 \gexec
+-- The app's migrations write policies that call auth.uid() and use the extensions' functions, as
+-- they do on the platform as `postgres`: the database owner (and the roles that act as it) may.
+SELECT format('GRANT USAGE ON SCHEMA auth, extensions, storage, realtime, graphql_public TO %I',
+              owner.rolname)
+  FROM pg_database JOIN pg_roles owner ON owner.oid = pg_database.datdba
+ WHERE pg_database.datname = current_database() AND NOT owner.rolsuper
+\gexec
 -- Studio's table editor shows GoTrue's tables, as upstream grants them to `postgres`.
 SELECT format('ALTER DEFAULT PRIVILEGES FOR ROLE supabase_auth_admin IN SCHEMA auth GRANT ALL ON %s '
               'TO supabase_postgres', kind.name)
