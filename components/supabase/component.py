@@ -16,7 +16,7 @@ from ..naming import base_labels
 from . import network_policy as policies
 from .bootstrap import JOB_LABELS, bootstrap_job
 from .credentials import Credentials
-from .kong import KongSettings, render_kong_config
+from .kong import STUDIO_GATE_HEADER, KongSettings, render_kong_config
 from .services import (
     DASHBOARD_DB_ROLE,
     DB_CA_CONFIGMAP,
@@ -28,6 +28,7 @@ from .services import (
 from .workload import COMPONENT, Mount, deployment, service
 
 NAMESPACE = "supabase"
+STUDIO_GATE_MIDDLEWARE = "studio-gate"
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,7 @@ class Supabase(pulumi.ComponentResource):
                 ingress_controller=ingress_controller,
                 opts=in_ns,
             )
-        self._ingress(args, ns, in_ns)
+        self._ingress(args, credentials, ns, in_ns)
 
     def _env_secret(
         self,
@@ -269,7 +270,10 @@ class Supabase(pulumi.ComponentResource):
     ) -> k8s.core.v1.Secret:
         config = args.config
         rendered: pulumi.Output[str] = pulumi.Output.all(
-            credentials.anon_key, credentials.service_role_key, credentials.dashboard_password
+            credentials.anon_key,
+            credentials.service_role_key,
+            credentials.dashboard_password,
+            credentials.studio_gate_token,
         ).apply(
             lambda values: render_kong_config(
                 KongSettings(
@@ -281,6 +285,7 @@ class Supabase(pulumi.ComponentResource):
                     realtime_target=f"realtime.{NAMESPACE}.svc.cluster.local:4000",
                     studio_allowed_cidrs=tuple(config.studio_allowed_cidrs),
                     functions_enabled=config.functions.enabled,
+                    studio_gate_token=values[3],
                 )
             )
         )
@@ -330,9 +335,26 @@ class Supabase(pulumi.ComponentResource):
         return None
 
     def _ingress(
-        self, args: SupabaseArgs, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions
+        self,
+        args: SupabaseArgs,
+        credentials: Credentials,
+        namespace: pulumi.Input[str],
+        opts: pulumi.ResourceOptions,
     ) -> None:
         host = args.config.host
+        # Marks requests that came through the Ingress: Kong routes only those to Studio (kong.yml).
+        gate = k8s.apiextensions.CustomResource(
+            f"{self._name}-studio-gate",
+            api_version="traefik.io/v1alpha1",
+            kind="Middleware",
+            metadata={
+                "name": STUDIO_GATE_MIDDLEWARE,
+                "namespace": namespace,
+                "labels": base_labels(COMPONENT),
+            },
+            spec={"headers": {"customRequestHeaders": {STUDIO_GATE_HEADER: credentials.studio_gate_token}}},
+            opts=opts,
+        )
         k8s.networking.v1.Ingress(
             f"{self._name}-gateway",
             metadata={
@@ -343,6 +365,9 @@ class Supabase(pulumi.ComponentResource):
                     "cert-manager.io/cluster-issuer": args.cluster_issuer,
                     "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
                     "traefik.ingress.kubernetes.io/router.tls": "true",
+                    "traefik.ingress.kubernetes.io/router.middlewares": (
+                        f"{NAMESPACE}-{STUDIO_GATE_MIDDLEWARE}@kubernetescrd"
+                    ),
                 },
             },
             spec={
@@ -363,7 +388,7 @@ class Supabase(pulumi.ComponentResource):
                     }
                 ],
             },
-            opts=opts,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[gate])),
         )
 
 

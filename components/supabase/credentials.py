@@ -78,6 +78,7 @@ class Credentials:
             self.logins[role] = DatabaseLogin(role, password, verifier)
 
         self.dashboard_password = _password(f"{name}-dashboard", 32, parent)
+        self.studio_gate_token = _password(f"{name}-studio-gate", 48, parent)
         self.realtime_secret_key_base = _password(f"{name}-realtime-secret-key-base", 64, parent)
         self.realtime_db_enc_key = _password(f"{name}-realtime-db-enc-key", 16, parent)  # AES-128: 16 bytes
         self.pg_meta_crypto_key = _password(f"{name}-pg-meta-crypto-key", 32, parent)

@@ -170,7 +170,7 @@ def kong(config: SupabaseConfig, trusted_proxy_cidrs: tuple[str, ...]) -> Servic
             "KONG_DNS_NOT_FOUND_TTL": "1",
             "KONG_DNS_VALID_TTL": "5",
             "KONG_PLUGINS": "request-transformer,cors,key-auth,acl,basic-auth,request-termination,"
-            "ip-restriction,post-function",
+            "ip-restriction,post-function,pre-function",
             "KONG_NGINX_PROXY_PROXY_BUFFER_SIZE": "160k",
             "KONG_NGINX_PROXY_PROXY_BUFFERS": "64 160k",
             "KONG_PROXY_ACCESS_LOG": "/dev/stdout combined",

@@ -18,6 +18,7 @@ SETTINGS = KongSettings(
     realtime_target="realtime.supabase.svc.cluster.local:4000",
     studio_allowed_cidrs=("203.0.113.7/32",),
     functions_enabled=True,
+    studio_gate_token="gate-token-value",
 )
 
 
