@@ -57,7 +57,8 @@ REALTIME_START = (
 GATEWAY_URL = "http://kong:8000"
 """How services inside the namespace reach the gateway (upstream: http://api-gw:8000)."""
 
-EXPOSED_SCHEMAS = "public,storage,graphql_public"
+EXPOSED_SCHEMAS = "public,graphql_public"
+"""What PostgREST serves: managed projects' default (upstream's compose adds `storage`, see docs/supabase.md)."""
 MAX_ROWS = "1000"
 STORAGE_TENANT_ID = "stub"
 """Upstream's STORAGE_TENANT_ID; a single-tenant Storage keeps it."""
