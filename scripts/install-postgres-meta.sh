@@ -7,7 +7,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=lib/tool-cache.sh
+# shellcheck source=/dev/null
 . "$here/lib/tool-cache.sh"
 lock="$here/postgres-meta/package-lock.json"
 
