@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import jwt
 import pytest
 import yaml
 
@@ -17,9 +18,10 @@ from components.postgres.component import SUPERUSER
 from components.supabase.bootstrap import BOOTSTRAP_SQL
 from components.supabase.credentials import VERIFIER_VARIABLES
 from components.supabase.kong import render_kong_config
-from components.supabase.services import READ_ONLY_DB_ROLE
+from components.supabase.services import READ_ONLY_DB_ROLE, auth
 from tests.pg_fixture import PostgresServer
 from tests.postgres.pg_host import ADMIN_PASSWORD, SUPERUSER_PASSWORD
+from tests.supabase.settings import FULL_CONFIG
 from tests.supabase.test_kong import SETTINGS
 from tests.supabase.vm_database import PASSWORDS, VmDatabase, bootstrap_variables
 
@@ -336,3 +338,42 @@ def test_job_passes_verifiers_through_the_shell_intact(fresh_vm_database: VmData
     fresh_vm_database.bootstrap(variables)
     stored = fresh_vm_database.query("SELECT rolpassword FROM pg_authid WHERE rolname = 'authenticator'")
     assert stored == [[variables["authenticator_verifier"]]]
+
+
+def test_a_gotrue_access_token_passes_rls_as_postgrest_passes_it(notes: VmDatabase) -> None:
+    """GoTrue could not be built here (the module proxy refuses github.com/supabase/auth); its access
+    token is built as GoTrue v2.196.0 shapes it (internal/tokens/service.go, AccessTokenClaims) from the
+    auth Deployment's settings, signed and verified over the secret's raw bytes as GoTrue and PostgREST
+    do, and its claims reach the helpers the way PostgREST v14 hands them over."""
+    env = auth(FULL_CONFIG, FULL_CONFIG.public_url).env
+    secret = "a-jwt-secret-of-at-least-thirty-two-characters"
+    now = 1_700_000_000
+    token = jwt.encode(
+        {
+            "iss": env["GOTRUE_JWT_ISSUER"],
+            "sub": ALICE,
+            "aud": env["GOTRUE_JWT_AUD"],
+            "exp": now + int(str(env["GOTRUE_JWT_EXP"])),
+            "iat": now,
+            "email": "alice@example.com",
+            "phone": "",
+            "app_metadata": {"provider": "email", "providers": ["email"]},
+            "user_metadata": {"email_verified": True},
+            "role": env["GOTRUE_JWT_DEFAULT_GROUP_NAME"],
+            "aal": "aal1",
+            "amr": [{"method": "password", "timestamp": now}],
+            "session_id": str(uuid.uuid4()),
+            "is_anonymous": False,
+        },
+        secret,
+        algorithm="HS256",
+    )
+    claims = jwt.decode(
+        token, secret, algorithms=["HS256"], audience="authenticated", options={"verify_exp": False}
+    )
+    rows = notes.as_postgrest(
+        claims,
+        "SELECT auth.uid()::text || ' ' || auth.role() || ' ' || (auth.jwt() ->> 'aal'); "
+        "SELECT body FROM public.notes",
+    )
+    assert rows == sorted([f"{ALICE} authenticated aal1", "alice private", "alice public", "announcement"])

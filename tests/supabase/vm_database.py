@@ -14,6 +14,7 @@ import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from components.postgres.component import SUPERUSER
 from components.postgres.scram import scram_sha256_verifier
@@ -126,7 +127,7 @@ class VmDatabase:
         output = self.run(role, secret, sql).stdout
         return [line.split("|") for line in output.splitlines() if line]
 
-    def as_postgrest(self, claims: Mapping[str, str], sql: str) -> list[str]:
+    def as_postgrest(self, claims: Mapping[str, Any], sql: str) -> list[str]:
         """As PostgREST v14 runs a request: log in as authenticator, then per transaction switch to
         the JWT's role and expose the claims in `request.jwt.claims`."""
         statement = f"""
