@@ -24,8 +24,8 @@ set -eu
 grep -q '# vmtest$' /etc/hosts || sed 's/$/ # vmtest/' /etc/vmtest/hosts >>/etc/hosts
 # The test CA beside the public ones (update-ca-certificates keeps it on later runs; appending here
 # spares a full rebuild of the bundle at every boot).
-grep -q vmtest /etc/ssl/certs/ca-certificates.crt ||
-  { echo '# vmtest'; cat /usr/local/share/ca-certificates/vmtest-ca.crt; } >>/etc/ssl/certs/ca-certificates.crt
+bundle=/etc/ssl/certs/ca-certificates.crt ca=/usr/local/share/ca-certificates/vmtest-ca.crt
+grep -q vmtest "$bundle" || { echo '# vmtest'; cat "$ca"; } >>"$bundle"
 for stand_in in /etc/vmtest/stand-ins/*; do
   [ -e "$stand_in" ] || continue
   target=$(cat "$stand_in/path")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 
-class GuestAgentUnavailable(Exception):
+class GuestAgentUnavailableError(Exception):
     """The agent did not answer (the guest is booting, rebooting or down)."""
 
 
@@ -50,12 +50,13 @@ class GuestAgent:
                 stream = sock.makefile("rwb")
                 sync_id = next(self._ids)
                 # 0xFF resets the agent's parser; guest-sync-delimited tells our reply from stale ones.
-                stream.write(b"\xff" + json.dumps({"execute": "guest-sync-delimited", "arguments": {"id": sync_id}}).encode())
+                sync = {"execute": "guest-sync-delimited", "arguments": {"id": sync_id}}
+                stream.write(b"\xff" + json.dumps(sync).encode())
                 stream.flush()
                 while True:
                     line = stream.readline().lstrip(b"\xff")
                     if not line:
-                        raise GuestAgentUnavailable("the agent closed the connection")
+                        raise GuestAgentUnavailableError("the agent closed the connection")
                     if json.loads(line).get("return") == sync_id:
                         break
                 message: dict[str, Any] = {"execute": execute}
@@ -65,16 +66,16 @@ class GuestAgent:
                 stream.flush()
                 reply = json.loads(stream.readline())
         except (OSError, ValueError) as err:
-            raise GuestAgentUnavailable(str(err)) from err
+            raise GuestAgentUnavailableError(str(err)) from err
         if "error" in reply:
-            raise GuestAgentUnavailable(f"{execute}: {reply['error']}")
+            raise GuestAgentUnavailableError(f"{execute}: {reply['error']}")
         return reply["return"]
 
     def ping(self) -> bool:
         try:
             self._request("guest-ping", timeout=3)
             return True
-        except GuestAgentUnavailable:
+        except GuestAgentUnavailableError:
             return False
 
     def run(self, command: str, timeout: float = 600) -> Completed:

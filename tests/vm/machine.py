@@ -128,7 +128,7 @@ class Machine:
     def _prepare(self) -> None:
         overlay = self.workdir / "root.qcow2"
         subprocess.run(
-            ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", str(self.image.root), str(overlay)],
+            ["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", self.image.root, overlay],
             check=True,
         )
         seed = self.workdir / "seed"
@@ -139,8 +139,17 @@ class Machine:
         )
         (seed / "network-config").write_text(_network_config())
         subprocess.run(
-            ["genisoimage", "-quiet", "-output", str(self.workdir / "seed.iso"), "-volid", "cidata",
-             "-joliet", "-rock", *(str(seed / f) for f in ("user-data", "meta-data", "network-config"))],
+            [
+                "genisoimage",
+                "-quiet",
+                "-output",
+                str(self.workdir / "seed.iso"),
+                "-volid",
+                "cidata",
+                "-joliet",
+                "-rock",
+                *(str(seed / f) for f in ("user-data", "meta-data", "network-config")),
+            ],
             check=True,
         )
         (self.workdir / "environment.tar").write_bytes(self.spec.environment)
@@ -214,7 +223,8 @@ class Machine:
         while not self.agent.ping():
             self._check_running()
             if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.spec.name}: no guest agent after {timeout} s\n{self.console_tail()}")
+                tail = self.console_tail()
+                raise TimeoutError(f"{self.spec.name}: no guest agent after {timeout} s\n{tail}")
             time.sleep(1)
 
     def _check_running(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import http.server
+import ipaddress
 import socket
 import ssl
 import subprocess
@@ -69,18 +70,26 @@ class TestCa:
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+            .add_extension(x509.SubjectAlternativeName([_general_name(n) for n in names]), critical=False)
             .sign(self.key, hashes.SHA256())
         )
         folder.mkdir(parents=True, exist_ok=True)
         cert_file, key_file = folder / f"{names[0]}.crt", folder / f"{names[0]}.key"
-        cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + self.cert.public_bytes(serialization.Encoding.PEM))
+        pem = serialization.Encoding.PEM
+        cert_file.write_bytes(cert.public_bytes(pem) + self.cert.public_bytes(pem))
         key_file.write_bytes(
             key.private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
         )
         return cert_file, key_file
+
+
+def _general_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -109,7 +118,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             return str(self.server.folder / "-missing-")
         return str(target)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class' name)
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
