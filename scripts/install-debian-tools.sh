@@ -16,6 +16,11 @@ packages=(
   pgbackrest            # tests/postgres: stanza, backups, PITR and the restore drill with the rendered config
   jq                    # tests/postgres (metrics.sh) and scripts/ci (PR comment, drift issue)
   systemd               # systemd-analyze calendar on the rendered backup timers
+  qemu-system-x86       # tests/vm: boots each server's rendered user-data under cloud-init in a VM
+  qemu-utils            # tests/vm: qemu-img (the image, per-VM overlays, volumes)
+  mmdebstrap            # scripts/build-vm-image.sh: the Debian 12 image from Debian's packages
+  genisoimage           # tests/vm: the NoCloud seed (ISO labelled cidata)
+  socat                 # tests/vm: connects the guest's forwards to the host's loopback services
 )
 
 missing=()

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from .database import PGDG_STAND_IN_LOG, DatabaseVm, database_run, database_vm
+from .database import APT_ADDRESS, PGDG_STAND_IN_LOG, DatabaseVm, database_run, database_vm
+from .machine import PUBLIC_NETWORK
 
 pytestmark = pytest.mark.slow
 
@@ -161,3 +162,14 @@ def test_reboot_keeps_the_data_and_does_not_format_again(database: DatabaseVm) -
     assert after.stdout == "kept\n", after.stderr
     assert run(created_time).stdout == created
     assert run("cat /var/log/cloud-init-output.log").stdout.count(FORMATTING) == 1
+
+
+def test_guest_reaches_the_test_services_and_nothing_else(database: DatabaseVm) -> None:
+    def reachable(address: str, port: int) -> bool:
+        probe = f"timeout 20 bash -c 'exec 3<>/dev/tcp/{address}/{port}'"
+        return database.machine.run(probe).returncode == 0
+
+    assert reachable(APT_ADDRESS.guest_ip, APT_ADDRESS.guest_port)
+    # The same loopback service through QEMU's host address: open without restrict=on, closed with it.
+    assert not reachable(str(PUBLIC_NETWORK[1]), database.apt.port)
+    assert not reachable("192.0.2.1", 443)  # any other address (a documentation range here)
