@@ -182,7 +182,7 @@ class Machine:
             "qemu-system-x86_64",
             "-machine", f"q35,accel={accel}",
             # Under TCG a plain x86-64 CPU: glibc's SSE2 paths emulate faster than AVX2 ones.
-            "-cpu", "host" if accel == "kvm" else "qemu64",
+            "-cpu", "host" if accel == "kvm" else "qemu64,-svm",
             "-smp", "2",
             "-m", str(spec.memory_mb),
             "-display", "none",
@@ -218,7 +218,7 @@ class Machine:
         )
         return self
 
-    def wait_for_agent(self, timeout: float = 300) -> None:
+    def wait_for_agent(self, timeout: float = 1200) -> None:
         deadline = time.monotonic() + timeout
         while not self.agent.ping():
             self._check_running()
@@ -236,7 +236,7 @@ class Machine:
     def run(self, command: str, timeout: float = 600) -> Completed:
         return self.agent.run(command, timeout)
 
-    def wait_for_cloud_init(self, timeout: float = 1800) -> Completed:
+    def wait_for_cloud_init(self, timeout: float = 2400) -> Completed:
         """Blocks until cloud-init's final stage has ended (boot-finished is written even when a
         module failed); returns `cloud-init status --long`, whose return code says whether all passed."""
         self.wait_for_agent()

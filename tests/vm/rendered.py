@@ -64,7 +64,9 @@ def rendered_server(run: ProgramRun, server: Registration) -> RenderedServer:
     cidr = NetworkConfig.model_validate(json.loads(network_config) if network_config else {}).cidr
     private_ip = network["ip"]
     assert ipaddress.ip_address(private_ip) in ipaddress.ip_network(cidr)
-    return RenderedServer(server.plain_inputs["name"], server.plain_inputs["userData"], private_ip, cidr)
+    return RenderedServer(
+        server.plain_inputs.get("name", server.name), server.plain_inputs["userData"], private_ip, cidr
+    )
 
 
 def output(run: ProgramRun, name: str, key: str) -> Any:
