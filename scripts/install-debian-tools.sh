@@ -21,6 +21,11 @@ packages=(
   mmdebstrap            # scripts/build-vm-image.sh: the Debian 12 image from Debian's packages
   genisoimage           # tests/vm: the NoCloud seed (ISO labelled cidata)
   socat                 # tests/vm: connects the guest's forwards to the host's loopback services
+  iptables              # tests/k3s: loads the rendered metadata-block rules into test network namespaces
+  iproute2              # tests/k3s: `ip netns` / veth pairs for the metadata-block test
+  util-linux            # tests/k3s: setpriv runs a non-root process against the metadata block
+  openssh-server        # tests/k3s: `sshd -T` over the rendered sshd drop-in beside cloud-init's
+  dash                  # the node scripts run under /bin/sh = dash on Debian; tests run them with it
 )
 
 missing=()

@@ -43,6 +43,12 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
         ["platform:network.cidr", "10.0.0.0/33", "not a CIDR"],
     ),
     (
+        "service range overlapping the pod range",
+        "dev",
+        {"cluster": {"clusterCidr": "10.42.0.0/16", "serviceCidr": "10.42.128.0/17"}},
+        ["platform:cluster.serviceCidr", "10.42.128.0/17", "overlaps cluster.clusterCidr 10.42.0.0/16"],
+    ),
+    (
         "admin CIDR that does not parse",
         "dev",
         {"adminCidrs": ["office"]},
