@@ -98,8 +98,14 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         self.server.requests.append((self.headers.get("Host", ""), self.path))
         content = self.server.routes.get(self.path)
-        if content is not None:
-            data = content()
+        if content is None and self.server.fallback is not None:
+            try:
+                data: bytes | None = self.server.fallback(self.path)
+            except KeyError:
+                data = None
+        else:
+            data = content() if content is not None else None
+        if data is not None:
             self.send_response(200)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -132,10 +138,13 @@ class FileServer(http.server.ThreadingHTTPServer):
         folder: Path | None = None,
         routes: dict[str, Callable[[], bytes]] | None = None,
         tls: tuple[Path, Path] | None = None,
+        fallback: Callable[[str], bytes] | None = None,
     ) -> None:
+        """`fallback(path)` answers paths that are neither routes nor files (KeyError: 404)."""
         super().__init__(("127.0.0.1", 0), _Handler)
         self.folder = folder
         self.routes = routes or {}
+        self.fallback = fallback
         self.requests: list[tuple[str, str]] = []
         if tls is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
