@@ -29,6 +29,7 @@ import yaml
 
 from .guest_agent import Completed, GuestAgent
 from .image import VmImage
+from .services import die_with_parent
 
 PUBLIC_NETWORK = ipaddress.ip_network("198.51.100.0/24")
 PUBLIC_MAC = "52:54:00:12:34:01"
@@ -214,7 +215,11 @@ class Machine:
     def start(self) -> Machine:
         self.started_at = time.monotonic()
         self.process = subprocess.Popen(
-            self._command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            self._command(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
         )
         return self
 

@@ -6,15 +6,18 @@ Each listens on 127.0.0.1 only, on a port the OS picks; the guest reaches it thr
 
 from __future__ import annotations
 
+import ctypes
 import datetime
 import http.server
 import ipaddress
+import signal
 import socket
 import ssl
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +28,11 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def die_with_parent() -> None:
+    """preexec_fn: the child gets SIGTERM when the test process dies, even killed (prctl PDEATHSIG)."""
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
 
 
 def free_port() -> int:
@@ -118,7 +126,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def translate_path(self, path: str) -> str:
         assert self.server.folder is not None
-        relative = path.split("?", 1)[0].lstrip("/")
+        relative = urllib.parse.unquote(path.split("?", 1)[0]).lstrip("/")
         target = (self.server.folder / relative).resolve()
         if not target.is_relative_to(self.server.folder.resolve()):
             return str(self.server.folder / "-missing-")
@@ -173,6 +181,7 @@ class MotoS3:
             [str(moto), "-H", "127.0.0.1", "-p", str(self.port), "-c", str(tls[0]), "-k", str(tls[1])],
             stdout=self._log,
             stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + 60
         while True:
