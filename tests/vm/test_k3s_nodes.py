@@ -45,7 +45,7 @@ STAND_IN_INSTALLER = f"""#!/bin/sh
 set -u
 mkdir -p {RECORD}
 {{ echo "args=$*"; env | grep '^INSTALL_K3S_' | sort; }} >{RECORD}/call
-iptables -t raw -S PREROUTING >{RECORD}/raw-prerouting 2>&1
+iptables -t raw -S >{RECORD}/raw-table 2>&1
 systemctl is-active platform-block-metadata.service >{RECORD}/block-metadata-active 2>&1
 sysctl vm.panic_on_oom vm.overcommit_memory kernel.panic kernel.panic_on_oops >{RECORD}/sysctl 2>&1
 cp -a /etc/rancher/k3s {RECORD}/rancher-k3s
@@ -186,7 +186,10 @@ def test_verified_downloads_install_the_binary_and_call_the_installer(
 @pytest.mark.parametrize("role", ["server", "agent"])
 def test_metadata_block_is_active_before_k3s_is_installed(nodes: dict[str, Node], role: str) -> None:
     assert nodes[role].record("block-metadata-active") == "active\n"
-    assert "-A PREROUTING -d 169.254.169.254/32 -j DROP" in nodes[role].record("raw-prerouting")
+    rules = nodes[role].record("raw-table").splitlines()
+    assert "-A PREROUTING -d 169.254.169.254/32 -j DROP" in rules
+    assert "-A OUTPUT -d 169.254.169.254/32 -j PLATFORM-METADATA" in rules
+    assert rules[-1] == "-A PLATFORM-METADATA -j DROP", rules
 
 
 @pytest.mark.parametrize("role", ["server", "agent"])
