@@ -7,6 +7,7 @@ uv=$(scripts/bootstrap-python.sh)
 scripts/install-debian-tools.sh
 scripts/install-crd-schemas.sh
 scripts/install-node-tools.sh
+scripts/build-controlplane.sh >/dev/null  # kube-apiserver + etcd for tests/controlplane (cached per version)
 "$uv" run --frozen ruff check .
 "$uv" run --frozen ruff format --check .
 "$uv" run --frozen mypy .

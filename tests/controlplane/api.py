@@ -26,6 +26,10 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
 
     @property
+    def accepted(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
     def message(self) -> str:
         if isinstance(self.body, dict):
             return str(self.body.get("message", self.body))

@@ -129,7 +129,7 @@ class ControlPlane:
 
 
 def _readiness_inputs(run: ProgramRun) -> dict[str, Any]:
-    gates = [r for r in run.of_type(READINESS_GATE) if "endpoint" in r.inputs and "ca_pem" in r.inputs]
+    gates = [r for r in run.of_type(READINESS_GATE) if r.name.endswith("-api-ready")]
     assert len(gates) == 1, f"expected one API readiness gate, found {[g.name for g in gates]}"
     return gates[0].plain_inputs
 

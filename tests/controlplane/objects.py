@@ -48,6 +48,17 @@ does not serve is a failure."""
 ESTABLISH_TIMEOUT_SECONDS = 60
 
 
+class _CrdLoader(yaml.CSafeLoader):
+    """YAML 1.1's `=` "value" tag, which PyYAML resolves and cannot construct, is a plain string in the
+    CRDs (a Prometheus `action` enum lists `=`); every other scalar resolves as usual."""
+
+
+_CrdLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:value"]
+    for first, resolvers in yaml.CSafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _traefik_crd_dir() -> Path:
     """CRDs of the Traefik chart the pinned k3s bundles (k3s/k3s-traefik-map.tsv); where the k3s
     package is not vendored, its upstream base chart (40.1.4+up40.1.0 -> traefik-40.1.0)."""
@@ -70,16 +81,28 @@ def upstream_crds() -> list[dict[str, Any]]:
         *sorted((_traefik_crd_dir() / "crds").glob("*.yaml")),
         _system_upgrade_controller_crd(),
     ]  # fmt: skip
-    documents = [doc for path in files for doc in yaml.safe_load_all(path.read_text()) if doc]
+    documents = [doc for path in files for doc in yaml.load_all(path.read_text(), Loader=_CrdLoader) if doc]
     assert all(doc["kind"] == "CustomResourceDefinition" for doc in documents)
     return documents
+
+
+def _integers(value: Any) -> Any:
+    """Pulumi's wire format carries every number as a double; the Kubernetes provider sends integers
+    where the schema says so, and Kubernetes objects have no fractional numbers, so 3000.0 -> 3000."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _integers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_integers(item) for item in value]
+    return value
 
 
 def rendered_objects(run: ProgramRun) -> list[tuple[str, dict[str, Any]]]:
     """(Pulumi resource name, object) of every Kubernetes object, namespaces first, then in the
     preview's dependency order."""
     ordered = [
-        (r.name, r.plain_inputs)
+        (r.name, _integers(r.plain_inputs))
         for r in dependency_order(run.resources)
         if r.custom and r.type.startswith("kubernetes:") and r.type not in NOT_OBJECTS
     ]
@@ -115,9 +138,21 @@ class Applied:
     """Pulumi resource name -> why it could not be sent (NO_CRD_AVAILABLE)."""
 
 
+def _default_service_account(api: Api, namespace: str) -> None:
+    """What kube-controller-manager's service-account controller does for every new namespace (no
+    controller manager runs here); Pods that name no service account are admitted against it."""
+    account = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {"name": "default", "namespace": namespace},
+    }
+    answer = api.apply(account)
+    assert answer.accepted, f"default ServiceAccount in {namespace}: {answer.message}"
+
+
 def apply_everything(api: Api, run: ProgramRun) -> Applied:
     crds = {doc["metadata"]["name"]: api.apply(doc) for doc in upstream_crds()}
-    wait_established(api, [name for name, answer in crds.items() if answer.status in (200, 201)])
+    wait_established(api, [name for name, answer in crds.items() if answer.accepted])
     objects: dict[str, Answer] = {}
     not_applied: dict[str, str] = {}
     for name, obj in rendered_objects(run):
@@ -129,4 +164,6 @@ def apply_everything(api: Api, run: ProgramRun) -> Applied:
             objects[name] = api.apply(obj, wait_seconds=10)
         except UnknownKindError as err:
             objects[name] = Answer(0, str(err))
+        if obj["kind"] == "Namespace" and objects[name].accepted:
+            _default_service_account(api, obj["metadata"]["name"])
     return Applied(crds, objects, not_applied)
