@@ -16,10 +16,14 @@ HCLOUD_SECRET = "hcloud"
 CSI_NODE_PLUGIN = ("hcloud-csi-node", "hcloud-csi-driver")
 """(DaemonSet, container) of the CSI node plugin in the hcloud-csi chart."""
 
+METADATA_GID = 2254
+"""Primary group of the CSI node plugin's pod: the node's metadata rules let root sockets of this group
+through (components/k3s/files/platform-block-metadata), and no other pod runs with it."""
+
 METADATA_CLIENTS: dict[tuple[str, str], str] = {
     CSI_NODE_PLUGIN: (
         "csi-driver reads its server id only from the metadata service (cmd/main.go, `InstanceID`); it runs "
-        "privileged as root on the host network, where the metadata rules let root through"
+        "privileged as root on the host network, in METADATA_GID, which the metadata rules let through"
     ),
 }
 """(workload, container) that must reach the metadata service, each with the reason. Every other
@@ -33,7 +37,11 @@ def csi_values(location: str) -> dict[str, Any]:
     location_env = {"name": "HCLOUD_VOLUME_DEFAULT_LOCATION", "value": location}
     return {
         "controller": {"hcloudVolumeDefaultLocation": location},
-        "node": {"hostNetwork": True, "extraEnvVars": [location_env]},
+        "node": {
+            "hostNetwork": True,
+            "podSecurityContext": {"runAsGroup": METADATA_GID},
+            "extraEnvVars": [location_env],
+        },
         # Same name as the chart's own class (so this replaces it), kept on delete.
         "storageClasses": [
             {"name": "hcloud-volumes", "defaultStorageClass": True, "reclaimPolicy": "Retain"}
