@@ -25,6 +25,13 @@ METADATA_CLIENTS: dict[tuple[str, str], str] = {
         "csi-driver reads its server id only from the metadata service (cmd/main.go, `InstanceID`); it runs "
         "privileged as root on the host network, in METADATA_GID, which the metadata rules let through"
     ),
+    **{
+        (CSI_NODE_PLUGIN[0], sidecar): (
+            "Kubernetes CSI sidecar in the node plugin's pod: the chart sets the group for the whole pod; "
+            "the sidecar itself never calls the metadata service"
+        )
+        for sidecar in ("csi-node-driver-registrar", "liveness-probe")
+    },
 }
 """(workload, container) that must reach the metadata service, each with the reason. Every other
 workload is kept away from it; tests/contracts/test_metadata_access.py holds every rendered workload to
