@@ -300,7 +300,9 @@ def container_context(
     fallback, its own security context over them (Kubernetes' precedence)."""
     pod = context(chart, merged, workload.pod_security_context)
     own = {**context(chart, merged, container.security_context), **container.fixed}
-    inherited = {k: pod[k] for k in ("runAsUser", "runAsGroup", "runAsNonRoot", "seccompProfile") if k in pod}
+    inherited: dict[str, Any] = {
+        k: pod[k] for k in ("runAsUser", "runAsGroup", "runAsNonRoot", "seccompProfile") if k in pod
+    }
     return {**inherited, **own}
 
 

@@ -46,7 +46,12 @@ class _CrdLoader(yaml.CSafeLoader):
     Kubernetes reads it as the string "="."""
 
 
-_CrdLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+def _plain_scalar(loader: yaml.CSafeLoader, node: yaml.Node) -> Any:
+    assert isinstance(node, yaml.ScalarNode)
+    return loader.construct_scalar(node)
+
+
+_CrdLoader.add_constructor("tag:yaml.org,2002:value", _plain_scalar)
 
 
 @cache
