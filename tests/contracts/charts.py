@@ -98,6 +98,8 @@ def _yaml(relative: str) -> Any:
 
 @cache
 def _subchart_versions(chart: str, version: str) -> dict[str, str]:
+    if chart not in SUBCHARTS:
+        return {}
     meta = _yaml(f"{chart_dir(chart, version)}/Chart.yaml")
     return {d["name"]: d["version"] for d in meta.get("dependencies") or []}
 

@@ -40,6 +40,7 @@ FREE_FORM: dict[str, dict[Path, str]] = {
         ("ports", "web", "http", "redirections", "entryPoint"): (
             "entry point redirection options (to, scheme, permanent, priority); schema type object"
         ),
+        ("ports", "web", "redirections", "entryPoint"): "the same options where charts before 39 read them",
         ("service", "spec"): "extra Service spec fields, rendered with toYaml",
     },
 }
