@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .. import versions
+from .. import release_timeouts, versions
 from ..config import StackConfig, StackSecrets
 from ..config.object_store import ObjectStoreConfig, hetzner_object_storage_host
 from ..k8s_namespace import allow_egress_outside_cluster, allow_ingress, platform_namespace
@@ -195,6 +195,7 @@ class ObjectStore(pulumi.ComponentResource):
             version=versions.SEAWEEDFS_CHART_VERSION,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.SEAWEEDFS_HELM_REPO),
             namespace=NAMESPACE,
+            timeout=release_timeouts.WITH_VOLUMES,
             values=seaweedfs.helm_values(args.config.in_cluster),
             opts=pulumi.ResourceOptions.merge(
                 self._in_ns, pulumi.ResourceOptions(depends_on=[config_secret], protect=args.protect)
