@@ -17,6 +17,7 @@ A tool run inside a module- or class-scoped fixture counts for every test of tha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -98,10 +99,8 @@ def _wrap(owner: Any, attribute: str, tool: str) -> None:
         _record(tool)
         return original(*args, **kwargs)
 
-    try:
+    with contextlib.suppress(AttributeError, TypeError):  # a class implemented in Rust: left unrecorded
         setattr(owner, attribute, wrapper)
-    except (AttributeError, TypeError):
-        pass  # a class implemented in Rust: left unrecorded
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -160,7 +159,7 @@ def classify(nodeid: str, tools: set[str]) -> str:
         return "broader"
     if "own-script" in tools:
         return "own scripts"
-    if nodeid.startswith("tests/policies/") or "policy" in nodeid.split("::")[0]:
+    if nodeid.startswith("tests/policies/") or "policy" in nodeid.split("::", maxsplit=1)[0]:
         return "policy"
     return "own code only"
 
