@@ -9,7 +9,7 @@ fails any test that leaves such a stranded task behind.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 PENDING_AT_EXIT = "Task was destroyed but it is pending"
@@ -37,7 +37,8 @@ def outputs_event_loop() -> Iterator[asyncio.AbstractEventLoop]:
 
 def pending_tasks() -> list[asyncio.Task[object]]:
     """Every task of the process that has not finished (asyncio keeps them in a weak set)."""
-    return [task for task in list(asyncio.tasks._all_tasks) if not task.done()]
+    every: Iterable[asyncio.Task[object]] = getattr(asyncio.tasks, "_all_tasks", ())
+    return [task for task in list(every) if not task.done()]
 
 
 def stranded_tasks() -> list[asyncio.Task[object]]:
@@ -46,4 +47,4 @@ def stranded_tasks() -> list[asyncio.Task[object]]:
 
 
 def describe(tasks: list[asyncio.Task[object]]) -> str:
-    return ", ".join(sorted({task.get_coro().__qualname__ for task in tasks}))
+    return ", ".join(sorted({getattr(task.get_coro(), "__qualname__", repr(task)) for task in tasks}))
