@@ -37,7 +37,9 @@ def outputs_event_loop() -> Iterator[asyncio.AbstractEventLoop]:
 
 def pending_tasks() -> list[asyncio.Task[object]]:
     """Every task of the process that has not finished (asyncio keeps them in a weak set)."""
-    every: Iterable[asyncio.Task[object]] = getattr(asyncio.tasks, "_all_tasks", ())
+    # Python 3.11 names the weak set `_all_tasks`, 3.12 and 3.13 `_scheduled_tasks`.
+    name = "_all_tasks" if hasattr(asyncio.tasks, "_all_tasks") else "_scheduled_tasks"
+    every: Iterable[asyncio.Task[object]] = getattr(asyncio.tasks, name)
     return [task for task in list(every) if not task.done()]
 
 
