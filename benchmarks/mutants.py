@@ -32,6 +32,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 # Covering tests, by area (paths relative to the project).
 _GRAPH = "tests/k3s/test_cluster_graph.py"
 _K3S_FILES = "tests/k3s/test_rendered_files.py"
+_NODE_SECURITY = "tests/k3s/test_node_security_settings.py"
 _PG_FILES = "tests/postgres/test_rendered_files.py"
 _PG_REAL = "tests/postgres/test_real_postgres.py"
 _PG_COMPONENT = "tests/postgres/test_component.py"
@@ -92,7 +93,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "components/k3s/files/sshd-hardening.conf",
         "PasswordAuthentication no",
         "PasswordAuthentication yes",
-        ("tests/k3s/",),
+        (_NODE_SECURITY,),
         "sshd accepts passwords",
     ),
     Mutant(
@@ -100,16 +101,16 @@ MUTANTS: tuple[Mutant, ...] = (
         "components/k3s/files/psa.yaml",
         "        enforce: restricted",
         "        enforce: baseline",
-        ("tests/k3s/", _SCHEMAS),
+        (_NODE_SECURITY,),
         "Pod Security admission enforces only baseline by default",
     ),
     Mutant(
-        "metadata-block-wrong-ip",
-        "components/k3s/files/platform-block-metadata",
-        "METADATA_IP=169.254.169.254/32",
-        "METADATA_IP=169.254.169.253/32",
-        ("tests/k3s/",),
-        "the metadata block guards an address nobody uses",
+        "etcd-retention-key",
+        "components/k3s/etcd_backup.py",
+        '"etcd-snapshot-retention": self.retention,',
+        '"etcd-snapshot-retentions": self.retention,',
+        ("tests/day2/test_etcd_backup.py", "tests/contracts/"),
+        "retention: a misspelt k3s key, so k3s keeps its default number of snapshots",
     ),
     Mutant(
         "ca-validity-one-year",
