@@ -62,6 +62,7 @@ def test_rendered_settings_are_the_running_settings(host: PgHost) -> None:
     assert host.psql("show archive_mode") == "on"
     assert host.psql("show password_encryption") == "scram-sha-256"
     assert host.psql("show ssl") == "on"
+    assert host.psql("show ssl_min_protocol_version") == "TLSv1.2", "no TLS 1.0/1.1 on other builds"
     # Without self-hosted Supabase: physical WAL only and no superuser that logs in over the network.
     assert host.psql("show wal_level") == "replica"
     assert host.psql("select count(*) from pg_roles where rolsuper and rolcanlogin") == "1"
