@@ -9,9 +9,9 @@ file: `cluster.agentPools[0].count` addresses a nested value, a bare key means t
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,9 +41,10 @@ def _as_config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _stand_in(example: str = "") -> str:
-    """A unique generated value; shaped like the spec's example (a URL stays a URL) when it has one."""
-    token = secrets.token_hex(16)
+def _stand_in(stack: str, key: str, example: str = "") -> str:
+    """A unique value for one secret of one stack, the same in every run (so two runs of the program can
+    be compared down to the Secrets); shaped like the spec's example (a URL stays a URL) when it has one."""
+    token = hashlib.sha256(f"offline-stand-in\x1f{stack}\x1f{key}".encode()).hexdigest()[:32]
     return f"{example}-{token}" if example else f"offline-stand-in-{token}"
 
 
@@ -166,7 +167,7 @@ def read_stack(
     stand_ins: dict[str, str] = {}
     for key, value in raw.items():
         if isinstance(value, dict) and set(value) == {"secure"}:
-            config[key] = _stand_in()
+            config[key] = _stand_in(stack, key)
             secret_keys.append(key)
             stand_ins[key] = "encrypted in the stack file; replaced by a generated stand-in"
         else:
@@ -176,7 +177,7 @@ def read_stack(
     for spec_key in _required_secret_keys(project, config) if stand_in_missing_secrets else ():
         key = f"{project}:{spec_key}"
         if key not in config:
-            config[key] = _stand_in(_EXAMPLES.get(spec_key, ""))
+            config[key] = _stand_in(stack, key, _EXAMPLES.get(spec_key, ""))
             secret_keys.append(key)
             stand_ins[key] = "required but not set in the stack file; a generated stand-in is used offline"
     return StackSettings(project, stack, config, secret_keys, stand_ins)

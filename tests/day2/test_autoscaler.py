@@ -116,9 +116,16 @@ def test_autoscaled_nodes_get_their_own_subnet_and_labels(scaled: ProgramRun) ->
 
 def test_turning_the_autoscaler_on_touches_no_server(scaled: ProgramRun, prod_run: ProgramRun) -> None:
     change = diff(prod_run, scaled)
-    servers = {s.name for s in prod_run.of_type("hcloud:index/server:Server")}
-    assert not (change.changed | change.removed) & servers
-    assert "k3s-cluster-autoscaler" in change.added
+    assert change.changed == change.removed == change.drifted == set(), "Secrets and user-data included"
+    assert change.added == {
+        "k3s-autoscaler",
+        "k3s-autoscaled-subnet",
+        "k3s-autoscaler-hcloud",
+        "k3s-cluster-autoscaler",
+        "k3s-autoscaler-default-deny",
+        "k3s-autoscaler-allow-dns",
+        "k3s-autoscaler-egress",
+    }
 
 
 @pytest.mark.parametrize(

@@ -126,7 +126,15 @@ def test_a_k3s_version_change_touches_only_the_plans(prod_run: ProgramRun) -> No
     )
     change = diff(prod_run, upgraded)
     assert change.added == set() and change.removed == set()
-    assert change.changed == {"k3s-plan-k3s-server", "k3s-plan-k3s-agent"}
+    assert change.changed == {"k3s-plan-k3s-server", "k3s-plan-k3s-agent"}, "Secrets included"
+    k3s_servers = {
+        s.name
+        for s in upgraded.of_type("hcloud:index/server:Server")
+        if s.plain_inputs["labels"]["platform/component"] == "k3s-cluster"
+    }
+    assert change.drifted == k3s_servers, (
+        "a rebuilt k3s server installs the new version; the DB VM is as it was"
+    )
     assert {p["spec"]["version"] for p in _plans(upgraded).values()} == {NEW_VERSION}
     # What lets this hold: a server ignores its user-data (which names the version) after creation.
     for server in upgraded.of_type("hcloud:index/server:Server"):
