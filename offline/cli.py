@@ -69,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     preview.add_argument("--no-policy", action="store_true", help="skip the policy gate")
     preview.add_argument(
+        "--fresh",
+        action="store_true",
+        help="preview as the engine does for a stack that does not exist yet: ids, addresses, keys, "
+        "certificates, the kubeconfig and all derived from them unknown; Kubernetes resources reach the "
+        "pack with no properties; the report lists what only `pulumi up` can check",
+    )
+    preview.add_argument(
         "--set",
         action="append",
         default=[],
@@ -145,10 +152,10 @@ def _run_and_gate(
     """
     pack, skipped = _policy_pack(args, settings)
     if pack is None:
-        return _run(settings, args.project_dir), None, skipped
+        return _run(settings, args.project_dir, args.fresh), None, skipped
     pack.start()
     try:
-        run = _run(settings, args.project_dir)
+        run = _run(settings, args.project_dir, args.fresh)
         pack.connect()
         report, run.resources = analyze(pack, run.resources, _policy_config(args, pack))
     finally:
@@ -156,9 +163,9 @@ def _run_and_gate(
     return run, report, ""
 
 
-def _run(settings: StackSettings, project_dir: Path) -> ProgramRun:
+def _run(settings: StackSettings, project_dir: Path, fresh: bool) -> ProgramRun:
     try:
-        return run_with_settings(settings, project_dir)
+        return run_with_settings(settings, project_dir, fresh=fresh)
     except ProgramError as err:
         if isinstance(err.cause, pulumi.RunError):  # the program's config errors: one message, no traceback
             raise InputError(str(err)) from None
@@ -167,6 +174,11 @@ def _run(settings: StackSettings, project_dir: Path) -> ProgramRun:
 
 def preview_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    if args.fresh and args.out:
+        raise InputError(
+            "--out writes user-data and Kubernetes YAML, which a new stack's preview does not know; "
+            "drop --fresh or --out"
+        )
     try:
         overrides = {**_overlay(args.config_file), **parse_assignments(args.set, parse_json=True)}
         secret_overrides = parse_assignments(args.secret, parse_json=False)
@@ -178,7 +190,7 @@ def preview_command(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError, PolicyPackError) as err:
         raise InputError(str(err)) from None
     cost = estimate(run.resources, prices, baseline, object_storage=_uses_object_storage(run.settings))
-    preview = Preview(args.stack, run, cost, policy, skipped)
+    preview = Preview(args.stack, run, cost, policy, skipped, fresh=args.fresh)
     if before is not None:
         preview.change = change_line(preview, before)
     if args.out:

@@ -316,8 +316,9 @@ class PostgresServer(pulumi.ComponentResource):
                 protect=args.protect,
                 delete_before_replace=True,
                 # Like every server of the platform, never replaced by a plain `pulumi up`: a database
-                # restart is a deliberate step (docs/postgres.md, "Changing settings").
-                ignore_changes=["userData", "image"],
+                # restart is a deliberate step (docs/postgres.md, "Changing settings"). A changed
+                # sshPublicKeys reaches it over SSH, not by replacement (README, Day 2).
+                ignore_changes=["userData", "image", "sshKeys"],
                 additional_secret_outputs=["user_data"],
             ),
         )
