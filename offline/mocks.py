@@ -5,7 +5,8 @@
 - pulumiverse-time's Static: the current time, as the provider records it on create;
 - hcloud: numeric ids and public IPs that are stable for the same resource name, so two runs of the
   same stack produce the same graph and can be diffed;
-- Kubernetes objects, Helm releases, dynamic resources: inputs echoed back as outputs.
+- Kubernetes objects, Helm releases, dynamic resources: inputs echoed back as outputs; the API
+  readiness gate reports the first of its endpoints as the one that answered.
 """
 
 from __future__ import annotations
@@ -177,6 +178,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
             namespace = metadata.get("namespace")
             object_name = metadata.get("name") or inputs.get("name") or name
             return (f"{namespace}/{object_name}" if namespace else object_name), inputs
+        if typ == "pulumi-python:dynamic:Resource" and name.endswith("-api-ready"):
+            return self._id(typ, name), {**inputs, "endpoint": inputs["endpoints"][0], "attempts": 1}
         return self._id(typ, name), inputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:

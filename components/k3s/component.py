@@ -126,11 +126,22 @@ class K3sCluster(pulumi.ComponentResource):
             for index in range(pool.count)
         ]
 
-        self.api_endpoint = pulumi.Output.format("https://{0}:{1}", public_ips[0].ip_address, API_PORT)
         self.api_endpoints = pulumi.Output.all(*[ip.ip_address for ip in public_ips]).apply(
             lambda addresses: [f"https://{address}:{API_PORT}" for address in addresses]
         )
         trust = self.trust
+        # The gate opens when any server answers; its `endpoint` is that server, and the kubeconfig
+        # (so both Kubernetes providers) use it: with server 0 down the cluster is still reachable.
+        readiness = ApiReadiness(
+            f"{name}-api-ready",
+            endpoints=self.api_endpoints,
+            ca_pem=trust.server_ca_pem,
+            cert_pem=trust.admin_cert.cert_pem,
+            key_pem=trust.admin_key.private_key_pem,
+            timeout_seconds=READINESS_TIMEOUT_SECONDS,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=servers),
+        )
+        self.api_endpoint = readiness.endpoint
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(
                 self.api_endpoint,
@@ -139,15 +150,11 @@ class K3sCluster(pulumi.ComponentResource):
                 trust.admin_key.private_key_pem,
             ).apply(lambda a: render_kubeconfig(name, a[0], a[1], a[2], a[3]))
         )
-        readiness = ApiReadiness(
-            f"{name}-api-ready",
-            endpoint=self.api_endpoint,
-            ca_pem=trust.server_ca_pem,
-            cert_pem=trust.admin_cert.cert_pem,
-            key_pem=trust.admin_key.private_key_pem,
-            timeout_seconds=READINESS_TIMEOUT_SECONDS,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=servers),
-        )
+        # The cluster's identity is its server CA (k3s puts the same hash in every join token). With
+        # it set, pulumi-kubernetes replaces a provider only when the identity changes: a renewed admin
+        # certificate or another healthy server in the kubeconfig is an update of the provider, not a
+        # new cluster with every Kubernetes resource planned for replacement.
+        cluster_identity = trust.ca_hash.apply(lambda digest: f"k3s-{name}-{digest[:16]}")
         # Two providers on the same kubeconfig. The add-ons that create things in Hetzner (CCM, CSI,
         # autoscaler) and the day-2 machinery use the first; every other component uses `provider`,
         # which depends on the teardown step, which depends on the add-ons. `pulumi destroy` then runs
@@ -157,7 +164,7 @@ class K3sCluster(pulumi.ComponentResource):
         addon_provider = k8s.Provider(
             f"{name}-k8s-addons",
             kubeconfig=self.kubeconfig,
-            delete_unreachable=True,
+            cluster_identifier=cluster_identity,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[readiness, *agents]),
         )
         on_cluster = pulumi.ResourceOptions(parent=self, provider=addon_provider)
@@ -177,7 +184,7 @@ class K3sCluster(pulumi.ComponentResource):
         self.autoscaler = self._autoscaler(on_cluster) if cluster.autoscaler.enabled else []
         self.teardown = CloudObjectsTeardown(
             f"{name}-cloud-objects-teardown",
-            endpoint=self.api_endpoint,
+            endpoints=self.api_endpoints,
             ca_pem=trust.server_ca_pem,
             cert_pem=trust.admin_cert.cert_pem,
             key_pem=trust.admin_key.private_key_pem,
@@ -191,7 +198,7 @@ class K3sCluster(pulumi.ComponentResource):
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
-            delete_unreachable=True,
+            cluster_identifier=cluster_identity,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.teardown]),
         )
         self.servers = servers

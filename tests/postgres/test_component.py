@@ -84,7 +84,7 @@ def test_bad_database_settings_fail_with_the_key_named(overrides: dict, message:
 
 def test_vm_mode_requires_the_bucket_keys() -> None:
     with pytest.raises(ProgramError, match="postgresS3AccessKey is required"):
-        run_program("dev", stand_in_missing_secrets=False, overrides={"hcloudToken": "x"})
+        run_program("dev", stand_in_missing_secrets=False, secret_overrides={"hcloudToken": "x"})
 
 
 @pytest.mark.parametrize(
