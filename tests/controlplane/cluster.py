@@ -184,8 +184,8 @@ def start(binaries: Binaries, run: ProgramRun, workdir: Path) -> ControlPlane:
             )
         gate = _readiness_inputs(run)
         try:
-            plane.readiness_attempts = wait_until_ready(
-                url,
+            _, plane.readiness_attempts = wait_until_ready(
+                [url],
                 gate["ca_pem"],
                 gate["cert_pem"],
                 gate["key_pem"],
