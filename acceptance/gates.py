@@ -42,6 +42,7 @@ class Context:
     prometheus: PrometheusClient | None = None
     hcloud: HcloudApi | None = None
     app_url: str = ""
+    s3_endpoint: str = ""
     db_shell: list[str] = field(default_factory=list)
     """Command that runs one shell command line on the database server, e.g. ssh root@HOST."""
     db_scripts: str = "/usr/local/lib/platform-postgres"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from components.config import StackConfig
 
-from . import cluster, database, jobs, security, service
+from . import cluster, database, jobs, object_store, security, service
 from .gates import GateSpec
 
 
@@ -18,6 +18,10 @@ def _app(config: StackConfig) -> bool:
 
 def _cron_jobs(config: StackConfig) -> bool:
     return bool(config.workloads.cron_jobs)
+
+
+def _object_store(config: StackConfig) -> bool:
+    return config.object_store.enabled
 
 
 def _database_vm(config: StackConfig) -> bool:
@@ -36,6 +40,7 @@ GATES: tuple[GateSpec, ...] = (
     GateSpec("1", "API closed from outside", security.api_closed_from_outside, _always),
     GateSpec("2", "cron jobs on time", jobs.cron_jobs_on_time, _cron_jobs),
     GateSpec("2", "job failure alerts", jobs.failure_alerts_loaded, _cron_jobs),
+    GateSpec("3", "bucket versioning", object_store.bucket_versioning, _object_store),
     GateSpec("4", "backups fresh", database.backups_fresh, _database_vm),
     GateSpec("4", "restore drill", database.restore_drill, _database_vm),
 )
