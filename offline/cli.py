@@ -29,7 +29,7 @@ from .report.markdown import render_markdown
 from .report.preview import Preview
 from .report.text import render_text
 from .report.totals import change_line, load_totals, write_totals
-from .stack_file import StackSettings, read_stack
+from .stack_file import StackSettings, parse_assignments, read_stack
 
 EXIT_OK, EXIT_POLICY, EXIT_INPUT = 0, 1, 2
 
@@ -96,22 +96,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     preview.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
     return parser
-
-
-def _assignments(items: Sequence[str], parse_json: bool) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for item in items:
-        path, sep, raw = item.partition("=")
-        if not sep or not path:
-            raise InputError(f"--set/--secret takes PATH=VALUE, got {item!r}")
-        value: Any = raw
-        if parse_json:
-            try:
-                value = json.loads(raw)
-            except ValueError:
-                value = raw
-        result[path] = value
-    return result
 
 
 def _overlay(paths: Sequence[Path]) -> dict[str, Any]:
@@ -190,14 +174,14 @@ def _run(settings: StackSettings, project_dir: Path, fresh: bool) -> ProgramRun:
 
 def preview_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    overrides = {**_overlay(args.config_file), **_assignments(args.set, parse_json=True)}
-    secret_overrides = _assignments(args.secret, parse_json=False)
     if args.fresh and args.out:
         raise InputError(
             "--out writes user-data and Kubernetes YAML, which a new stack's preview does not know; "
             "drop --fresh or --out"
         )
     try:
+        overrides = {**_overlay(args.config_file), **parse_assignments(args.set, parse_json=True)}
+        secret_overrides = parse_assignments(args.secret, parse_json=False)
         before = load_totals(args.compare) if args.compare else None
         prices = load_prices(args.prices)
         baseline = load_baseline(args.baseline)

@@ -43,6 +43,12 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
         ["platform:network.cidr", "10.0.0.0/33", "not a CIDR"],
     ),
     (
+        "service range overlapping the pod range",
+        "dev",
+        {"cluster": {"clusterCidr": "10.42.0.0/16", "serviceCidr": "10.42.128.0/17"}},
+        ["platform:cluster.serviceCidr", "10.42.128.0/17", "overlaps cluster.clusterCidr 10.42.0.0/16"],
+    ),
+    (
         "admin CIDR that does not parse",
         "dev",
         {"adminCidrs": ["office"]},
@@ -63,8 +69,14 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
     (
         "server type not sold in the location",
         "dev",
-        {"location": "ash"},
+        {"location": "ash", "cluster": {"controlPlane": {"serverType": "cx23"}}},
         ["platform:cluster.controlPlane.serverType", "cx23", "not sold in ash"],
+    ),
+    (
+        "server type new projects cannot order",
+        "dev",
+        {"cluster": {"controlPlane": {"serverType": "cx23"}}},
+        ["platform:cluster.controlPlane.serverType", "cx23", "use cpx22 (2 vCPU, 4 GB)", "legacyServerTypes"],
     ),
     (
         "admin CIDR open to the world in prod",

@@ -92,7 +92,9 @@ class K3sCluster(pulumi.ComponentResource):
         cluster = args.cluster
         plan = args.network.ip_plan
         self.trust = ClusterTrust(name, self._child)
-        self.etcd_backup = EtcdBackupPlan.from_config(cluster.etcd_backup, is_prod=args.is_prod)
+        self.etcd_backup = EtcdBackupPlan.from_config(
+            cluster.etcd_backup, is_prod=args.is_prod, servers=cluster.control_plane.count
+        )
         if self.etcd_backup.offsite and args.etcd_s3_keys is None:
             raise ValueError("off-site etcd snapshots need K3sClusterArgs.etcd_s3_keys")
 
@@ -343,7 +345,7 @@ class K3sCluster(pulumi.ComponentResource):
                 NodeSettings(node_name, private_ip, a[1], {POOL_LABEL: "control-plane"}, taints),
                 token=a[2],
                 agent_token=a[3],
-                first=first,
+                single=not args.cluster.ha,
             )
         )
         boot = NodeBoot(
@@ -355,6 +357,8 @@ class K3sCluster(pulumi.ComponentResource):
             cert_renew_slots=args.cluster.control_plane.count,
             os_updates=args.cluster.maintenance.os_updates,
             etcd_backup_env=self.etcd_backup.restore_env(),
+            k3s_binary_sha256=args.cluster.k3s_binary_digests,
+            init_peers=self._init_peers() if first and args.cluster.ha else (),
         )
         user_data = node_user_data(boot, k3s_config, self.trust.bootstrap_files() if first else [])
         self.nodes.append(
@@ -418,7 +422,14 @@ class K3sCluster(pulumi.ComponentResource):
             private_network=args.network_cidr,
             private_ip=private_ip,
             os_updates=args.cluster.maintenance.os_updates,
+            k3s_binary_sha256=args.cluster.k3s_binary_digests,
         )
+
+    def _init_peers(self) -> tuple[str, ...]:
+        """The other servers' API addresses, which the first server asks before it may initialise."""
+        plan = self._args.network.ip_plan
+        count = self._args.cluster.control_plane.count
+        return tuple(f"https://{plan.control_plane_ip(i)}:{API_PORT}" for i in range(1, count))
 
     def _autoscaler(self, on_cluster: pulumi.ResourceOptions) -> list[pulumi.Resource]:
         """The autoscaled pool: its nodes boot the agent user-data, with the agent token as only secret."""

@@ -100,4 +100,4 @@ def _saving(preview: Preview) -> str:
     if saving is None or preview.cost.baseline is None:
         return ""
     word = "saving" if saving >= 0 else "more than"
-    return f" · {word} {abs(saving):.1f} % against {preview.cost.baseline.name}"
+    return f" · {word} {abs(saving):.1f} % against {preview.cost.baseline.name} ({preview.cost.against_plan})"

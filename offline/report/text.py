@@ -87,7 +87,8 @@ def cost_lines(preview: Preview) -> list[str]:
             out.append(f"        {managed.name}: {cost.baseline.monthly(managed):.2f}")
         if cost.saving_percent is not None:
             word = "saving" if cost.saving_percent >= 0 else "extra cost"
-            out.append(f"    {word}: {abs(cost.saving_percent):.1f} % against {cost.baseline.name}")
+            against = f"{abs(cost.saving_percent):.1f} % against {cost.baseline.name}"
+            out.append(f"    {word}: {against} ({cost.against_plan})")
     out.extend(f"    note: {w}" for w in cost.warnings)
     return out
 
