@@ -250,7 +250,7 @@ class Machine:
             self._check_running()
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.spec.name}: cloud-init not finished after {timeout} s")
-            time.sleep(5)
+            time.sleep(15)  # each look runs a process in the guest: cheap on KVM, not under TCG
         return self.run("cloud-init status --long")
 
     def reboot(self) -> None:
