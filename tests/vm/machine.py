@@ -241,7 +241,7 @@ class Machine:
     def run(self, command: str, timeout: float = 600) -> Completed:
         return self.agent.run(command, timeout)
 
-    def wait_for_cloud_init(self, timeout: float = 2400) -> Completed:
+    def wait_for_cloud_init(self, timeout: float = 5400) -> Completed:
         """Blocks until cloud-init's final stage has ended (boot-finished is written even when a
         module failed); returns `cloud-init status --long`, whose return code says whether all passed."""
         self.wait_for_agent()
