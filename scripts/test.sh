@@ -9,6 +9,7 @@ scripts/install-debian-tools.sh
 scripts/install-crd-schemas.sh
 scripts/install-node-tools.sh
 scripts/install-postgres-meta.sh >/dev/null
+scripts/build-controlplane.sh >/dev/null  # kube-apiserver + etcd for tests/controlplane (cached per version)
 "$uv" run --frozen ruff check .
 "$uv" run --frozen ruff format --check .
 "$uv" run --frozen mypy .

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 
 from components.config import ConfigError
 from components.postgres.component import NODE_POSTGRES_IP_SERVERNAME, SUPERUSER
 from offline.program import ProgramError, ProgramRun, run_program
+
+from ..cloud_init_files import written_files
 
 SELF_HOSTED: dict[str, Any] = {
     "supabase.mode": "self-hosted",
@@ -46,8 +47,7 @@ def _in_namespace(run: ProgramRun, kind: str, namespace: str) -> list[dict[str, 
 
 def _cloud_files(run: ProgramRun) -> dict[str, str]:
     user_data = run.by_name("postgres-server").plain_inputs["userData"]
-    document = yaml.safe_load(user_data.removeprefix("#cloud-config\n"))
-    return {f["path"].rsplit("/", 1)[-1]: f["content"] for f in document["write_files"]}
+    return {path.rsplit("/", 1)[-1]: f["content"] for path, f in written_files(user_data).items()}
 
 
 def test_supabase_services_run_in_their_namespace(run: ProgramRun) -> None:
