@@ -8,6 +8,7 @@ creates them). Helm releases are not objects: their values are checked by the ch
 from __future__ import annotations
 
 import csv
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,11 +99,20 @@ def _integers(value: Any) -> Any:
     return value
 
 
+def _named(resource_name: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """An object without metadata.name gets one as the Kubernetes provider's auto-naming gives it:
+    the resource name and a suffix (random there, derived from the name here so runs repeat)."""
+    if obj.get("metadata", {}).get("name"):
+        return obj
+    suffix = hashlib.sha256(resource_name.encode()).hexdigest()[:8]
+    return {**obj, "metadata": {**obj.get("metadata", {}), "name": f"{resource_name}-{suffix}"}}
+
+
 def rendered_objects(run: ProgramRun) -> list[tuple[str, dict[str, Any]]]:
     """(Pulumi resource name, object) of every Kubernetes object, namespaces first, then in the
     preview's dependency order."""
     ordered = [
-        (r.name, _integers(r.plain_inputs))
+        (r.name, _named(r.name, _integers(r.plain_inputs)))
         for r in dependency_order(run.resources)
         if r.custom and r.type.startswith("kubernetes:") and r.type not in NOT_OBJECTS
     ]
