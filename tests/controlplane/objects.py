@@ -8,8 +8,10 @@ creates them). Helm releases are not objects: their values are checked by the ch
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,6 +77,7 @@ def _system_upgrade_controller_crd() -> Path:
     return upstream_file(f"system-upgrade-controller/{tag}/upgrade.cattle.io_plans.yaml")
 
 
+@functools.cache
 def upstream_crds() -> list[dict[str, Any]]:
     files = [
         *(path for chart, version in sorted(PINNED_CHARTS.items())
@@ -127,7 +130,7 @@ def wait_established(api: Api, names: list[str]) -> None:
         for name in sorted(waiting):
             answer = api.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
             conditions = (
-                (answer.body.get("status") or {}).get("conditions", []) if answer.status == 200 else []
+                (answer.body.get("status") or {}).get("conditions") or [] if answer.status == 200 else []
             )
             if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
                 waiting.discard(name)
@@ -161,7 +164,10 @@ def _default_service_account(api: Api, namespace: str) -> None:
 
 
 def apply_everything(api: Api, run: ProgramRun) -> Applied:
-    crds = {doc["metadata"]["name"]: api.apply(doc) for doc in upstream_crds()}
+    # Concurrently, as a chart install sends them: the API server's CRD handling dominates otherwise.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = pool.map(api.apply, upstream_crds())
+        crds = {doc["metadata"]["name"]: answer for doc, answer in zip(upstream_crds(), answers, strict=True)}
     wait_established(api, [name for name, answer in crds.items() if answer.accepted])
     objects: dict[str, Answer] = {}
     not_applied: dict[str, str] = {}
