@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
         "--prometheus", help="Prometheus base URL (default: in-cluster, through the API server)"
     )
     parser.add_argument("--app-url", help="URL for the load run (default: the first of the `appUrls` output)")
+    parser.add_argument(
+        "--s3-endpoint", help="object store URL (default: the `objectStore` output's endpoint)"
+    )
     parser.add_argument("--db-shell", help="runs one command line on the database server, e.g. 'ssh root@IP'")
     parser.add_argument("--db-scripts", default="/usr/local/lib/platform-postgres", help=argparse.SUPPRESS)
     parser.add_argument("--window", default="14d", help="SLO window, e.g. 14d (the plan: two weeks)")
@@ -85,11 +88,13 @@ def _context(args: argparse.Namespace) -> Context:
         project=settings.project,
         stack=args.stack,
         outputs=outputs,
+        settings_config=dict(settings.config),
         config=stack_config(settings),
         kube=kube,
         prometheus=prometheus,
         hcloud=HcloudApi(os.environ.get("HCLOUD_ENDPOINT", DEFAULT_ENDPOINT), token) if token else None,
         app_url=args.app_url or next(iter(outputs.get("appUrls") or []), ""),
+        s3_endpoint=args.s3_endpoint or "",
         db_shell=shlex.split(args.db_shell) if args.db_shell else [],
         db_scripts=args.db_scripts,
         window=args.window,
