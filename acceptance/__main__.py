@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from offline.program import PROJECT_DIR
-from offline.stack_file import read_stack, stack_config
+from offline.stack_file import parse_assignments, read_stack, stack_config
 from preflight.hcloud_api import DEFAULT_ENDPOINT, HcloudApi
 
 from .gates import Context, PhaseResult, run_gate
@@ -40,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
         "--prometheus", help="Prometheus base URL (default: in-cluster, through the API server)"
     )
     parser.add_argument("--app-url", help="URL for the load run (default: the first of the `appUrls` output)")
+    parser.add_argument(
+        "--s3-endpoint", help="object store URL (default: the `objectStore` output's endpoint)"
+    )
     parser.add_argument("--db-shell", help="runs one command line on the database server, e.g. 'ssh root@IP'")
     parser.add_argument("--db-scripts", default="/usr/local/lib/platform-postgres", help=argparse.SUPPRESS)
     parser.add_argument("--window", default="14d", help="SLO window, e.g. 14d (the plan: two weeks)")
@@ -51,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
         help="this machine is outside adminCidrs: check the API does not answer it",
     )
     parser.add_argument("--gate", action="append", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a setting of the stack file, as the offline preview does; repeatable",
+    )
     parser.add_argument("--format", choices=("text", "markdown"), default="text")
     return parser
 
@@ -70,7 +80,7 @@ def _outputs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _context(args: argparse.Namespace) -> Context:
-    settings = read_stack(PROJECT_DIR, args.stack)
+    settings = read_stack(PROJECT_DIR, args.stack, parse_assignments(args.set, parse_json=True))
     outputs = _outputs(args)
     kubeconfig = args.kubeconfig.read_text() if args.kubeconfig else outputs.get("kubeconfig")
     kube = KubeClient.from_kubeconfig(kubeconfig) if kubeconfig else None
@@ -85,11 +95,13 @@ def _context(args: argparse.Namespace) -> Context:
         project=settings.project,
         stack=args.stack,
         outputs=outputs,
+        settings_config=dict(settings.config),
         config=stack_config(settings),
         kube=kube,
         prometheus=prometheus,
         hcloud=HcloudApi(os.environ.get("HCLOUD_ENDPOINT", DEFAULT_ENDPOINT), token) if token else None,
         app_url=args.app_url or next(iter(outputs.get("appUrls") or []), ""),
+        s3_endpoint=args.s3_endpoint or "",
         db_shell=shlex.split(args.db_shell) if args.db_shell else [],
         db_scripts=args.db_scripts,
         window=args.window,

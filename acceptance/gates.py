@@ -36,12 +36,15 @@ class Context:
     project: str
     stack: str
     outputs: dict[str, Any]
+    settings_config: dict[str, str]
+    """The stack's config as the engine hands it to a policy pack (`project:key` to string)."""
     config: StackConfig
     """The stack's settings: targets, and the phases switched on."""
     kube: KubeClient | None = None
     prometheus: PrometheusClient | None = None
     hcloud: HcloudApi | None = None
     app_url: str = ""
+    s3_endpoint: str = ""
     db_shell: list[str] = field(default_factory=list)
     """Command that runs one shell command line on the database server, e.g. ssh root@HOST."""
     db_scripts: str = "/usr/local/lib/platform-postgres"

@@ -281,3 +281,55 @@ def test_markdown_report_for_a_pull_request(tmp_path: Path) -> None:
     assert result.stdout.startswith("### Acceptance of `dev`")
     assert "| 1 | availability (SLO rules) | not measured | measured | ❌ FAIL |" in result.stdout
     assert "0 of 1 gates pass" in result.stdout
+
+
+# --- phase 3: bucket versioning, read from an S3 API (moto's server) --------------------------------
+
+
+@pytest.fixture
+def s3_server(tmp_path: Path) -> Iterator[str]:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    moto = Path(sys.executable).with_name("moto_server")
+    with (tmp_path / "moto.log").open("wb") as log:
+        process = subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log)
+        try:
+            for _ in range(300):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            process.wait(10)
+
+
+@pytest.mark.parametrize(
+    ("versioned", "verdict"), [(True, "pass"), (False, "FAIL")], ids=["enabled", "forgotten"]
+)
+def test_bucket_versioning_read_from_the_s3_api(
+    tmp_path: Path, s3_server: str, versioned: bool, verdict: str
+) -> None:
+    import boto3
+
+    keys = {"S3_ACCESS_KEY_ID": "acceptance", "S3_SECRET_ACCESS_KEY": "acceptance-secret"}
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id=keys["S3_ACCESS_KEY_ID"],
+        aws_secret_access_key=keys["S3_SECRET_ACCESS_KEY"],
+    )
+    for bucket in ("uploads", "exports"):  # dev's buckets; only uploads asks for versioning
+        s3.create_bucket(Bucket=bucket)
+    if versioned:
+        s3.put_bucket_versioning(Bucket="uploads", VersioningConfiguration={"Status": "Enabled"})
+    result = acceptance(tmp_path, "--gate", "bucket versioning", "--s3-endpoint", s3_server, env=keys)
+    assert verdicts(result) == {"bucket uploads versioning": verdict, "bucket exports versioning": "pass"}, (
+        result.stdout + result.stderr
+    )
