@@ -26,7 +26,7 @@ class ControlPlaneConfig(Section):
     count: int = 1
     """Number of k3s servers: 1 (dev) or an odd number up to 7 so etcd keeps quorum."""
 
-    server_type: str = "cx23"
+    server_type: str = "cpx22"
     """Hetzner server type of each k3s server."""
 
     _check_type = field_validator("server_type")(check_server_type)
@@ -51,7 +51,7 @@ class AgentPoolConfig(Section):
     count: int = Field(default=1, ge=0, le=100)
     """Number of agents in the pool (0 to 100)."""
 
-    server_type: str = "cx33"
+    server_type: str = "cpx32"
     """Hetzner server type of each agent."""
 
     labels: dict[str, str] = Field(default_factory=dict)

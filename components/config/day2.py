@@ -142,7 +142,7 @@ class AutoscalerConfig(Section):
     max_nodes: int = Field(default=3, ge=1, le=50)
     """Most autoscaled nodes; at most 50 (one /24 subnet, and Hetzner's per-project limits)."""
 
-    server_type: str = "cx33"
+    server_type: str = "cpx32"
     """Hetzner server type of autoscaled nodes."""
 
     location: str | None = None

@@ -22,7 +22,7 @@ AUTOSCALER = {
     "enabled": True,
     "minNodes": 0,
     "maxNodes": 5,
-    "serverType": "cx43",
+    "serverType": "cpx42",
     "labels": {"tier": "burst"},
 }
 
@@ -96,7 +96,7 @@ def test_autoscaler_gets_its_token_from_the_secret_and_is_pinned(scaled: Program
     assert values["image"]["tag"] == versions.CLUSTER_AUTOSCALER_IMAGE_TAG
     assert values["extraEnvSecrets"]["HCLOUD_TOKEN"] == {"name": "cluster-autoscaler-hcloud", "key": "token"}
     assert values["autoscalingGroups"] == [
-        {"name": "prod-autoscaled", "minSize": 0, "maxSize": 5, "instanceType": "cx43", "region": "nbg1"}
+        {"name": "prod-autoscaled", "minSize": 0, "maxSize": 5, "instanceType": "cpx42", "region": "nbg1"}
     ]
     config = scaled.settings.config
     token = config.get("platform:autoscalerHcloudToken", config["platform:hcloudToken"])
@@ -116,9 +116,16 @@ def test_autoscaled_nodes_get_their_own_subnet_and_labels(scaled: ProgramRun) ->
 
 def test_turning_the_autoscaler_on_touches_no_server(scaled: ProgramRun, prod_run: ProgramRun) -> None:
     change = diff(prod_run, scaled)
-    servers = {s.name for s in prod_run.of_type("hcloud:index/server:Server")}
-    assert not (change.changed | change.removed) & servers
-    assert "k3s-cluster-autoscaler" in change.added
+    assert change.changed == change.removed == change.drifted == set(), "Secrets and user-data included"
+    assert change.added == {
+        "k3s-autoscaler",
+        "k3s-autoscaled-subnet",
+        "k3s-autoscaler-hcloud",
+        "k3s-cluster-autoscaler",
+        "k3s-autoscaler-default-deny",
+        "k3s-autoscaler-allow-dns",
+        "k3s-autoscaler-egress",
+    }
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,12 @@ from __future__ import annotations
 import yaml
 
 from components import versions
-from offline.program import ProgramRun
+from offline.program import ProgramRun, run_program
 from offline.wire import contains_secret
 
 from ..k3s.user_data import k3s_config, written_files
 from ..upstream_data import upstream_file
+from .graph import diff, stack_config
 
 SERVER = "hcloud:index/server:Server"
 
@@ -98,3 +99,12 @@ def test_snapshot_settings_match_on_every_server(prod_run: ProgramRun) -> None:
         for s in _servers(prod_run)
     }
     assert len(settings) == 1
+
+
+def test_moving_the_off_site_folder_changes_the_secret_and_nothing_else(prod_run: ProgramRun) -> None:
+    """The graph diff sees inside Secrets: the folder lives only in the k3s-etcd-s3 Secret."""
+    cluster = stack_config("prod", "cluster")
+    moved = {**cluster, "etcdBackup": {**cluster.get("etcdBackup", {}), "s3Folder": "somewhere-else"}}
+    change = diff(prod_run, run_program("prod", overrides={"cluster": moved}))
+    assert change.changed == {"k3s-etcd-s3"}
+    assert change.added == change.removed == set()

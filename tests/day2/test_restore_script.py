@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from components import versions
 from offline.program import ProgramRun
+from tests.upstream_data import upstream_file
 
 from ..k3s.user_data import k3s_config, k3s_nodes, written_files
 
@@ -142,10 +144,38 @@ def test_anything_but_yes_cancels(node: Node) -> None:
     assert node.calls() == []
 
 
+def _k3s_server_flags() -> dict[str, str]:
+    """`k3s server` flag -> environment variable, for the pinned k3s (vendored from its source)."""
+    flags: dict[str, str] = {}
+    text = upstream_file(f"k3s/{versions.K3S_VERSION}/server-flags.txt").read_text()
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        name, aliases, _kind, env, *_ = [*line.split("\t"), "", ""]
+        for flag in [name, *filter(None, aliases.split(","))]:
+            flags[flag] = env
+    return flags
+
+
+def _assert_real_k3s_server_flags(call: str) -> None:
+    """Every option the script gives `k3s server` is one the pinned k3s accepts."""
+    words = call.split()
+    assert words[:2] == ["k3s", "server"], call
+    known = _k3s_server_flags()
+    unknown = [w for w in words[2:] if w.startswith("-") and w.lstrip("-").split("=", 1)[0] not in known]
+    assert unknown == [], f"not flags of k3s server {versions.K3S_VERSION}: {unknown}"
+
+
+def test_the_flag_check_refuses_a_misspelt_flag() -> None:
+    with pytest.raises(AssertionError, match="cluster-rest"):
+        _assert_real_k3s_server_flags("k3s server --cluster-rest")
+
+
 def test_restore_from_a_local_snapshot_runs_the_steps_in_order(node: Node) -> None:
     result = node.run("restore", "etcd-snapshot-k3s-cp-0-1764100000", stdin="yes\n")
     assert result.returncode == 0, result.stderr
     snapshot = node.data_dir / "server" / "db" / "snapshots" / "etcd-snapshot-k3s-cp-0-1764100000"
+    _assert_real_k3s_server_flags(node.calls()[1])
     assert node.calls() == [
         "systemctl stop k3s",
         f"k3s server --cluster-reset --cluster-reset-restore-path={snapshot} --etcd-s3=false",
@@ -181,6 +211,13 @@ def test_restore_from_s3_passes_credentials_only_through_the_environment(node: N
     assert result.returncode == 0, result.stderr
     calls = node.calls()
     reset = next(c for c in calls if c.startswith("k3s server"))
+    _assert_real_k3s_server_flags(reset)
+    flags = _k3s_server_flags()
+    # The credentials reach k3s through the environment variables its own flags read.
+    assert (flags["etcd-s3-access-key"], flags["etcd-s3-secret-key"]) == (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    )
     assert "--cluster-reset-restore-path=etcd-snapshot-k3s-cp-0-1764000000" in reset
     for flag in (
         "--etcd-s3",

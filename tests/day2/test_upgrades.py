@@ -126,7 +126,15 @@ def test_a_k3s_version_change_touches_only_the_plans(prod_run: ProgramRun) -> No
     )
     change = diff(prod_run, upgraded)
     assert change.added == set() and change.removed == set()
-    assert change.changed == {"k3s-plan-k3s-server", "k3s-plan-k3s-agent"}
+    assert change.changed == {"k3s-plan-k3s-server", "k3s-plan-k3s-agent"}, "Secrets included"
+    k3s_servers = {
+        s.name
+        for s in upgraded.of_type("hcloud:index/server:Server")
+        if s.plain_inputs["labels"]["platform/component"] == "k3s-cluster"
+    }
+    assert change.drifted == k3s_servers, (
+        "a rebuilt k3s server installs the new version; the DB VM is as it was"
+    )
     assert {p["spec"]["version"] for p in _plans(upgraded).values()} == {NEW_VERSION}
     # What lets this hold: a server ignores its user-data (which names the version) after creation.
     for server in upgraded.of_type("hcloud:index/server:Server"):
@@ -139,6 +147,6 @@ def test_a_k3s_version_change_touches_only_the_plans(prod_run: ProgramRun) -> No
 def test_the_comparison_sees_a_server_change(prod_run: ProgramRun) -> None:
     """The failing case of the check above: a change that does reach servers is reported."""
     cluster = stack_config("prod", "cluster")
-    bigger = {**cluster, "controlPlane": {**cluster["controlPlane"], "serverType": "cx33"}}
+    bigger = {**cluster, "controlPlane": {**cluster["controlPlane"], "serverType": "cpx32"}}
     change = diff(prod_run, run_program("prod", overrides={"cluster": bigger}))
     assert {"k3s-cp-0", "k3s-cp-1", "k3s-cp-2"} <= change.changed

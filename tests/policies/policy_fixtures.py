@@ -463,10 +463,12 @@ def cluster_issuer(name: str = "letsencrypt-prod", server_url: str = LE_PRODUCTI
 
 TRAEFIK_VALUES = """ports:
   web:
-    redirections:
-      entryPoint: {to: websecure, scheme: https, permanent: true}
+    http:
+      redirections:
+        entryPoint: {to: websecure, scheme: https, permanent: true}
   websecure:
-    tls: {enabled: true}
+    http:
+      tls: {enabled: true}
 """
 
 
