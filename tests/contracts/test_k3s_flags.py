@@ -41,9 +41,10 @@ def unknown_keys(config: dict[str, Any], role: str, k3s_version: str = versions.
 
 
 def _drop_in_keys() -> list[str]:
-    """Keys platform-install-k3s writes into config.yaml.d at boot (the private interface and IP)."""
+    """Keys platform-install-k3s writes into config.yaml.d at boot on every node (the private interface
+    and IP). The first server's one-off initialise drop-in is checked by tests/k3s/test_install_script.py."""
     script = INSTALL_SCRIPT.read_text()
-    (template,) = re.findall(r"printf '([^']*)' [^>]*> /etc/rancher/k3s/config\.yaml\.d/", script)
+    (template,) = re.findall(r"printf '([^']*)' [^>]*> \"\$config_dir/config\.yaml\.d/", script)
     return [line.split(":", 1)[0] for line in template.split("\\n") if line]
 
 
