@@ -33,7 +33,7 @@ from .machine import PRIVATE_MAC, GuestService, Machine, MachineSpec
 from .rendered import RenderedServer, file_content, rendered_server, servers_with_role
 from .services import FileServer, ServicesCa
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.vm]
 
 INSTALL_SCRIPT = "/usr/local/sbin/platform-install-k3s"
 K3S_ENV = "/etc/platform/k3s.env"
