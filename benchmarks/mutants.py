@@ -215,7 +215,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "components/observability/values.py",
         '"retention": retention,',
         '"retentionn": retention,',
-        ("tests/contracts/", _PILOT),
+        ("tests/test_observability_retention.py", "tests/contracts/"),
         "Helm value key: Prometheus retention misspelt, silently ignored by the chart (audit M4)",
     ),
     Mutant(
