@@ -257,8 +257,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "components/object_store/seaweedfs.py",
         '            "allowPrivilegeEscalation": False,\n            "runAsNonRoot": True,',
         '            "allowPrivilegeEscalation": False,\n            "runAsNonRoot": False,',
-        ("tests/object_store/", _SCHEMAS, _POLICY_STACKS),
-        "securityContext field: SeaweedFS containers may run as root",
+        ("tests/object_store/test_seaweedfs_pod_security.py", "tests/object_store/"),
+        "securityContext field: SeaweedFS containers may run as root (Pod Security refuses the pods)",
     ),
     Mutant(
         "seaweedfs-single-copy",
