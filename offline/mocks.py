@@ -9,7 +9,14 @@
 - pulumiverse-time's Static: the current time, as the provider records it on create (kept like tls);
 - hcloud: numeric ids and public IPs that are stable for the same resource name, so two runs of the
   same stack produce the same graph and can be diffed;
-- Kubernetes objects, Helm releases, dynamic resources: inputs echoed back as outputs.
+- Kubernetes objects, Helm releases, dynamic resources: inputs echoed back as outputs; the API
+  readiness gate reports the first of its endpoints as the one that answered.
+
+With `fresh=True` they answer as the engine previews a stack that does not exist yet: no resource
+has an id and nothing a provider computes is known (keys, certificates, random values, addresses,
+ids); only the inputs come back, so everything derived from a computed value (user-data, the
+kubeconfig, the readiness gate's endpoint) is unknown to the program too. Kubernetes resources under
+a provider with unknown configuration are handled by the recording monitor (offline.program).
 """
 
 from __future__ import annotations
@@ -175,7 +182,8 @@ def _kept(key: tuple[str, ...], inputs: dict[str, Any], create: Callable[[], Out
 class PlatformMocks(pulumi.runtime.Mocks):
     """Provider-like answers for every resource type this program registers."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, fresh: bool = False) -> None:
+        self.fresh = fresh
         self._lock = threading.Lock()
         self.secret_values: set[str] = set()
         """Every secret value a mock produced (passwords, private keys): tests grep output for them."""
@@ -185,6 +193,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
         typ, name = args.typ, args.name
         stack = pulumi.get_stack()
         outputs: Outputs
+        if self.fresh:  # a create in preview: no id, and only the inputs are known
+            return "", inputs
         if typ in _TLS:
             outputs = _kept((stack, typ, name), inputs, lambda: _TLS[typ](inputs))
             self._remember(outputs, "privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh")
@@ -205,10 +215,15 @@ class PlatformMocks(pulumi.runtime.Mocks):
             namespace = metadata.get("namespace")
             object_name = metadata.get("name") or inputs.get("name") or name
             return (f"{namespace}/{object_name}" if namespace else object_name), inputs
+        if typ == "pulumi-python:dynamic:Resource" and name.endswith("-api-ready"):
+            return self._id(typ, name), {**inputs, "endpoint": inputs["endpoints"][0], "attempts": 1}
         return self._id(typ, name), inputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
-        return {}, None
+        # The SDK's mock monitor iterates the failures, so "none" is an empty list.
+        if args.token == "hcloud:index/getSshKeys:getSshKeys":
+            return {"id": "ssh-keys", "sshKeys": []}, []  # offline, the project is taken to be empty
+        return {}, []
 
     def _id(self, typ: str, name: str) -> str:
         return f"{typ.rsplit(':', maxsplit=1)[-1].lower()}-{stable_number(typ, name)}"

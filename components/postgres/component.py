@@ -41,6 +41,12 @@ CA_MOUNT_PATH = "/etc/postgres-ca/ca.crt"
 CERT_VALIDITY_HOURS = 5 * 365 * 24
 CA_VALIDITY_HOURS = 10 * 365 * 24
 CERT_EARLY_RENEWAL_HOURS = 90 * 24
+NODE_POSTGRES_IP_SERVERNAME = "localhost"
+"""node-postgres (postgres-meta's driver) connects to an IP address without a TLS server name, so
+Node checks the certificate against `localhost` (pg lib/connection.js sets `servername` only for
+host names). The server certificate names it too, so postgres-meta can verify the server; the CA
+is this database's own and signs nothing else, so the name proves nothing less than the IP does."""
+
 SUPERUSER = "supabase_root"
 """The superuser role self-hosted Supabase's bootstrap logs in as (its own SQL manages `supabase_admin`)."""
 
@@ -199,7 +205,7 @@ class PostgresServer(pulumi.ComponentResource):
             private_key_pem=server_key.private_key_pem,
             subject=tls.CertRequestSubjectArgs(common_name=args.database_ip, organization="platform"),
             ip_addresses=[args.database_ip],
-            dns_names=[f"{name}.internal"],
+            dns_names=[f"{name}.internal", NODE_POSTGRES_IP_SERVERNAME],
             opts=self._child,
         )
         server_cert = tls.LocallySignedCert(
@@ -310,8 +316,9 @@ class PostgresServer(pulumi.ComponentResource):
                 protect=args.protect,
                 delete_before_replace=True,
                 # Like every server of the platform, never replaced by a plain `pulumi up`: a database
-                # restart is a deliberate step (docs/postgres.md, "Changing settings").
-                ignore_changes=["userData", "image"],
+                # restart is a deliberate step (docs/postgres.md, "Changing settings"). A changed
+                # sshPublicKeys reaches it over SSH, not by replacement (README, Day 2).
+                ignore_changes=["userData", "image", "sshKeys"],
                 additional_secret_outputs=["user_data"],
             ),
         )

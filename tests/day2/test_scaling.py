@@ -17,8 +17,8 @@ def _with_pools(general: int, batch: int = 1) -> dict[str, Any]:
         "cluster": {
             **cluster,
             "agentPools": [
-                {"name": "general", "count": general, "serverType": "cx33"},
-                {"name": "batch", "count": batch, "serverType": "cx43", "taints": ["batch=true:NoSchedule"]},
+                {"name": "general", "count": general, "serverType": "cpx32"},
+                {"name": "batch", "count": batch, "serverType": "cpx42", "taints": ["batch=true:NoSchedule"]},
             ],
         }
     }

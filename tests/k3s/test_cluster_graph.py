@@ -23,8 +23,8 @@ def _servers(run: ProgramRun, role: str) -> list[dict]:
 
 def test_dev_is_one_server_and_one_agent(dev_run: ProgramRun) -> None:
     servers, agents = _servers(dev_run, "control-plane"), _servers(dev_run, "agent")
-    assert [(s["name"], s["serverType"]) for s in servers] == [("k3s-cp-0", "cx23")]
-    assert [(a["name"], a["serverType"]) for a in agents] == [("k3s-general-0", "cx33")]
+    assert [(s["name"], s["serverType"]) for s in servers] == [("dev-k3s-cp-0", "cpx22")]
+    assert [(a["name"], a["serverType"]) for a in agents] == [("dev-k3s-general-0", "cpx32")]
     assert not dev_run.of_type("hcloud:index/loadBalancer:LoadBalancer"), "dev needs no API load balancer"
 
 
@@ -172,6 +172,10 @@ def test_user_data_and_kubeconfig_are_secrets(prod_run: ProgramRun) -> None:
 
 def test_outputs_list_nodes_with_addresses(prod_run: ProgramRun) -> None:
     nodes = prod_run.outputs["nodes"]
-    assert [n["name"] for n in nodes if n["role"] == "control-plane"] == ["k3s-cp-0", "k3s-cp-1", "k3s-cp-2"]
+    assert [n["name"] for n in nodes if n["role"] == "control-plane"] == [
+        "prod-k3s-cp-0",
+        "prod-k3s-cp-1",
+        "prod-k3s-cp-2",
+    ]
     assert all(n["privateIp"].startswith("10.0.") and n["publicIpv4"] for n in nodes)
     assert len(prod_run.outputs["apiEndpoints"]) == 3

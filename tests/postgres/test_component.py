@@ -20,7 +20,7 @@ def _one(run: ProgramRun, typ: str, name: str):
 def test_dev_database_vm_is_private_labelled_and_replaceable(dev_run: ProgramRun) -> None:
     server = _one(dev_run, "hcloud:index/server:Server", "postgres-server")
     inputs = server.plain_inputs
-    assert inputs["serverType"] == "cx33"
+    assert inputs["serverType"] == "cpx32"
     assert inputs["labels"]["platform/role"] == "database"
     assert inputs["labels"]["platform/component"] == "postgres"
     assert [n["ip"] for n in inputs["networks"]] == ["10.0.1.20"]
@@ -86,7 +86,7 @@ def test_bad_database_settings_fail_with_the_key_named(overrides: dict, message:
 
 def test_vm_mode_requires_the_bucket_keys() -> None:
     with pytest.raises(ProgramError, match="postgresS3AccessKey is required"):
-        run_program("dev", stand_in_missing_secrets=False, overrides={"hcloudToken": "x"})
+        run_program("dev", stand_in_missing_secrets=False, secret_overrides={"hcloudToken": "x"})
 
 
 @pytest.mark.parametrize(
