@@ -13,6 +13,27 @@ from __future__ import annotations
 K3S_VERSION = "v1.34.10+k3s1"
 """k3s release installed on every node (https://github.com/k3s-io/k3s/releases)."""
 
+K3S_BINARY_SHA256: dict[str, dict[str, str]] = {
+    "v1.34.10+k3s1": {
+        "amd64": "e63a3511b2603fd1436a1ea8d228348a3b47334b45024801d41a8c0e2d22e8c4",
+        "arm64": "e96eb8b095600cb790f776ae3c619d266ad83a3c3d7b56166f8f2605ca898d65",
+    },
+}
+"""sha256 of the release assets `k3s` (amd64) and `k3s-arm64` per k3s release; the node verifies the
+binary against it before installing (files/platform-install-k3s). A K3S_VERSION bump must add its
+line (a config check refuses a version without one). Source: the `k3s` / `k3s-arm64` lines of the
+release's sha256sum-<arch>.txt; v1.34.10+k3s1 as pinned by independent public projects (amd64: four
+agree, also on the size 80879800 bytes; arm64: one), the release file itself was not readable here."""
+
+# not-renovated: a k3s-io/k3s commit, moved by hand with K3S_INSTALLER_SHA256 (works for any release)
+K3S_INSTALLER_COMMIT = "39a4509ed98145d4f1eb8e15a8ca8362ca018afa"
+"""k3s-io/k3s commit whose install.sh the nodes run: the v1.34.10+k3s1 release commit."""
+
+# not-renovated: the digest of install.sh at K3S_INSTALLER_COMMIT; it moves with that commit
+K3S_INSTALLER_SHA256 = "40b487f0d8ef4f5d1bf422e7bb6228cc7789c40ecc66c5ab067d396bbee9816e"
+"""sha256 of install.sh at K3S_INSTALLER_COMMIT, equal to the repository's own install.sh.sha256sum
+at that commit (both read from a public copy of the repository)."""
+
 KUBERNETES_MINOR = ".".join(K3S_VERSION.removeprefix("v").split(".")[:2])
 """Kubernetes minor version of K3S_VERSION, used to pick the JSON schemas the tests validate against."""
 

@@ -43,6 +43,12 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
         ["platform:network.cidr", "10.0.0.0/33", "not a CIDR"],
     ),
     (
+        "service range overlapping the pod range",
+        "dev",
+        {"cluster": {"clusterCidr": "10.42.0.0/16", "serviceCidr": "10.42.128.0/17"}},
+        ["platform:cluster.serviceCidr", "10.42.128.0/17", "overlaps cluster.clusterCidr 10.42.0.0/16"],
+    ),
+    (
         "admin CIDR that does not parse",
         "dev",
         {"adminCidrs": ["office"]},
@@ -63,8 +69,14 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
     (
         "server type not sold in the location",
         "dev",
-        {"location": "ash"},
+        {"location": "ash", "cluster": {"controlPlane": {"serverType": "cx23"}}},
         ["platform:cluster.controlPlane.serverType", "cx23", "not sold in ash"],
+    ),
+    (
+        "server type new projects cannot order",
+        "dev",
+        {"cluster": {"controlPlane": {"serverType": "cx23"}}},
+        ["platform:cluster.controlPlane.serverType", "cx23", "use cpx22 (2 vCPU, 4 GB)", "legacyServerTypes"],
     ),
     (
         "admin CIDR open to the world in prod",
@@ -78,11 +90,11 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
         {"sshPublicKeys": ["my-laptop-key"]},
         ["platform:sshPublicKeys", "not an OpenSSH public key"],
     ),
-    (
+    (  # a secret Pulumi.yaml does not declare: the engine lets it through, the program refuses it
         "secret set in plain text",
         "dev",
-        {"hcloudToken": "plain-token"},
-        ["platform:hcloudToken", "plain text", "pulumi config set --secret hcloudToken"],
+        {"autoscalerHcloudToken": "plain-token"},
+        ["platform:autoscalerHcloudToken", "plain text", "pulumi config set --secret autoscalerHcloudToken"],
     ),
 ]
 
@@ -101,12 +113,18 @@ def test_invalid_config_fails_with_its_message_and_registers_nothing(
 
 
 def test_missing_required_secret_fails_and_registers_nothing() -> None:
+    """hcloudToken the engine demands itself (Pulumi.yaml); a secret only prod needs is the program's."""
     with pytest.raises(ProgramError) as failure:
-        run_program("dev", stand_in_missing_secrets=False)
+        run_program("prod", secret_overrides={"hcloudToken": "token"}, stand_in_missing_secrets=False)
     message = str(failure.value.cause)
-    assert "platform:hcloudToken is required" in message
-    assert "pulumi config set --secret hcloudToken" in message
+    assert "platform:etcdS3AccessKey is required" in message
+    assert "pulumi config set --secret etcdS3AccessKey" in message
     assert failure.value.registered == []
+
+
+def test_a_missing_hcloud_token_is_refused_by_the_engine_before_the_program_runs() -> None:
+    with pytest.raises(ValueError, match=r"^Stack 'dev' is missing configuration value 'hcloudToken'$"):
+        run_program("dev", stand_in_missing_secrets=False)
 
 
 def test_the_committed_stacks_are_valid() -> None:

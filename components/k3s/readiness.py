@@ -2,6 +2,16 @@
 
 It stands between the servers and the first Kubernetes object (DESIGN decision 4), so `pulumi up`
 reports "the API never became ready after N s" instead of a confusing Kubernetes provider error.
+
+The gate is given every server's API endpoint and opens when any of them answers: a control plane
+with server 0 down is still a healthy control plane. Its `endpoint` output is the server that
+answered, and the kubeconfig is built from it, so the Kubernetes providers follow a healthy server.
+A changed input (a renewed admin certificate, a new server) waits again (`update`); a refresh
+(`read`) moves `endpoint` to a server that answers when the recorded one no longer does, and keeps
+it when none answers (a refresh from outside `adminCidrs` changes nothing).
+
+The provider is stored in the state by value (see `components/k3s/by_value.py`): `pulumi destroy`
+and `pulumi refresh` load it without this project on sys.path.
 """
 
 from __future__ import annotations
@@ -15,7 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, Resource, ResourceProvider
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
+
+from .by_value import store_by_value
+
+INPUTS = ("endpoints", "ca_pem", "cert_pem", "key_pem", "timeout_seconds")
+"""What the gate is asked to check; `endpoint` and `attempts` are what it found."""
 
 
 def client_context(ca_pem: str, cert_pem: str, key_pem: str) -> ssl.SSLContext:
@@ -29,65 +44,114 @@ def client_context(ca_pem: str, cert_pem: str, key_pem: str) -> ssl.SSLContext:
     return context
 
 
+def probe(endpoint: str, context: ssl.SSLContext, timeout: float = 10.0) -> str:
+    """ "" when `<endpoint>/readyz` answers 200 "ok", otherwise what it answered."""
+    try:
+        with urllib.request.urlopen(f"{endpoint}/readyz", context=context, timeout=timeout) as answer:
+            body = answer.read().decode(errors="replace").strip()
+            return "" if answer.status == 200 and body == "ok" else f"HTTP {answer.status}: {body[:200]}"
+    except urllib.error.HTTPError as err:
+        return f"HTTP {err.code}: {err.read().decode(errors='replace')[:200]}"
+    except (OSError, ssl.SSLError) as err:
+        return f"{type(err).__name__}: {err}"
+
+
+def first_ready(
+    endpoints: list[str], context: ssl.SSLContext, timeout: float = 10.0
+) -> tuple[str, dict[str, str]]:
+    """One round over `endpoints` in order: the first that is ready ("" if none), and every answer."""
+    answers: dict[str, str] = {}
+    for endpoint in endpoints:
+        answers[endpoint] = probe(endpoint, context, timeout)
+        if not answers[endpoint]:
+            return endpoint, answers
+    return "", answers
+
+
 def wait_until_ready(
-    endpoint: str,
+    endpoints: list[str],
     ca_pem: str,
     cert_pem: str,
     key_pem: str,
     timeout_seconds: float,
     interval_seconds: float = 5.0,
-) -> int:
-    """Poll `<endpoint>/readyz` until it answers 200 "ok"; returns the number of attempts.
+) -> tuple[str, int]:
+    """Poll every endpoint's /readyz until one answers 200 "ok"; returns it and the number of rounds.
 
-    Raises TimeoutError naming the last answer when the deadline passes.
+    Raises TimeoutError naming each endpoint's last answer when the deadline passes.
     """
+    if not endpoints:
+        raise ValueError("the readiness gate needs at least one API endpoint")
     context = client_context(ca_pem, cert_pem, key_pem)
     deadline = time.monotonic() + timeout_seconds
-    attempts = 0
-    last = "no answer yet"
+    rounds = 0
     while True:
-        attempts += 1
-        try:
-            with urllib.request.urlopen(f"{endpoint}/readyz", context=context, timeout=10) as answer:
-                body = answer.read().decode(errors="replace").strip()
-                if answer.status == 200 and body == "ok":
-                    return attempts
-                last = f"HTTP {answer.status}: {body[:200]}"
-        except urllib.error.HTTPError as err:
-            last = f"HTTP {err.code}: {err.read().decode(errors='replace')[:200]}"
-        except (OSError, ssl.SSLError) as err:
-            last = f"{type(err).__name__}: {err}"
+        rounds += 1
+        ready, answers = first_ready(endpoints, context)
+        if ready:
+            return ready, rounds
         if time.monotonic() + interval_seconds > deadline:
+            last = "; ".join(f"{endpoint}: {answer}" for endpoint, answer in answers.items())
             raise TimeoutError(
-                f"the Kubernetes API at {endpoint} was not ready after {timeout_seconds:.0f} s "
-                f"({attempts} attempts; last answer: {last}). Check that this machine's address is in "
-                "adminCidrs and look at `journalctl -u k3s` on the first server."
+                f"no Kubernetes API server was ready after {timeout_seconds:.0f} s ({rounds} rounds; "
+                f"last answers: {last}). Check that this machine's address is in adminCidrs and look at "
+                "`journalctl -u k3s` on the servers."
             )
         time.sleep(interval_seconds)
 
 
+def _inputs(props: dict[str, Any]) -> dict[str, Any]:
+    return {key: props.get(key) for key in INPUTS}
+
+
+def _wait(props: dict[str, Any]) -> dict[str, Any]:
+    endpoint, attempts = wait_until_ready(
+        list(props["endpoints"]),
+        props["ca_pem"],
+        props["cert_pem"],
+        props["key_pem"],
+        float(props["timeout_seconds"]),
+    )
+    return {**_inputs(props), "endpoint": endpoint, "attempts": attempts}
+
+
 class _ReadinessProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
-        attempts = wait_until_ready(
-            props["endpoint"],
-            props["ca_pem"],
-            props["cert_pem"],
-            props["key_pem"],
-            float(props["timeout_seconds"]),
-        )
-        return CreateResult(id_=f"ready-{props['endpoint']}", outs={**props, "attempts": attempts})
+        return CreateResult(id_="api-ready", outs=_wait(props))
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        # Never a replacement: the gate has nothing to delete. Any changed input is an update, which
+        # waits again; what the gate found (endpoint, attempts) is not an input.
+        changed = [key for key in INPUTS if olds.get(key) != news.get(key)]
+        return DiffResult(changes=bool(changed), replaces=[], stables=[], delete_before_replace=False)
+
+    def update(self, _id: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult(outs=_wait(news))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        endpoints = list(props.get("endpoints") or [])
+        recorded = str(props.get("endpoint") or "")
+        if not endpoints or not props.get("ca_pem"):
+            return ReadResult(id_=id_, outs=props)
+        context = client_context(props["ca_pem"], props["cert_pem"], props["key_pem"])
+        if recorded in endpoints and not probe(recorded, context, timeout=5.0):
+            return ReadResult(id_=id_, outs=props)
+        ready, _answers = first_ready(endpoints, context, timeout=5.0)
+        return ReadResult(id_=id_, outs={**props, "endpoint": ready} if ready else props)
 
 
 class ApiReadiness(Resource):
-    """Exists once the API server at `endpoint` answered /readyz with the admin client certificate."""
+    """Exists once one of the API servers at `endpoints` answered /readyz with the admin client
+    certificate; `endpoint` is the one that did."""
 
     endpoint: pulumi.Output[str]
+    attempts: pulumi.Output[int]
 
     def __init__(
         self,
         name: str,
         *,
-        endpoint: pulumi.Input[str],
+        endpoints: pulumi.Input[list[str]],
         ca_pem: pulumi.Input[str],
         cert_pem: pulumi.Input[str],
         key_pem: pulumi.Input[str],
@@ -98,12 +162,16 @@ class ApiReadiness(Resource):
             _ReadinessProvider(),
             name,
             {
-                "endpoint": endpoint,
+                "endpoints": endpoints,
                 "ca_pem": ca_pem,
                 "cert_pem": cert_pem,
                 "key_pem": pulumi.Output.secret(key_pem),
                 "timeout_seconds": timeout_seconds,
+                "endpoint": None,
                 "attempts": None,
             },
             pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["key_pem"])),
         )
+
+
+store_by_value(globals())

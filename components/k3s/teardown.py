@@ -8,6 +8,10 @@ cluster: it depends on the CCM and CSI releases, and the Kubernetes provider eve
 uses depends on it. So `pulumi destroy` removes the workloads first, then runs this resource's
 delete (LoadBalancer Services and PVCs deleted, retained volumes switched to Delete, wait until the
 CCM and CSI have removed them in Hetzner), and only then removes the add-ons and the servers.
+
+It is given every server's API endpoint and works through the first that answers /readyz, so a
+destroy with server 0 down still cleans up. The provider is stored in the state by value
+(`components/k3s/by_value.py`), so `pulumi destroy` loads it without this project on sys.path.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
-from .readiness import client_context
+from .by_value import store_by_value
+from .readiness import client_context, first_ready
 
 CSI_DRIVER = "csi.hetzner.cloud"
 
@@ -141,7 +146,7 @@ def remove_cloud_objects(
 
 class _TeardownProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
-        return CreateResult(id_=f"teardown-{props['endpoint']}", outs=props)
+        return CreateResult(id_="cloud-objects-teardown", outs=props)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         # Never a replacement: replacing would run delete, and so remove the load balancers and
@@ -156,15 +161,17 @@ class _TeardownProvider(ResourceProvider):
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         context = client_context(props["ca_pem"], props["cert_pem"], props["key_pem"])
-        try:
-            remove_cloud_objects(KubeApi(props["endpoint"], context), float(props["timeout_seconds"]))
-        except (OSError, ssl.SSLError) as err:
+        endpoints = list(props["endpoints"])
+        endpoint, answers = first_ready(endpoints, context)
+        if not endpoint:
+            tried = "; ".join(f"{e}: {answer}" for e, answer in answers.items())
             raise RuntimeError(
-                f"cannot reach the Kubernetes API at {props['endpoint']} to remove load balancers and "
-                f"volumes before the cluster goes ({err}). If the cluster is already gone, run "
+                f"no Kubernetes API server answers, so the load balancers and volumes the cluster made "
+                f"cannot be removed before it goes ({tried}). If the cluster is already gone, run "
                 "`pulumi state delete <urn of the cloud-objects teardown>`, then `pulumi destroy`, then "
                 "scripts/hcloud-leftovers (docs/day2.md, Teardown)."
-            ) from err
+            )
+        remove_cloud_objects(KubeApi(endpoint, context), float(props["timeout_seconds"]))
 
 
 class CloudObjectsTeardown(Resource):
@@ -174,7 +181,7 @@ class CloudObjectsTeardown(Resource):
         self,
         name: str,
         *,
-        endpoint: pulumi.Input[str],
+        endpoints: pulumi.Input[list[str]],
         ca_pem: pulumi.Input[str],
         cert_pem: pulumi.Input[str],
         key_pem: pulumi.Input[str],
@@ -185,7 +192,7 @@ class CloudObjectsTeardown(Resource):
             _TeardownProvider(),
             name,
             {
-                "endpoint": endpoint,
+                "endpoints": endpoints,
                 "ca_pem": ca_pem,
                 "cert_pem": cert_pem,
                 "key_pem": pulumi.Output.secret(key_pem),
@@ -193,3 +200,6 @@ class CloudObjectsTeardown(Resource):
             },
             pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["key_pem"])),
         )
+
+
+store_by_value(globals())

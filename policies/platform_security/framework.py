@@ -9,6 +9,14 @@ Every policy is built by `resource_policy` or `stack_policy`, so all of them sha
 
 A check is a plain function that yields violation messages; it never reports, so tests can call it
 directly and the message is the one the CLI prints under the policy description.
+
+A subject the pack cannot see yet is *pending*, never compliant and never a violation. On the first
+preview of a new stack the kubeconfig is unknown, so the engine never calls pulumi-kubernetes and hands
+every Kubernetes resource to the stack policies with empty properties (pulumi/pulumi
+provider_plugin.go: Create in preview with unknown provider config returns no properties;
+step_generator.go: AnalyzeStack gets those outputs). A stack policy whose check reads such a subject
+is reported as "can't run ... during preview" (the SDK's advisory for UnknownValueError), and only
+the violations of subjects it can see (not Kubernetes objects) are reported, at the policy's level.
 """
 
 from __future__ import annotations
@@ -28,6 +36,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from .props import UNKNOWN, peek, str_map
 
@@ -68,6 +77,34 @@ ENVIRONMENT_SCHEMA: dict[str, Any] = {
 }
 
 
+class _UnseenReadError(Exception):
+    """A check read a subject that is not visible yet."""
+
+
+class PendingError(UnknownValueError):
+    """What the SDK reports as "can't run policy ... during preview", with our reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(UNKNOWN_STRING_VALUE, [])
+        self.message = reason
+
+
+class _Unseen(Mapping[str, Any]):
+    """The props of an unseen subject: any read raises, so a check that needs them is detected."""
+
+    def __getitem__(self, key: str) -> Any:
+        raise _UnseenReadError(key)
+
+    def __contains__(self, key: object) -> bool:
+        raise _UnseenReadError(key)
+
+    def __iter__(self) -> Any:
+        raise _UnseenReadError("iteration")
+
+    def __len__(self) -> int:
+        raise _UnseenReadError("len")
+
+
 @dataclass(frozen=True)
 class Subject:
     """One resource as a policy sees it, whether from `Analyze` (inputs) or `AnalyzeStack` (outputs)."""
@@ -81,6 +118,12 @@ class Subject:
     @property
     def is_kubernetes(self) -> bool:
         return self.type.startswith("kubernetes:")
+
+    @property
+    def unseen(self) -> bool:
+        """A Kubernetes object the engine handed over with no properties (its provider is not
+        configured yet, see the module doc); a real object always has at least apiVersion and kind."""
+        return self.is_kubernetes and not isinstance(self.props, _Unseen) and len(self.props) == 0
 
     @property
     def labels(self) -> dict[str, str]:
@@ -264,15 +307,69 @@ def stack_policy(
     def validate(args: StackValidationArgs, report: ReportViolation) -> None:
         settings = Settings(name, schema, args.get_config())
         subjects = [Subject.from_stack(r) for r in args.resources]
-        for message, urn in check(subjects, settings):
-            offender = next((s for s in subjects if s.urn == urn), None)
-            if offender is not None and settings.exempts(offender):
-                continue
-            report(message, urn)
+        unseen = [s for s in subjects if s.unseen]
+        if not unseen:
+            found, pending = _collect(check, subjects, settings)
+            _report(found, subjects, settings, report)
+            if pending is not None:
+                raise pending
+            return
+        marked = [
+            Subject(s.type, s.urn, s.logical_name, _Unseen(), s.dependencies) if s.unseen else s
+            for s in subjects
+        ]
+        try:
+            found, pending = _collect(check, marked, settings)
+        except _UnseenReadError:
+            visible = [s for s in subjects if not s.unseen]
+            found, pending = _collect(check, visible, settings)
+            seen = [(m, urn) for m, urn in found if _outside_kubernetes(urn, visible)]
+            _report(seen, visible, settings, report)
+            reason = (
+                f"{len(unseen)} Kubernetes resources have no properties yet (their provider's kubeconfig "
+                "is not known before the cluster exists); this policy judges them during `pulumi up`"
+            )
+            raise PendingError(f"{reason}; {pending.message}" if pending else reason) from None
+        _report(found, subjects, settings, report)
+        if pending is not None:
+            raise pending
 
     return StackValidationPolicy(
         validate=validate, **_metadata(name, description, level, doc, severity, schema)
     )
+
+
+def _collect(
+    check: StackCheck, subjects: list[Subject], settings: Settings
+) -> tuple[list[tuple[str, str | None]], PendingError | None]:
+    """Everything the check finds, and its PendingError if it ends with one (after its findings)."""
+    found: list[tuple[str, str | None]] = []
+    try:
+        for item in check(subjects, settings):
+            found.append(item)
+    except PendingError as pending:
+        return found, pending
+    return found, None
+
+
+def _outside_kubernetes(urn: str | None, subjects: list[Subject]) -> bool:
+    """A violation that cannot depend on an unseen Kubernetes object: about a visible subject that is
+    not a Kubernetes object itself (a stack-wide finding may, so it waits)."""
+    offender = next((s for s in subjects if s.urn == urn), None)
+    return offender is not None and not offender.is_kubernetes
+
+
+def _report(
+    found: Iterable[tuple[str, str | None]],
+    subjects: list[Subject],
+    settings: Settings,
+    report: ReportViolation,
+) -> None:
+    for message, urn in found:
+        offender = next((s for s in subjects if s.urn == urn), None)
+        if offender is not None and settings.exempts(offender):
+            continue
+        report(message, urn)
 
 
 def remediation_policy(

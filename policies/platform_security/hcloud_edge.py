@@ -12,6 +12,7 @@ from .cloudinit import UserDataError, parse_user_data
 from .framework import (
     ENVIRONMENT_SCHEMA,
     Doc,
+    PendingError,
     Settings,
     Subject,
     remediation_policy,
@@ -112,9 +113,13 @@ firewall_no_world_admin_ports = resource_policy(
 
 
 def _check_server_firewalls(subjects: list[Subject], settings: Settings) -> Iterator[tuple[str, str | None]]:
+    waiting: list[str] = []
     for server in of_type(subjects, SERVER):
         firewalls, pending = firewalls_for(server, subjects)
-        if firewalls or pending:
+        if firewalls:
+            continue
+        if pending:
+            waiting.append(server.name)
             continue
         yield (
             f"Server '{server.name}' has no firewall: neither firewallIds, a firewall applyTo label selector "
@@ -123,6 +128,15 @@ def _check_server_firewalls(subjects: list[Subject], settings: Settings) -> Iter
             "selector matches it.",
             server.urn,
         )
+    if waiting:
+        raise PendingError(_firewalls_pending(waiting))
+
+
+def _firewalls_pending(servers: list[str]) -> str:
+    return (
+        f"the firewalls of server(s) {', '.join(sorted(servers))} are being created "
+        "(firewallIds not known yet); checked during `pulumi up`"
+    )
 
 
 server_has_firewall = stack_policy(
@@ -156,11 +170,15 @@ def _has_public_interface(server: Subject) -> bool:
 
 def _check_database_private(subjects: list[Subject], settings: Settings) -> Iterator[tuple[str, str | None]]:
     db_ports = _ports(settings, "databasePorts")
+    waiting: list[str] = []
     for server in of_type(subjects, SERVER):
         if role(server) != "database" or not _has_public_interface(server):
             continue
         firewalls, pending = firewalls_for(server, subjects)
-        if not firewalls and not pending:
+        if not firewalls and pending:
+            waiting.append(server.name)
+            continue
+        if not firewalls:
             yield (
                 f"Database server '{server.name}' has a public interface and no firewall: PostgreSQL is "
                 "reachable from the internet. Turn off publicNets (ipv4Enabled/ipv6Enabled false) or attach "
@@ -185,6 +203,8 @@ def _check_database_private(subjects: list[Subject], settings: Settings) -> Iter
                         "private network; remove the rule or limit it to SSH from adminCidrs.",
                         server.urn,
                     )
+    if waiting:
+        raise PendingError(_firewalls_pending(waiting))
 
 
 database_not_public = stack_policy(

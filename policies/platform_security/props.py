@@ -74,6 +74,13 @@ def items(value: Any) -> Iterator[Any]:
             yield element
 
 
+def has_unknown(value: Any) -> bool:
+    """True when the value, or an element of it (a JSON array), is not known yet."""
+    if value is UNKNOWN:
+        return True
+    return is_list(value) and any(peek(value, index) is UNKNOWN for index in range(len(value)))
+
+
 def as_int(value: Any) -> int | None:
     """A number from the wire (always a float there) as an int; None when absent or not a number."""
     if isinstance(value, bool) or value is UNKNOWN:

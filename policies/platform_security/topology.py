@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 from .framework import ROLE_LABEL, Subject
 from .net import selector_matches
-from .props import UNKNOWN, is_list, items, peek
+from .props import UNKNOWN, has_unknown, is_list, items, peek
 
 SERVER = "hcloud:index/server:Server"
 FIREWALL = "hcloud:index/firewall:Firewall"
@@ -56,7 +56,7 @@ def firewalls_for(server: Subject, subjects: list[Subject]) -> tuple[list[Subjec
     pending = False
     firewalls = of_type(subjects, FIREWALL)
     ids = peek(server.props, "firewallIds")
-    if ids is UNKNOWN:
+    if has_unknown(ids):  # a firewall being created in this preview: its id, so the list, is unknown
         pending = True
     for raw_id in items(ids):
         match = [f for f in firewalls if refers_to(server, f, raw_id)]

@@ -11,7 +11,7 @@ from tests.pilot_runs import stack_run
 
 STACKS = ("dev", "prod", "prod-autoscaler")
 
-_AUTOSCALER = {"enabled": True, "minNodes": 0, "maxNodes": 5, "serverType": "cx43"}
+_AUTOSCALER = {"enabled": True, "minNodes": 0, "maxNodes": 5, "serverType": "cpx42"}
 
 
 @functools.cache

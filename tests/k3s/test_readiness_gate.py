@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import socket
 import ssl
 import threading
 from collections.abc import Iterator
@@ -80,6 +81,11 @@ def _serve(pki: Pki, tmp: Path, not_ready_answers: int) -> Iterator[FakeApi]:
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             requests.append(self.path)
+            if self.path.startswith("/api/"):  # an empty cluster, for the teardown
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b'{"items": []}')
+                return
             ready = len(requests) > not_ready_answers
             body = b"ok" if ready else b"[-]etcd failed: not ready"
             self.send_response(200 if ready else 503)
@@ -118,23 +124,24 @@ def api_never_ready(pki: Pki, tmp_path: Path) -> Iterator[FakeApi]:
 
 
 def test_gate_opens_once_readyz_says_ok(pki: Pki, api_ready_after_three: FakeApi) -> None:
-    attempts = wait_until_ready(
-        api_ready_after_three.endpoint,
+    endpoint, attempts = wait_until_ready(
+        [api_ready_after_three.endpoint],
         pki.server_ca,
         pki.admin_cert,
         pki.admin_key,
         30,
         interval_seconds=0.05,
     )
-    assert attempts == 4
+    assert (endpoint, attempts) == (api_ready_after_three.endpoint, 4)
     assert api_ready_after_three.requests == ["/readyz"] * 4
 
 
 def test_gate_gives_up_with_the_last_answer(pki: Pki, api_never_ready: FakeApi) -> None:
     with pytest.raises(TimeoutError) as failure:
-        wait_until_ready(api_never_ready.endpoint, pki.server_ca, pki.admin_cert, pki.admin_key, 0.3, 0.05)
+        wait_until_ready([api_never_ready.endpoint], pki.server_ca, pki.admin_cert, pki.admin_key, 0.3, 0.05)
     message = str(failure.value)
-    assert "not ready after" in message
+    assert "no Kubernetes API server was ready after" in message
+    assert api_never_ready.endpoint in message
     assert "HTTP 503" in message and "etcd failed" in message
     assert "adminCidrs" in message
 
@@ -142,7 +149,7 @@ def test_gate_gives_up_with_the_last_answer(pki: Pki, api_never_ready: FakeApi) 
 def test_gate_does_not_trust_a_server_outside_the_pinned_ca(pki: Pki, api_ready_after_three: FakeApi) -> None:
     other_ca, _ = _ca("impostor-ca")
     with pytest.raises(TimeoutError) as failure:
-        wait_until_ready(api_ready_after_three.endpoint, other_ca, pki.admin_cert, pki.admin_key, 0.3, 0.05)
+        wait_until_ready([api_ready_after_three.endpoint], other_ca, pki.admin_cert, pki.admin_key, 0.3, 0.05)
     assert "CERTIFICATE_VERIFY_FAILED" in str(failure.value)
     assert api_ready_after_three.requests == []
 
@@ -155,6 +162,25 @@ def test_gate_is_refused_without_a_client_cert_from_client_ca(
     )
     with pytest.raises(TimeoutError):
         wait_until_ready(
-            api_ready_after_three.endpoint, pki.server_ca, stranger_cert, stranger_key, 0.3, 0.05
+            [api_ready_after_three.endpoint], pki.server_ca, stranger_cert, stranger_key, 0.3, 0.05
         )
     assert api_ready_after_three.requests == []
+
+
+@pytest.fixture
+def second_api_ready(pki: Pki, tmp_path: Path) -> Iterator[FakeApi]:
+    yield from _serve(pki, tmp_path, not_ready_answers=0)
+
+
+def test_gate_opens_through_any_healthy_server_when_server_0_refuses(
+    pki: Pki, second_api_ready: FakeApi
+) -> None:
+    """Issue 13 item 8: two local test servers, the first refusing connections."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        refusing = f"https://127.0.0.1:{sock.getsockname()[1]}"
+    endpoint, attempts = wait_until_ready(
+        [refusing, second_api_ready.endpoint], pki.server_ca, pki.admin_cert, pki.admin_key, 5, 0.05
+    )
+    assert (endpoint, attempts) == (second_api_ready.endpoint, 1)
+    assert second_api_ready.requests == ["/readyz"]

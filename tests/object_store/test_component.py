@@ -98,7 +98,7 @@ def test_prod_uses_hetzner_object_storage_in_its_location_without_an_in_cluster_
 
 def test_hetzner_mode_without_its_keys_stops_before_any_resource() -> None:
     with pytest.raises(ProgramError) as failure:
-        run_program("prod", stand_in_missing_secrets=False)
+        run_program("prod", stand_in_missing_secrets=False, secret_overrides={"hcloudToken": "x"})
     message = str(failure.value)
     assert "platform:objectStorageAccessKey is required (objectStore.mode is hetzner)" in message
     assert "pulumi config set --secret objectStorageAccessKey" in message

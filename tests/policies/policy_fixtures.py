@@ -84,6 +84,9 @@ K3S_CONFIG = {
         "audit-log-maxage=30",
         "admission-control-config-file=/etc/rancher/k3s/psa.yaml",
     ],
+    "etcd-snapshot-schedule-cron": "0 */6 * * *",
+    "etcd-s3": True,
+    "etcd-s3-config-secret": "k3s-etcd-s3",
 }
 PSA = """apiVersion: apiserver.config.k8s.io/v1
 kind: AdmissionConfiguration

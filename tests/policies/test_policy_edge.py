@@ -167,10 +167,14 @@ def test_world_rule_with_unknown_sources_is_reported_as_cannot_run_not_as_pass()
     assert [d.level for d in found] == ["mandatory"]
 
 
-def test_firewall_ids_unknown_in_preview_count_as_attached() -> None:
+@pytest.mark.parametrize("ids", [UNKNOWN_ARRAY, [UNKNOWN_STRING]], ids=["unknown list", "unknown element"])
+def test_firewall_ids_unknown_in_preview_are_pending_not_a_violation_nor_a_pass(ids: object) -> None:
+    """A fresh stack's server lists a firewall being created: its id (or the list) is unknown."""
     lone = changed(agent, "labels.platform/role", "worker")
-    pending = changed(lone, "firewallIds", UNKNOWN_ARRAY)
-    assert fired(Pack().analyze_stack([nodes_firewall(), pending]), "hcloud-server-has-firewall") == []
+    pending = changed(lone, "firewallIds", ids)
+    (found,) = fired(Pack().analyze_stack([nodes_firewall(), pending]), "hcloud-server-has-firewall")
+    assert found.level == "advisory"
+    assert "can't run policy" in found.message and "firewallIds not known yet" in found.message
 
 
 def test_firewall_attachment_by_server_id_counts() -> None:
