@@ -29,7 +29,7 @@ from typing import Any
 from components.k3s.node_config import SERVER_DIR
 from components.k3s.trust import TLS_DIR
 from offline import fake_tls
-from offline.program import ProgramRun, Registration
+from offline.program import ProgramRun
 from tests.k3s.user_data import k3s_config, k3s_nodes, written_files
 
 CLUSTER_DOMAIN = "cluster.local"
@@ -86,7 +86,7 @@ class UnmappedSettingError(AssertionError):
 
 @dataclass(frozen=True)
 class FirstServer:
-    """The first k3s server (the one with `cluster-init`) as the program renders it."""
+    """The first k3s server as the program renders it."""
 
     name: str
     config: dict[str, Any]
@@ -94,29 +94,15 @@ class FirstServer:
     """Absolute path on the server -> content, for every file its cloud-init writes."""
 
 
-def _initialises_on_first_boot(node: Registration) -> bool:
-    """HA: the first server's k3s.env names the other servers (K3S_INIT_PEERS); on the cluster's first
-    boot platform-install-k3s initialises etcd there through a drop-in (cluster-init, no server)."""
-    env = written_files(node).get("/etc/platform/k3s.env", {}).get("content", "")
-    return any(
-        line.startswith("K3S_INIT_PEERS=") and line not in ('K3S_INIT_PEERS=""', "K3S_INIT_PEERS=")
-        for line in env.splitlines()
-    )
-
-
 def first_server(run: ProgramRun) -> FirstServer:
-    """The server that starts etcd, with the config k3s reads on that first start: config.yaml says
-    `cluster-init` (single server), or the HA first-boot drop-in does."""
-    servers = [
-        node
-        for node in k3s_nodes(run)
-        if k3s_config(node).get("cluster-init") or _initialises_on_first_boot(node)
-    ]
-    assert len(servers) == 1, f"expected one server that initialises etcd, got {[s.name for s in servers]}"
+    """The server that brings the cluster's CAs (the first one; in HA it initialises etcd through a
+    first-boot drop-in, alone it has `cluster-init` in config.yaml)."""
+    ca_file = f"{TLS_DIR}/server-ca.crt"
+    servers = [node for node in k3s_nodes(run) if ca_file in written_files(node)]
+    assert len(servers) == 1, f"expected one server with {ca_file}, got {[s.name for s in servers]}"
     (server,) = servers
-    config = {key: value for key, value in k3s_config(server).items() if key != "server"}
     files = {path: entry["content"] for path, entry in written_files(server).items()}
-    return FirstServer(server.name, {**config, "cluster-init": True}, files)
+    return FirstServer(server.name, k3s_config(server), files)
 
 
 def check_keys_mapped(config: dict[str, Any]) -> None:
