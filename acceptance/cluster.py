@@ -2,28 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from .gates import Context, GateResult
 
 
-def _ready(node: dict) -> bool:
-    conditions = node.get("status", {}).get("conditions", [])
+def _ready_condition(obj: dict[str, Any]) -> bool:
+    conditions = obj.get("status", {}).get("conditions", [])
     return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+
+def _qualified(obj: dict[str, Any]) -> str:
+    metadata = obj["metadata"]
+    return f"{metadata['namespace']}/{metadata['name']}" if metadata.get("namespace") else metadata["name"]
+
+
+def _all_healthy(
+    items: list[dict[str, Any]], healthy: Callable[[dict[str, Any]], bool], state: str
+) -> tuple[str, list[str]]:
+    """ "k/n <state>" and the names of the items that are not, sorted."""
+    failing = sorted(_qualified(item) for item in items if not healthy(item))
+    measured = f"{len(items) - len(failing)}/{len(items)} {state}"
+    return measured + (f" (not: {', '.join(failing)})" if failing else ""), failing
 
 
 def nodes_ready(ctx: Context) -> list[GateResult]:
     nodes = ctx.need_kube().items("/api/v1/nodes")
-    not_ready = sorted(n["metadata"]["name"] for n in nodes if not _ready(n))
+    measured, not_ready = _all_healthy(nodes, _ready_condition, "Ready")
     expected = ctx.config.cluster.control_plane.count + sum(p.count for p in ctx.config.cluster.agent_pools)
-    measured = f"{len(nodes) - len(not_ready)}/{len(nodes)} Ready" + (
-        f" (not: {', '.join(not_ready)})" if not_ready else ""
-    )
-    passed = not not_ready and len(nodes) >= expected
     return [
         GateResult(
             "every node Ready",
             measured,
             f"all Ready, at least {expected}",
-            passed,
+            not not_ready and len(nodes) >= expected,
             "kubectl describe node NAME; a missing node: check its server's console in Hetzner",
         )
     ]
@@ -31,14 +44,7 @@ def nodes_ready(ctx: Context) -> list[GateResult]:
 
 def volumes_bound(ctx: Context) -> list[GateResult]:
     claims = ctx.need_kube().items("/api/v1/persistentvolumeclaims")
-    pending = sorted(
-        f"{c['metadata']['namespace']}/{c['metadata']['name']}"
-        for c in claims
-        if c.get("status", {}).get("phase") != "Bound"
-    )
-    measured = f"{len(claims) - len(pending)}/{len(claims)} Bound" + (
-        f" (not: {', '.join(pending)})" if pending else ""
-    )
+    measured, pending = _all_healthy(claims, lambda c: c.get("status", {}).get("phase") == "Bound", "Bound")
     return [
         GateResult(
             "every PVC Bound",
@@ -52,16 +58,7 @@ def volumes_bound(ctx: Context) -> list[GateResult]:
 
 def certificates_ready(ctx: Context) -> list[GateResult]:
     certificates = ctx.need_kube().items("/apis/cert-manager.io/v1/certificates")
-    failing = sorted(
-        f"{c['metadata']['namespace']}/{c['metadata']['name']}"
-        for c in certificates
-        if not any(
-            x["type"] == "Ready" and x["status"] == "True" for x in c.get("status", {}).get("conditions", [])
-        )
-    )
-    measured = f"{len(certificates) - len(failing)}/{len(certificates)} Ready" + (
-        f" (not: {', '.join(failing)})" if failing else ""
-    )
+    measured, failing = _all_healthy(certificates, _ready_condition, "Ready")
     return [
         GateResult(
             "every Certificate Ready",
@@ -73,20 +70,21 @@ def certificates_ready(ctx: Context) -> list[GateResult]:
     ]
 
 
+def _not_crash_looping(pod: dict[str, Any]) -> bool:
+    statuses = pod.get("status", {}).get("containerStatuses", []) or []
+    return not any(
+        (s.get("state", {}).get("waiting") or {}).get("reason") == "CrashLoopBackOff" for s in statuses
+    )
+
+
 def no_crash_loops(ctx: Context) -> list[GateResult]:
     pods = ctx.need_kube().items("/api/v1/pods")
-    looping = sorted(
-        f"{p['metadata']['namespace']}/{p['metadata']['name']}"
-        for p in pods
-        for status in p.get("status", {}).get("containerStatuses", []) or []
-        if (status.get("state", {}).get("waiting") or {}).get("reason") == "CrashLoopBackOff"
-    )
-    measured = f"{len(looping)} of {len(pods)} pods" + (f": {', '.join(looping)}" if looping else "")
+    measured, looping = _all_healthy(pods, _not_crash_looping, "pods not crash-looping")
     return [
         GateResult(
             "no pod crash-looping",
             measured,
-            "0",
+            "all",
             not looping,
             "kubectl logs --previous POD: the last run's output says why it exits",
         )

@@ -241,15 +241,8 @@ def test_api_must_not_answer_outside_admin_cidrs(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[PgHost]:
-    host = PgHost.create(allowed_network="127.0.0.1/32")
-    try:
-        host.initdb()
-        host.start()
-        host.create_roles()
-        host.pgbackrest("stanza-create")
+    with PgHost.serving() as host:
         yield host
-    finally:
-        host.destroy()
 
 
 def _db_args(host: PgHost) -> list[str]:

@@ -17,6 +17,8 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -199,6 +201,20 @@ class PgHost:
         base.chmod(0o755)
         (base / "conf" / "server.key").chmod(0o600)
         return host
+
+    @classmethod
+    @contextmanager
+    def serving(cls, allowed_network: str = "127.0.0.1/32") -> Iterator[PgHost]:
+        """A running host with the app's roles and the pgBackRest stanza, destroyed afterwards."""
+        host = cls.create(allowed_network=allowed_network)
+        try:
+            host.initdb()
+            host.start()
+            host.create_roles()
+            host.pgbackrest("stanza-create")
+            yield host
+        finally:
+            host.destroy()
 
     def write_config(self) -> None:
         conf = Path(self.layout.conf_dir)

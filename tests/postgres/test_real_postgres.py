@@ -24,17 +24,10 @@ pytestmark = pytest.mark.slow
 
 
 def _backed_up_host() -> Iterator[PgHost]:
-    host = PgHost.create(allowed_network="127.0.0.1/32")
-    try:
-        host.initdb()
-        host.start()
-        host.create_roles()
-        host.pgbackrest("stanza-create")
+    with PgHost.serving() as host:
         host.pgbackrest("check")
         host.script("backup.sh", "full")
         yield host
-    finally:
-        host.destroy()
 
 
 @pytest.fixture(scope="module")
