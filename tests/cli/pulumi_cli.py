@@ -4,7 +4,7 @@ Each `CliProject` is a copy of the files a `pulumi` run reads (Pulumi.yaml, the 
 and the policy pack), a `file://` state backend, a passphrase secrets provider and a Pulumi home of its
 own, all in one temporary folder, so the repository's stack files never get an `encryptionsalt` or a
 secret. Every command runs in a network namespace of its own (`unshare --net`: loopback only), with
-the update check and plugin downloads switched off, so nothing can reach the network.
+the update check and plugin downloads switched off and uv offline, so nothing can reach the network.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ class CliProject:
         if self.language_host:
             path += [self.binaries.language_host, self.binaries.uv.parent]
         return {
-            "PATH": ":".join(map(str, [*path, "/usr/local/bin", "/usr/bin", "/bin"])),
+            "PATH": ":".join(map(str, [*path, "/usr/local/bin", "/usr/bin", "/bin", "/usr/sbin", "/sbin"])),
             "HOME": os.environ.get("HOME", str(self.root / "home")),  # uv's cache of the locked wheels
             "PULUMI_HOME": str(self.root / "home"),
             "PULUMI_BACKEND_URL": f"file://{self.root / 'state'}",
@@ -125,16 +125,11 @@ class CliProject:
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         """`pulumi ARGS` in the project copy, non-interactive, inside a network namespace of its own."""
-        argv = [
-            "unshare",
-            "--net",
-            "--",
-            str(self.binaries.cli),
-            *args,
-            "--non-interactive",
-            "--color",
-            "never",
-        ]
+        flags = ("--non-interactive", "--color", "never")
+        # A fresh network namespace has only a loopback interface, and that one down: the engine talks
+        # to its plugins over 127.0.0.1, so bring it up first.
+        netns = ("unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh")
+        argv = [*netns, str(self.binaries.cli), *args, *flags]
         return subprocess.run(
             argv, cwd=self.project, env=self.env(), capture_output=True, text=True, timeout=900, check=False
         )
