@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import PIPE
 
 from tests.upstream_data import REPO_ROOT
 
@@ -32,6 +34,7 @@ PROJECT_FILES = (
 )
 PROJECT_DIRS = ("components", "policies")
 # The placeholders the README's commands use, and what a test types instead.
+RUN_TIMEOUT_SECONDS = 900
 README_PLACEHOLDERS = {"<token>": "h" * 64}  # a Hetzner token is exactly 64 characters
 
 
@@ -130,9 +133,23 @@ class CliProject:
         # to its plugins over 127.0.0.1, so bring it up first.
         netns = ("unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh")
         argv = [*netns, str(self.binaries.cli), *args, *flags]
-        return subprocess.run(
-            argv, cwd=self.project, env=self.env(), capture_output=True, text=True, timeout=900, check=False
-        )
+        # A session of its own, so a timeout ends the plugins the engine started too.
+        with subprocess.Popen(
+            argv,
+            cwd=self.project,
+            env=self.env(),
+            stdout=PIPE,
+            stderr=PIPE,
+            text=True,
+            start_new_session=True,
+        ) as process:
+            try:
+                stdout, stderr = process.communicate(timeout=RUN_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                stdout, stderr = process.communicate()
+                stderr += f"\n(killed after {RUN_TIMEOUT_SECONDS} s)"
+        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
 
     def ok(self, *args: str) -> str:
         """Like `run`, but a failure is the test's failure, with everything the CLI printed."""
