@@ -1,13 +1,16 @@
 # Shortcuts for the scripts the README documents.
 STACK ?= dev
 
-.PHONY: preview test benchmark
+.PHONY: preview test benchmark acceptance
 
 preview:
 	scripts/preview.sh $(STACK)
 
 test:
 	scripts/test.sh
+
+acceptance:
+	scripts/acceptance.sh $(STACK)
 
 benchmark:
 	scripts/bootstrap-python.sh >/dev/null

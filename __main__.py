@@ -26,11 +26,7 @@ on_hcloud = pulumi.ResourceOptions(providers={"hcloud": hcloud_provider})
 
 network = Network("network", NetworkArgs.from_config(config), on_hcloud)
 cluster = K3sCluster("k3s", K3sClusterArgs.from_config(config, network, secrets), on_hcloud)
-database = PostgresServer(
-    "postgres",
-    PostgresServerArgs.from_config(config, secrets, network),
-    pulumi.ResourceOptions(providers={"hcloud": hcloud_provider, "kubernetes": cluster.provider}),
-)
+database = PostgresServer("postgres", PostgresServerArgs.from_config(config, secrets, network), on_hcloud)
 on_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
 ingress = Ingress("ingress", IngressArgs.from_config(config), on_cluster)
 component_rules = (

@@ -2,10 +2,17 @@
 
 Shared by every server the program creates (k3s nodes, the database VM), so that file modes, the
 literal-block layout and the header are the same everywhere and `cloud-init schema` checks one shape.
+
+Hetzner refuses user-data over 32 KiB (API: "This field is limited to 32KiB"). Scripts and configs
+compress two to four times, so every file whose gzip-compressed, base64-encoded form is shorter is
+written that way (`encoding: gz+b64`, which cloud-init's write_files decodes before writing); files
+that would not shrink (PEM certificates and keys are base64 already, tiny files) stay readable.
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +34,18 @@ class WriteFile:
         return cls(path=path, content=source.read_text(), permissions=permissions)
 
 
+def encoded_content(content: str) -> dict[str, str]:
+    """A write_files entry's `content` (and `encoding` when compressed), byte-for-byte the same on disk.
+
+    The gzip header carries no time stamp or file name, so the same file always renders the same bytes.
+    """
+    raw = content.encode()
+    packed = base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode()
+    if len(packed) >= len(raw):
+        return {"content": content}
+    return {"encoding": "gz+b64", "content": packed}
+
+
 @dataclass(frozen=True)
 class CloudConfig:
     """The parts of a #cloud-config document this program uses."""
@@ -42,7 +61,7 @@ class CloudConfig:
             "package_upgrade": False,
             "packages": self.packages,
             "write_files": [
-                {"path": f.path, "content": f.content, "permissions": f.permissions, "owner": f.owner}
+                {"path": f.path, **encoded_content(f.content), "permissions": f.permissions, "owner": f.owner}
                 for f in self.write_files
             ],
             **self.extra,

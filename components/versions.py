@@ -10,8 +10,29 @@ read each one. Repository addresses (https://...) are not pins.
 from __future__ import annotations
 
 # renovate: datasource=github-releases depName=k3s-io/k3s
-K3S_VERSION = "v1.34.1+k3s1"
+K3S_VERSION = "v1.34.10+k3s1"
 """k3s release installed on every node (https://github.com/k3s-io/k3s/releases)."""
+
+K3S_BINARY_SHA256: dict[str, dict[str, str]] = {
+    "v1.34.10+k3s1": {
+        "amd64": "e63a3511b2603fd1436a1ea8d228348a3b47334b45024801d41a8c0e2d22e8c4",
+        "arm64": "e96eb8b095600cb790f776ae3c619d266ad83a3c3d7b56166f8f2605ca898d65",
+    },
+}
+"""sha256 of the release assets `k3s` (amd64) and `k3s-arm64` per k3s release; the node verifies the
+binary against it before installing (files/platform-install-k3s). A K3S_VERSION bump must add its
+line (a config check refuses a version without one). Source: the `k3s` / `k3s-arm64` lines of the
+release's sha256sum-<arch>.txt; v1.34.10+k3s1 as pinned by independent public projects (amd64: four
+agree, also on the size 80879800 bytes; arm64: one), the release file itself was not readable here."""
+
+# not-renovated: a k3s-io/k3s commit, moved by hand with K3S_INSTALLER_SHA256 (works for any release)
+K3S_INSTALLER_COMMIT = "39a4509ed98145d4f1eb8e15a8ca8362ca018afa"
+"""k3s-io/k3s commit whose install.sh the nodes run: the v1.34.10+k3s1 release commit."""
+
+# not-renovated: the digest of install.sh at K3S_INSTALLER_COMMIT; it moves with that commit
+K3S_INSTALLER_SHA256 = "40b487f0d8ef4f5d1bf422e7bb6228cc7789c40ecc66c5ab067d396bbee9816e"
+"""sha256 of install.sh at K3S_INSTALLER_COMMIT, equal to the repository's own install.sh.sha256sum
+at that commit (both read from a public copy of the repository)."""
 
 KUBERNETES_MINOR = ".".join(K3S_VERSION.removeprefix("v").split(".")[:2])
 """Kubernetes minor version of K3S_VERSION, used to pick the JSON schemas the tests validate against."""
@@ -21,11 +42,11 @@ SERVER_IMAGE = "debian-12"
 """Hetzner Cloud OS image for every server (cloud-init is part of Hetzner's Debian images)."""
 
 # renovate: datasource=helm depName=hcloud-cloud-controller-manager registryUrl=https://charts.hetzner.cloud
-HCLOUD_CCM_CHART_VERSION = "1.27.0"
+HCLOUD_CCM_CHART_VERSION = "1.35.0"
 """Chart `hcloud-cloud-controller-manager` from https://charts.hetzner.cloud."""
 
 # renovate: datasource=helm depName=hcloud-csi registryUrl=https://charts.hetzner.cloud
-HCLOUD_CSI_CHART_VERSION = "2.17.0"
+HCLOUD_CSI_CHART_VERSION = "2.22.1"
 """Chart `hcloud-csi` from https://charts.hetzner.cloud."""
 
 HETZNER_HELM_REPO = "https://charts.hetzner.cloud"
@@ -46,13 +67,15 @@ AWS_CLI_IMAGE = "amazon/aws-cli:2.37.5"
 # --- Phase 1: ingress, observability, web/API -------------------------------------------------------
 
 # not-renovated: the chart k3s bundles; it moves with K3S_VERSION
-TRAEFIK_CHART_VERSION = "37.1.1+up37.1.0"
-"""Traefik chart k3s v1.34.1+k3s1 bundles (Traefik v3.5). Not installed by us: our HelmChartConfig only
-overrides its values, so this pin documents which chart's value keys we write against."""
+TRAEFIK_CHART_VERSION = "40.1.4+up40.1.0"
+"""Traefik chart k3s v1.34.10+k3s1 bundles (k3s-io/k3s manifests/traefik.yaml at that release; it deploys
+Traefik 3.7.8). Not installed by us: our HelmChartConfig only overrides its values, so this pin names the
+chart whose value keys we write against (tests/contracts check it against the k3s release's own manifest).
+From chart 39 on, an entry point's redirections, middlewares and tls sit under `ports.<name>.http`."""
 
 # renovate: datasource=helm depName=cert-manager registryUrl=https://charts.jetstack.io
-CERT_MANAGER_CHART_VERSION = "v1.19.4"
-"""Chart `cert-manager` from https://charts.jetstack.io (v1.19.4: CVE-2026-24051 fix)."""
+CERT_MANAGER_CHART_VERSION = "v1.21.1"
+"""Chart `cert-manager` from https://charts.jetstack.io."""
 
 CERT_MANAGER_HELM_REPO = "https://charts.jetstack.io"
 
@@ -74,8 +97,8 @@ LOKI_CHART_VERSION = "18.11.0"
 GRAFANA_COMMUNITY_HELM_REPO = "https://grafana-community.github.io/helm-charts"
 
 # renovate: datasource=helm depName=alloy registryUrl=https://grafana.github.io/helm-charts
-ALLOY_CHART_VERSION = "1.10.0"
-"""Chart `alloy` (Grafana Alloy, the log shipper that replaces end-of-life Promtail)."""
+ALLOY_CHART_VERSION = "1.11.1"
+"""Chart `alloy` (Grafana Alloy v1.18, the log shipper that replaces end-of-life Promtail)."""
 
 GRAFANA_HELM_REPO = "https://grafana.github.io/helm-charts"
 # not-renovated: a new major is a pg_upgrade, planned by hand; minors come from apt
@@ -94,7 +117,7 @@ PGBACKREST_VERSION = "2.59.2"
 
 # renovate: datasource=docker
 SYSTEM_UPGRADE_CONTROLLER_IMAGE = "rancher/system-upgrade-controller:v0.20.1"
-"""https://github.com/rancher/system-upgrade-controller/releases (v0.20.1, 2026-05-19). The controller
+"""https://github.com/rancher/system-upgrade-controller/releases (v0.20.1, tagged 2026-07-22). The controller
 creates its own `plans.upgrade.cattle.io` CRD at start-up (pkg/crds), so no CRD file is applied here."""
 
 # renovate: datasource=docker

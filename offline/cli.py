@@ -29,7 +29,7 @@ from .report.markdown import render_markdown
 from .report.preview import Preview
 from .report.text import render_text
 from .report.totals import change_line, load_totals, write_totals
-from .stack_file import StackSettings, read_stack
+from .stack_file import StackSettings, parse_assignments, read_stack
 
 EXIT_OK, EXIT_POLICY, EXIT_INPUT = 0, 1, 2
 
@@ -69,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     preview.add_argument("--no-policy", action="store_true", help="skip the policy gate")
     preview.add_argument(
+        "--fresh",
+        action="store_true",
+        help="preview as the engine does for a stack that does not exist yet: ids, addresses, keys, "
+        "certificates, the kubeconfig and all derived from them unknown; Kubernetes resources reach the "
+        "pack with no properties; the report lists what only `pulumi up` can check",
+    )
+    preview.add_argument(
         "--set",
         action="append",
         default=[],
@@ -89,22 +96,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     preview.add_argument("--project-dir", type=Path, default=PROJECT_DIR, help=argparse.SUPPRESS)
     return parser
-
-
-def _assignments(items: Sequence[str], parse_json: bool) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for item in items:
-        path, sep, raw = item.partition("=")
-        if not sep or not path:
-            raise InputError(f"--set/--secret takes PATH=VALUE, got {item!r}")
-        value: Any = raw
-        if parse_json:
-            try:
-                value = json.loads(raw)
-            except ValueError:
-                value = raw
-        result[path] = value
-    return result
 
 
 def _overlay(paths: Sequence[Path]) -> dict[str, Any]:
@@ -161,10 +152,10 @@ def _run_and_gate(
     """
     pack, skipped = _policy_pack(args, settings)
     if pack is None:
-        return _run(settings, args.project_dir), None, skipped
+        return _run(settings, args.project_dir, args.fresh), None, skipped
     pack.start()
     try:
-        run = _run(settings, args.project_dir)
+        run = _run(settings, args.project_dir, args.fresh)
         pack.connect()
         report, run.resources = analyze(pack, run.resources, _policy_config(args, pack))
     finally:
@@ -172,9 +163,9 @@ def _run_and_gate(
     return run, report, ""
 
 
-def _run(settings: StackSettings, project_dir: Path) -> ProgramRun:
+def _run(settings: StackSettings, project_dir: Path, fresh: bool) -> ProgramRun:
     try:
-        return run_with_settings(settings, project_dir)
+        return run_with_settings(settings, project_dir, fresh=fresh)
     except ProgramError as err:
         if isinstance(err.cause, pulumi.RunError):  # the program's config errors: one message, no traceback
             raise InputError(str(err)) from None
@@ -183,9 +174,14 @@ def _run(settings: StackSettings, project_dir: Path) -> ProgramRun:
 
 def preview_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    overrides = {**_overlay(args.config_file), **_assignments(args.set, parse_json=True)}
-    secret_overrides = _assignments(args.secret, parse_json=False)
+    if args.fresh and args.out:
+        raise InputError(
+            "--out writes user-data and Kubernetes YAML, which a new stack's preview does not know; "
+            "drop --fresh or --out"
+        )
     try:
+        overrides = {**_overlay(args.config_file), **parse_assignments(args.set, parse_json=True)}
+        secret_overrides = parse_assignments(args.secret, parse_json=False)
         before = load_totals(args.compare) if args.compare else None
         prices = load_prices(args.prices)
         baseline = load_baseline(args.baseline)
@@ -194,7 +190,7 @@ def preview_command(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError, PolicyPackError) as err:
         raise InputError(str(err)) from None
     cost = estimate(run.resources, prices, baseline, object_storage=_uses_object_storage(run.settings))
-    preview = Preview(args.stack, run, cost, policy, skipped)
+    preview = Preview(args.stack, run, cost, policy, skipped, fresh=args.fresh)
     if before is not None:
         preview.change = change_line(preview, before)
     if args.out:

@@ -1,12 +1,22 @@
 """Mocks that behave like the providers where it matters (DESIGN.md, "Offline preview").
 
-- pulumi-tls: real keys and certificates (fake_tls);
-- pulumi-random: real random values from `secrets`;
-- pulumiverse-time's Static: the current time, as the provider records it on create;
+- pulumi-tls: real keys and certificates (fake_tls), kept per resource like the provider keeps them in
+  state: the same resource with the same inputs gets the same key and certificate in every run of
+  this process, so two runs can be compared down to the secrets;
+- pulumi-random: values that depend only on the stack, the resource name and its inputs (stand-ins,
+  not random; the provider makes a new value only when the inputs force a replacement), so a secret
+  that differs between two runs differs because something it is made from did;
+- pulumiverse-time's Static: the current time, as the provider records it on create (kept like tls);
 - hcloud: numeric ids and public IPs that are stable for the same resource name, so two runs of the
   same stack produce the same graph and can be diffed;
 - Kubernetes objects, Helm releases, dynamic resources: inputs echoed back as outputs; the API
   readiness gate reports the first of its endpoints as the one that answered.
+
+With `fresh=True` they answer as the engine previews a stack that does not exist yet: no resource
+has an id and nothing a provider computes is known (keys, certificates, random values, addresses,
+ids); only the inputs come back, so everything derived from a computed value (user-data, the
+kubeconfig, the readiness gate's endpoint) is unknown to the program too. Kubernetes resources under
+a provider with unknown configuration are handled by the recording monitor (offline.program).
 """
 
 from __future__ import annotations
@@ -15,7 +25,7 @@ import base64
 import datetime
 import hashlib
 import ipaddress
-import secrets
+import json
 import string
 import threading
 import uuid
@@ -48,7 +58,13 @@ def _public_ipv6_network(name: str) -> str:
     return f"2a01:4f8:{block % 0xFFFF:x}:{(block >> 4) % 0xFFFF:x}::/64"
 
 
-def _random_password(inputs: dict[str, Any]) -> Outputs:
+def _stand_in_bytes(seed: str, size: int) -> bytes:
+    """`size` bytes that depend only on `seed`: sha256 in counter mode."""
+    blocks = (hashlib.sha256(f"{seed}\x1f{i}".encode()).digest() for i in range(size // 32 + 1))
+    return b"".join(blocks)[:size]
+
+
+def _random_password(seed: str, inputs: dict[str, Any]) -> Outputs:
     length = int(inputs.get("length", 16))
     alphabet = ""
     if inputs.get("lower", True):
@@ -59,12 +75,12 @@ def _random_password(inputs: dict[str, Any]) -> Outputs:
         alphabet += string.digits
     if inputs.get("special", True):
         alphabet += inputs.get("overrideSpecial") or "!@#$%&*()-_=+[]{}<>:?"
-    result = "".join(secrets.choice(alphabet) for _ in range(length))
+    result = "".join(alphabet[b % len(alphabet)] for b in _stand_in_bytes(seed, length))
     return {"result": result}
 
 
-def _random_id(inputs: dict[str, Any]) -> Outputs:
-    raw = secrets.token_bytes(int(inputs.get("byteLength", 8)))
+def _random_id(seed: str, inputs: dict[str, Any]) -> Outputs:
+    raw = _stand_in_bytes(seed, int(inputs.get("byteLength", 8)))
     return {
         "hex": raw.hex(),
         "b64Std": base64.b64encode(raw).decode(),
@@ -140,18 +156,34 @@ _TLS: dict[str, Callable[[dict[str, Any]], Outputs]] = {
     "tls:index/locallySignedCert:LocallySignedCert": fake_tls.locally_signed_cert,
 }
 
-_RANDOM: dict[str, Callable[[dict[str, Any]], Outputs]] = {
+_RANDOM: dict[str, Callable[[str, dict[str, Any]], Outputs]] = {
     "random:index/randomPassword:RandomPassword": _random_password,
     "random:index/randomString:RandomString": _random_password,
     "random:index/randomId:RandomId": _random_id,
-    "random:index/randomUuid:RandomUuid": lambda _inputs: {"result": str(uuid.uuid4())},
+    "random:index/randomUuid:RandomUuid": lambda seed, _inputs: {
+        "result": str(uuid.UUID(bytes=_stand_in_bytes(seed, 16), version=4))
+    },
 }
+
+_STATE: dict[str, Outputs] = {}
+"""What the tls and time providers created in this process, per stack, resource and inputs: a second
+run with the same inputs gets the same outputs, as `pulumi up` on an existing stack would."""
+_STATE_LOCK = threading.Lock()
+
+
+def _kept(key: tuple[str, ...], inputs: dict[str, Any], create: Callable[[], Outputs]) -> Outputs:
+    state_key = "\x1f".join(key) + "\x1f" + json.dumps(inputs, sort_keys=True, default=str)
+    with _STATE_LOCK:
+        if state_key not in _STATE:
+            _STATE[state_key] = create()
+        return _STATE[state_key]
 
 
 class PlatformMocks(pulumi.runtime.Mocks):
     """Provider-like answers for every resource type this program registers."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, fresh: bool = False) -> None:
+        self.fresh = fresh
         self._lock = threading.Lock()
         self.secret_values: set[str] = set()
         """Every secret value a mock produced (passwords, private keys): tests grep output for them."""
@@ -159,17 +191,22 @@ class PlatformMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[Any, Any]]:
         inputs = reveal(args.inputs)
         typ, name = args.typ, args.name
+        stack = pulumi.get_stack()
         outputs: Outputs
+        if self.fresh:  # a create in preview: no id, and only the inputs are known
+            return "", inputs
         if typ in _TLS:
-            outputs = _TLS[typ](inputs)
+            outputs = _kept((stack, typ, name), inputs, lambda: _TLS[typ](inputs))
             self._remember(outputs, "privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh")
             return self._id(typ, name), {**inputs, **outputs}
         if typ in _RANDOM:
-            outputs = _RANDOM[typ](inputs)
+            seed = f"{stack}\x1f{typ}\x1f{name}\x1f{json.dumps(inputs, sort_keys=True, default=str)}"
+            outputs = _RANDOM[typ](seed, inputs)
             self._remember(outputs, "result")
             return self._id(typ, name), {**inputs, **outputs}
         if typ == "time:index/static:Static":
-            return self._id(typ, name), {**inputs, **_time_static(inputs)}
+            created = _kept((stack, typ, name), inputs, lambda: _time_static(inputs))
+            return self._id(typ, name), {**inputs, **created}
         if typ.startswith("hcloud:"):
             outputs = _NAMED_HCLOUD.get(typ, lambda _n, _i: {})(name, inputs)
             return str(stable_number(typ, name)), {**inputs, **outputs}
@@ -183,7 +220,10 @@ class PlatformMocks(pulumi.runtime.Mocks):
         return self._id(typ, name), inputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], list[tuple[str, str]] | None]:
-        return {}, None
+        # The SDK's mock monitor iterates the failures, so "none" is an empty list.
+        if args.token == "hcloud:index/getSshKeys:getSshKeys":
+            return {"id": "ssh-keys", "sshKeys": []}, []  # offline, the project is taken to be empty
+        return {}, []
 
     def _id(self, typ: str, name: str) -> str:
         return f"{typ.rsplit(':', maxsplit=1)[-1].lower()}-{stable_number(typ, name)}"

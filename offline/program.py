@@ -14,11 +14,12 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from .mocks import PlatformMocks
 from .stack_file import StackSettings, read_stack
-from .wire import is_secret, reveal, secret
+from .wire import UNKNOWN, is_secret, reveal, secret
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -43,6 +44,9 @@ class Registration:
     id: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    unseen: bool = False
+    """A Kubernetes resource previewed under a provider whose configuration is unknown: the engine
+    never calls pulumi-kubernetes for it and its outputs are empty (fresh mode only)."""
 
     @property
     def plain_inputs(self) -> dict[str, Any]:
@@ -60,7 +64,11 @@ class Registration:
     @property
     def final_outputs(self) -> dict[str, Any]:
         """Outputs as the engine stores them: inputs and provider results, with the resource's
-        `additional_secret_outputs` (and every output whose input was secret) wrapped as secrets."""
+        `additional_secret_outputs` (and every output whose input was secret) wrapped as secrets.
+        An unseen resource has none (pulumi/pulumi provider_plugin.go: Create in preview with unknown
+        provider config hands back an empty property map)."""
+        if self.unseen:
+            return {}
         merged = {**self.inputs, **self.outputs}
         secret_keys = set(self.additional_secret_outputs) | {
             k for k, v in self.inputs.items() if is_secret(v)
@@ -84,15 +92,34 @@ class ProgramRun:
         return match
 
 
+def _has_unknown(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_unknown(v) for v in value)
+    return value == UNKNOWN
+
+
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: PlatformMocks) -> None:
         super().__init__(mocks)
         self.registrations: dict[str, Registration] = {}
         self.stack_outputs: dict[str, Any] = {}
+        self.unconfigured_providers: set[str] = set()
+        """Kubernetes providers whose configuration is unknown in this (fresh) preview."""
         self._lock = threading.Lock()
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
+        provider_urn = request.provider.rsplit("::", 1)[0] if request.provider else ""
+        unseen = request.type.startswith("kubernetes:") and provider_urn in self.unconfigured_providers
+        if unseen:
+            response = resource_pb2.RegisterResourceResponse(urn=response.urn, id="")
+        if request.type == "pulumi:providers:kubernetes" and _has_unknown(
+            json_format.MessageToDict(request.object)
+        ):
+            with self._lock:
+                self.unconfigured_providers.add(response.urn)
         record = Registration(
             urn=response.urn,
             type=request.type,
@@ -111,6 +138,7 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             },
             id=response.id,
             outputs=json_format.MessageToDict(response.object) if response.object else {},
+            unseen=unseen,
         )
         with self._lock:
             self.registrations[response.urn] = record
@@ -138,8 +166,9 @@ def run_program(
     secret_overrides: Mapping[str, str] | None = None,
     *,
     stand_in_missing_secrets: bool = True,
+    fresh: bool = False,
 ) -> ProgramRun:
-    """Run `__main__.py` for `stack` under the mocks.
+    """Run `__main__.py` for `stack` under the mocks (`fresh`: as the first preview of a new stack).
 
     `overrides` and `secret_overrides` map config paths (`cluster.agentPools[0].count`, or a bare key)
     to values for this run only; None removes a key (see offline.stack_file).
@@ -148,18 +177,24 @@ def run_program(
     settings = read_stack(
         project_dir, stack, overrides, secret_overrides, stand_in_missing_secrets=stand_in_missing_secrets
     )
-    return run_with_settings(settings, project_dir)
+    return run_with_settings(settings, project_dir, fresh=fresh)
 
 
-def run_with_settings(settings: StackSettings, project_dir: Path = PROJECT_DIR) -> ProgramRun:
-    """Run `__main__.py` with config already read (so a policy pack can be started with the same)."""
+def run_with_settings(
+    settings: StackSettings, project_dir: Path = PROJECT_DIR, *, fresh: bool = False
+) -> ProgramRun:
+    """Run `__main__.py` with config already read (so a policy pack can be started with the same).
+
+    `fresh` runs it in preview mode as the engine does for a stack that does not exist yet (see
+    offline.mocks): provider-computed values unknown, Kubernetes resources under an unconfigured
+    provider unseen."""
     stack = settings.stack
-    mocks = PlatformMocks()
+    mocks = PlatformMocks(fresh=fresh)
     monitor = _RecordingMonitor(mocks)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        pulumi.runtime.set_mocks(mocks, project=settings.project, stack=stack, preview=False, monitor=monitor)
+        pulumi.runtime.set_mocks(mocks, project=settings.project, stack=stack, preview=fresh, monitor=monitor)
         pulumi.runtime.set_all_config(settings.config, settings.secret_keys)
         pulumi_settings.ROOT.set(None)  # run_in_stack makes the Stack resource, as the CLI's host does
         # Forget RPCs and Outputs left by code that ran outside a program (a test building a component

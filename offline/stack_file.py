@@ -9,10 +9,10 @@ file: `cluster.agentPools[0].count` addresses a nested value, a bare key means t
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
-import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import yaml
 from pydantic import ValidationError
 
 from components.config import SECRET_SPECS, StackConfig
-from components.config.loader import _decode
+from components.config.loader import decode_value
 
 from .engine_config import StackValue, validate_stack_config
 
@@ -43,9 +43,10 @@ def _as_config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _stand_in(example: str = "") -> str:
-    """A unique generated value; shaped like the spec's example (a URL stays a URL) when it has one."""
-    token = secrets.token_hex(16)
+def _stand_in(stack: str, key: str, example: str = "") -> str:
+    """A unique value for one secret of one stack, the same in every run (so two runs of the program can
+    be compared down to the Secrets); shaped like the spec's example (a URL stays a URL) when it has one."""
+    token = hashlib.sha256(f"offline-stand-in\x1f{stack}\x1f{key}".encode()).hexdigest()[:32]
     return f"{example}-{token}" if example else f"offline-stand-in-{token}"
 
 
@@ -91,6 +92,23 @@ def _set_path(container: Any, path: list[str | int], value: Any, where: str) -> 
     return mapping
 
 
+def parse_assignments(items: Sequence[str], parse_json: bool) -> dict[str, Any]:
+    """`PATH=VALUE` items of `--set`/`--secret` as a map; VALUE is JSON when it parses as JSON."""
+    result: dict[str, Any] = {}
+    for item in items:
+        path, sep, raw = item.partition("=")
+        if not sep or not path:
+            raise ValueError(f"--set/--secret takes PATH=VALUE, got {item!r}")
+        value: Any = raw
+        if parse_json:
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                value = raw
+        result[path] = value
+    return result
+
+
 def apply_overrides(raw: dict[str, Any], project: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
     result = copy.deepcopy(raw)
     for path, value in overrides.items():
@@ -100,7 +118,7 @@ def apply_overrides(raw: dict[str, Any], project: str, overrides: Mapping[str, A
             continue
         current = result.get(key)
         if isinstance(current, str) and rest:
-            current = _decode(current)
+            current = decode_value(current)
         result[key] = _set_path(current, rest, value, path)
     return result
 
@@ -110,7 +128,7 @@ def _required_secret_keys(project: str, config: Mapping[str, str], declared: Map
     the secrets Pulumi.yaml demands of every stack are still stood in, so the engine's check passes
     and the program's own message is the one the user sees."""
     prefix = f"{project}:"
-    plain = {k.removeprefix(prefix): _decode(v) for k, v in config.items() if k.startswith(prefix)}
+    plain = {k.removeprefix(prefix): decode_value(v) for k, v in config.items() if k.startswith(prefix)}
     plain = {k: v for k, v in plain.items() if k in StackConfig.model_fields or k in _aliases()}
     try:
         parsed = StackConfig.model_validate(plain)
@@ -160,7 +178,7 @@ def read_stack(
     for key, value in raw.items():
         engine_view[key] = StackValue.from_yaml(value)
         if isinstance(value, dict) and set(value) == {"secure"}:
-            config[key] = _stand_in()
+            config[key] = _stand_in(stack, key)
             secret_keys.append(key)
             stand_ins[key] = "encrypted in the stack file; replaced by a generated stand-in"
         else:
@@ -175,7 +193,7 @@ def read_stack(
     ):
         key = f"{project}:{spec_key}"
         if key not in config:
-            config[key] = _stand_in(_EXAMPLES.get(spec_key, ""))
+            config[key] = _stand_in(stack, key, _EXAMPLES.get(spec_key, ""))
             secret_keys.append(key)
             stand_ins[key] = "required but not set in the stack file; a generated stand-in is used offline"
             engine_view[key] = StackValue(config[key], secure=True, object=False)
@@ -183,3 +201,17 @@ def read_stack(
     for key in merged.keys() - engine_view.keys():  # the engine hands Pulumi.yaml's defaults to the program
         config[key] = merged[key].text
     return StackSettings(project, stack, config, secret_keys, stand_ins)
+
+
+def stack_config(settings: StackSettings) -> StackConfig:
+    """The stack's typed settings (secrets left out), validated as the program validates them."""
+    prefix = f"{settings.project}:"
+    secret_keys = set(settings.secret_keys)
+    plain = {
+        key.removeprefix(prefix): decode_value(value)
+        for key, value in settings.config.items()
+        if key.startswith(prefix)
+        and key not in secret_keys
+        and (key.removeprefix(prefix) in StackConfig.model_fields or key.removeprefix(prefix) in _aliases())
+    }
+    return StackConfig.model_validate(plain)

@@ -13,5 +13,5 @@ if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
 fi
 
 uv=$(scripts/ensure-uv.sh)
-"$uv" sync --frozen --quiet >&2
+"$uv" sync --frozen --all-groups --quiet >&2
 echo "$uv"

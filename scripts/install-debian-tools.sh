@@ -14,8 +14,20 @@ packages=(
   postgresql            # tests/postgres: runs the rendered postgresql.conf, pg_hba.conf, roles.sql; pgbench; tests/supabase: bootstrap SQL (tests/pg_fixture.py)
   postgresql-contrib    # tests/postgres: pg_stat_statements preload, amcheck; tests/supabase: uuid-ossp, pgcrypto
   pgbackrest            # tests/postgres: stanza, backups, PITR and the restore drill with the rendered config
+  apache2-utils         # tests/acceptance: ApacheBench, the load generator of the acceptance load run
+  openssh-client        # tests/preflight: ssh-keygen, the oracle for the SSH key fingerprints Hetzner shows
   jq                    # tests/postgres (metrics.sh) and scripts/ci (PR comment, drift issue)
   systemd               # systemd-analyze calendar on the rendered backup timers
+  qemu-system-x86       # tests/vm: boots each server's rendered user-data under cloud-init in a VM
+  qemu-utils            # tests/vm: qemu-img (the image, per-VM overlays, volumes)
+  mmdebstrap            # scripts/build-vm-image.sh: the Debian 12 image from Debian's packages
+  genisoimage           # tests/vm: the NoCloud seed (ISO labelled cidata)
+  socat                 # tests/vm: connects the guest's forwards to the host's loopback services
+  iptables              # tests/k3s: loads the rendered metadata-block rules into test network namespaces
+  iproute2              # tests/k3s: `ip netns` / veth pairs for the metadata-block test
+  util-linux            # tests/k3s: setpriv runs a non-root process against the metadata block
+  openssh-server        # tests/k3s: `sshd -T` over the rendered sshd drop-in beside cloud-init's
+  dash                  # the node scripts run under /bin/sh = dash on Debian; tests run them with it
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The offline preview of a stack (default: dev): no cloud account, no Pulumi CLI needed.
-# Usage: scripts/preview.sh [stack] [preview options, e.g. --out build/dev --format markdown]
+# Usage: scripts/preview.sh [stack] [preview options, e.g. --out build/dev --format markdown, or --fresh:
+#        as the engine previews a stack that does not exist yet]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 uv=$(scripts/bootstrap-python.sh)

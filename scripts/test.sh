@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: lint, types, and every test, with the real tools (Debian packages) installed first.
+# The whole test suite: lint, types, and every test, with the real tools (Debian packages, Node tools,
+# postgres-meta) installed first.
 # Usage: scripts/test.sh [extra pytest arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +8,8 @@ uv=$(scripts/bootstrap-python.sh)
 scripts/install-debian-tools.sh
 scripts/install-crd-schemas.sh
 scripts/install-node-tools.sh
+scripts/install-postgres-meta.sh >/dev/null
+scripts/build-controlplane.sh >/dev/null  # kube-apiserver + etcd for tests/controlplane (cached per version)
 "$uv" run --frozen ruff check .
 "$uv" run --frozen ruff format --check .
 "$uv" run --frozen mypy .

@@ -43,6 +43,12 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
         ["platform:network.cidr", "10.0.0.0/33", "not a CIDR"],
     ),
     (
+        "service range overlapping the pod range",
+        "dev",
+        {"cluster": {"clusterCidr": "10.42.0.0/16", "serviceCidr": "10.42.128.0/17"}},
+        ["platform:cluster.serviceCidr", "10.42.128.0/17", "overlaps cluster.clusterCidr 10.42.0.0/16"],
+    ),
+    (
         "admin CIDR that does not parse",
         "dev",
         {"adminCidrs": ["office"]},
@@ -63,8 +69,14 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
     (
         "server type not sold in the location",
         "dev",
-        {"location": "ash"},
+        {"location": "ash", "cluster": {"controlPlane": {"serverType": "cx23"}}},
         ["platform:cluster.controlPlane.serverType", "cx23", "not sold in ash"],
+    ),
+    (
+        "server type new projects cannot order",
+        "dev",
+        {"cluster": {"controlPlane": {"serverType": "cx23"}}},
+        ["platform:cluster.controlPlane.serverType", "cx23", "use cpx22 (2 vCPU, 4 GB)", "legacyServerTypes"],
     ),
     (
         "admin CIDR open to the world in prod",
@@ -111,7 +123,7 @@ def test_missing_required_secret_fails_and_registers_nothing() -> None:
 
 
 def test_a_missing_hcloud_token_is_refused_by_the_engine_before_the_program_runs() -> None:
-    with pytest.raises(ValueError, match="^Stack 'dev' is missing configuration value 'hcloudToken'$"):
+    with pytest.raises(ValueError, match=r"^Stack 'dev' is missing configuration value 'hcloudToken'$"):
         run_program("dev", stand_in_missing_secrets=False)
 
 

@@ -30,7 +30,7 @@ def _traefik_values(stack: str) -> dict:
 def test_traefik_redirects_http_and_trusts_proxy_protocol_only_from_the_private_network() -> None:
     values = _traefik_values("prod")
     web = values["ports"]["web"]
-    assert web["redirections"]["entryPoint"] == {
+    assert web["http"]["redirections"]["entryPoint"] == {
         "to": "websecure",
         "scheme": "https",
         "permanent": True,
@@ -38,7 +38,9 @@ def test_traefik_redirects_http_and_trusts_proxy_protocol_only_from_the_private_
     }
     for port in ("web", "websecure"):
         assert values["ports"][port]["proxyProtocol"]["trustedIPs"] == ["10.0.0.0/16"]
-    assert values["ports"]["websecure"]["middlewares"] == ["kube-system-security-headers@kubernetescrd"]
+    assert values["ports"]["websecure"]["http"]["middlewares"] == [
+        "kube-system-security-headers@kubernetescrd"
+    ]
 
 
 def test_traefik_service_becomes_a_private_target_hetzner_lb_in_the_stack_location() -> None:

@@ -3,6 +3,12 @@
 The figures (vCPUs, RAM in GiB, local disk in GB, architecture, where a type is sold) are Hetzner's
 published specifications as listed on hetzner.com/cloud and by `hcloud server-type list` in 2026.
 Prices live apart, in the offline preview's dated price table, because they change more often.
+
+Which types a *new* Hetzner project can order is recorded apart from where a type exists: on
+2026-09-03 hetzner.com marked every cost-optimised plan (CX, CAX) "not available" for new orders
+(read on the plan pages that day; see offline/prices/), while projects that already had them could
+still order more. The config refuses such a type unless the stack says its project can still order
+it (`legacyServerTypes`); `scripts/preflight.sh` asks the project's API for the truth of the day.
 """
 
 from __future__ import annotations
@@ -32,6 +38,14 @@ class ServerType:
     arch: str
     dedicated_cpu: bool
     locations: tuple[str, ...]
+    """Where the type exists."""
+    orderable: tuple[str, ...]
+    """Where a new project could order it when ORDERABLE_CHECKED was read."""
+    current_generation: bool = True
+
+
+ORDERABLE_CHECKED = "2026-09-03"
+"""When `ServerType.orderable` was read: hetzner.com's plan pages, as the price table's note says."""
 
 
 def _family(
@@ -39,9 +53,15 @@ def _family(
     arch: str,
     dedicated: bool,
     locations: tuple[str, ...],
+    *,
+    orderable: bool = True,
+    current_generation: bool = True,
 ) -> dict[str, ServerType]:
+    where_orderable = locations if orderable else ()
     return {
-        name: ServerType(name, vcpus, mem, disk, arch, dedicated, locations)
+        name: ServerType(
+            name, vcpus, mem, disk, arch, dedicated, locations, where_orderable, current_generation
+        )
         for name, vcpus, mem, disk in names_and_sizes
     }
 
@@ -53,6 +73,7 @@ SERVER_TYPES: dict[str, ServerType] = {
         "x86",
         False,
         EU_LOCATIONS,
+        orderable=False,
     ),
     # Shared vCPU (Ampere Altra, arm64), EU only.
     **_family(
@@ -60,6 +81,7 @@ SERVER_TYPES: dict[str, ServerType] = {
         "arm",
         False,
         EU_LOCATIONS,
+        orderable=False,
     ),
     # Regular-performance shared vCPU (AMD), current generation (October 2025), all locations.
     **_family(
@@ -87,6 +109,7 @@ SERVER_TYPES: dict[str, ServerType] = {
         "x86",
         False,
         ALL_LOCATIONS,
+        current_generation=False,
     ),
     # Dedicated vCPU (AMD), all locations.
     **_family(
@@ -111,3 +134,22 @@ def check_server_type(value: str) -> str:
         allowed = ", ".join(sorted(SERVER_TYPES))
         raise ValueError(f"unknown Hetzner server type {value!r}; allowed: {allowed}")
     return value
+
+
+def orderable_alternative(name: str, location: str) -> ServerType | None:
+    """The smallest type a new project can order in `location` with at least `name`'s vCPUs and RAM,
+    same architecture, shared vCPU before dedicated, current generation first."""
+    wanted = SERVER_TYPES[name]
+    fits = [
+        t
+        for t in SERVER_TYPES.values()
+        if location in t.orderable
+        and t.arch == wanted.arch
+        and t.vcpus >= wanted.vcpus
+        and t.memory_gib >= wanted.memory_gib
+    ]
+    return min(fits, key=_smallest_first, default=None)
+
+
+def _smallest_first(t: ServerType) -> tuple[bool, bool, int, int, str]:
+    return (t.dedicated_cpu, not t.current_generation, t.vcpus, t.memory_gib, t.name)

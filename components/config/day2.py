@@ -90,7 +90,8 @@ class EtcdBackupConfig(Section):
     """Cron schedule (5 fields, server time UTC) of the snapshots."""
 
     retention: int = Field(default=28, ge=1, le=1000)
-    """Snapshots kept, locally and in S3 each (28 at every 6 hours is one week)."""
+    """Snapshots each server keeps on disk (28 at every 6 hours is one week); the S3 bucket keeps
+    this many per server, all servers together (k3s `etcd-s3-retention` = retention x servers)."""
 
     s3_endpoint: str = "fsn1.your-objectstorage.com"
     """S3 endpoint host (no scheme). Pick a location other than the servers' for a real off-site copy."""
@@ -141,7 +142,7 @@ class AutoscalerConfig(Section):
     max_nodes: int = Field(default=3, ge=1, le=50)
     """Most autoscaled nodes; at most 50 (one /24 subnet, and Hetzner's per-project limits)."""
 
-    server_type: str = "cx33"
+    server_type: str = "cpx32"
     """Hetzner server type of autoscaled nodes."""
 
     location: str | None = None

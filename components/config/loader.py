@@ -37,7 +37,7 @@ def _known_keys() -> dict[str, str]:
     return keys
 
 
-def _decode(raw: Any) -> Any:
+def decode_value(raw: Any) -> Any:
     """Pulumi hands every value over as a string; objects, lists, numbers and booleans are JSON."""
     if not isinstance(raw, str):
         return raw
@@ -93,7 +93,7 @@ def parse_stack_config(project: str, values: Mapping[str, Any], secret_keys: set
             hints.append(f"{project}:{key} is not a known setting{hint}")
         raise ConfigError("invalid stack configuration:\n  " + "\n  ".join(hints))
 
-    plain = {key: _decode(value) for key, value in values.items() if known[key] == "setting"}
+    plain = {key: decode_value(value) for key, value in values.items() if known[key] == "setting"}
     try:
         config = StackConfig.model_validate(plain)
     except ValidationError as err:

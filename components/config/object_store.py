@@ -178,6 +178,15 @@ class ObjectStoreConfig(Section):
         """Where the buckets live in hetzner mode; the stack's location when Object Storage is sold there."""
         return self.location or stack_location
 
+    def hetzner_endpoint(self, stack_location: str) -> str:
+        """S3 endpoint host of the buckets in hetzner mode."""
+        return hetzner_object_storage_host(self.hetzner_location(stack_location))
+
+
+def hetzner_object_storage_host(location: str) -> str:
+    """S3 endpoint host of Hetzner Object Storage in a location (docs.hetzner.com/storage/object-storage)."""
+    return f"{location}.your-objectstorage.com"
+
 
 def check_store_users(store: ObjectStoreConfig, stack_location: str, users: list[tuple[str, bool]]) -> None:
     """Rules across sections: the store's location, and workloads that ask for a store that is off.

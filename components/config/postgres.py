@@ -106,7 +106,7 @@ class PostgresConfig(Section):
     major_version: int = versions.POSTGRES_MAJOR
     """PostgreSQL major version installed from the PostgreSQL project's apt repository (15 to 18)."""
 
-    server_type: str = "cx33"
+    server_type: str = "cpx32"
     """Hetzner server type of the database VM; the tuning follows its RAM and vCPUs."""
 
     volume_size_gb: int = Field(default=40, ge=10, le=10240)

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .app import AppConfig
 from .base import InvalidSettingError, Section, SourceCidr, is_world
-from .catalog import ALL_LOCATIONS, NETWORK_ZONES, SERVER_TYPES
+from .catalog import ALL_LOCATIONS, NETWORK_ZONES, ORDERABLE_CHECKED, SERVER_TYPES, orderable_alternative
 from .cluster import ClusterConfig
 from .ingress import IngressConfig
 from .network import NetworkConfig
@@ -39,6 +39,10 @@ class StackConfig(Section):
 
     ssh_public_keys: list[str] = Field(min_length=1)
     """OpenSSH public keys installed for root on every server (Hetzner then never mails passwords)."""
+
+    legacy_server_types: bool = False
+    """This Hetzner project can still order server types new projects cannot (CX and CAX since
+    2026-09-03); allows them. `scripts/preflight.sh` checks what the project can really order."""
 
     protect: bool | None = None
     """Delete and rebuild protection on stateful servers and volumes; defaults to true in prod."""
@@ -99,7 +103,7 @@ class StackConfig(Section):
                     f"{open_to_world[0]} is not allowed in prod: SSH and the Kubernetes API would be open "
                     "to the whole internet; list your office or VPN addresses instead",
                 )
-        for role, server_type in self._server_types():
+        for role, server_type in self.server_type_settings():
             offered = SERVER_TYPES[server_type].locations
             if self.location not in offered:
                 raise InvalidSettingError(
@@ -107,11 +111,13 @@ class StackConfig(Section):
                     server_type,
                     f"not sold in {self.location}; it is offered in {', '.join(offered)}",
                 )
+            self._check_orderable(role, server_type)
         if self.cluster.autoscaler.enabled:
             problem = self.cluster.autoscaler.check_against(self.location)
             if problem:
                 key, value, reason = problem
                 raise InvalidSettingError(f"cluster.autoscaler.{key}", value, reason)
+            self._check_orderable("cluster.autoscaler", self.cluster.autoscaler.server_type)
         private = ipaddress.ip_network(self.network.cidr)
         for key, cidr in (
             ("cluster.clusterCidr", self.cluster.cluster_cidr),
@@ -192,10 +198,28 @@ class StackConfig(Section):
             return self.ingress.issuer
         return "letsencrypt-prod" if self.is_prod else "letsencrypt-staging"
 
-    def _server_types(self) -> list[tuple[str, str]]:
+    def server_type_settings(self) -> list[tuple[str, str]]:
+        """(config key, server type) for every kind of server the stack orders."""
         pools = [(f"cluster.agentPools[{i}]", p.server_type) for i, p in enumerate(self.cluster.agent_pools)]
         database = [("postgres", self.postgres.server_type)] if self.postgres.mode == "vm" else []
         return [("cluster.controlPlane", self.cluster.control_plane.server_type), *pools, *database]
+
+    def _check_orderable(self, role: str, server_type: str) -> None:
+        if self.legacy_server_types or self.location in SERVER_TYPES[server_type].orderable:
+            return
+        alternative = orderable_alternative(server_type, self.location)
+        instead = (
+            f"use {alternative.name} ({alternative.vcpus} vCPU, {alternative.memory_gib} GB)"
+            if alternative
+            else "pick another type"
+        )
+        raise InvalidSettingError(
+            f"{role}.serverType",
+            server_type,
+            f"new Hetzner projects cannot order it in {self.location} (hetzner.com, {ORDERABLE_CHECKED}); "
+            f"{instead}, or set legacyServerTypes: true if your project still can "
+            "(scripts/preflight.sh checks)",
+        )
 
     @property
     def is_prod(self) -> bool:

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from .. import versions
+from .. import release_timeouts, versions
 from ..config import IngressConfig, StackConfig
 from ..k8s_namespace import (
     MONITORING_NAMESPACE,
@@ -133,6 +133,7 @@ class Ingress(pulumi.ComponentResource):
             version=versions.CERT_MANAGER_CHART_VERSION,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.CERT_MANAGER_HELM_REPO),
             namespace=CERT_MANAGER_NAMESPACE,
+            timeout=release_timeouts.SMALL,
             values=_cert_manager_values(),
             opts=in_ns,
         )

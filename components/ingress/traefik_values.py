@@ -52,21 +52,29 @@ def traefik_values(*, lb_annotations: dict[str, str], trusted_cidr: str, replica
             "requests": {"cpu": "100m", "memory": "96Mi"},
             "limits": {"memory": "256Mi"},
         },
-        "service": {"annotations": lb_annotations, "spec": {"externalTrafficPolicy": "Cluster"}},
+        # Local: kube-proxy hands the load balancer's connection to a Traefik pod on the same node without
+        # masquerading it, so the peer Traefik sees is the load balancer's private address (inside
+        # `trusted_cidr`) and the PROXY header it sends is honoured. With Cluster the peer would be a
+        # node's pod-network address, outside the trusted range, and every header would be ignored.
+        # Nodes without a Traefik pod fail the load balancer's NodePort health check and get no traffic.
+        "service": {"annotations": lb_annotations, "spec": {"externalTrafficPolicy": "Local"}},
+        # Chart 39+ (k3s v1.34.5+) reads redirections, middlewares and tls under `ports.<name>.http`.
         "ports": {
             "web": {
-                # Low priority: any router with a real rule (cert-manager's HTTP-01 solver) wins over
-                # the catch-all redirect; app routes only exist on websecure, so they always redirect.
-                "redirections": {
-                    "entryPoint": {"to": "websecure", "scheme": "https", "permanent": True, "priority": 1}
+                "http": {
+                    # Low priority: any router with a real rule (cert-manager's HTTP-01 solver) wins over
+                    # the catch-all redirect; app routes only exist on websecure, so they always redirect.
+                    "redirections": {
+                        "entryPoint": {"to": "websecure", "scheme": "https", "permanent": True, "priority": 1}
+                    },
                 },
                 "proxyProtocol": trusted,
                 "forwardedHeaders": trusted,
             },
             "websecure": {
+                "http": {"middlewares": [f"kube-system-{SECURITY_HEADERS_MIDDLEWARE}@kubernetescrd"]},
                 "proxyProtocol": trusted,
                 "forwardedHeaders": trusted,
-                "middlewares": [f"kube-system-{SECURITY_HEADERS_MIDDLEWARE}@kubernetescrd"],
             },
         },
         "logs": {

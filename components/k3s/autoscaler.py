@@ -18,7 +18,7 @@ import pulumi
 import pulumi_hcloud as hcloud
 import pulumi_kubernetes as k8s
 
-from .. import versions
+from .. import release_timeouts, versions
 from ..config.catalog import NETWORK_ZONES
 from ..config.day2 import AutoscalerConfig
 from ..k8s_namespace import allow_egress_outside_cluster, platform_namespace
@@ -160,6 +160,7 @@ def install_autoscaler(
         version=versions.CLUSTER_AUTOSCALER_CHART_VERSION,
         repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.AUTOSCALER_HELM_REPO),
         namespace=NAMESPACE,
+        timeout=release_timeouts.SMALL,
         values=chart_values(pool, placement),
         opts=pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[secret, subnet])),
     )

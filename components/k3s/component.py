@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,7 +92,9 @@ class K3sCluster(pulumi.ComponentResource):
         cluster = args.cluster
         plan = args.network.ip_plan
         self.trust = ClusterTrust(name, self._child)
-        self.etcd_backup = EtcdBackupPlan.from_config(cluster.etcd_backup, is_prod=args.is_prod)
+        self.etcd_backup = EtcdBackupPlan.from_config(
+            cluster.etcd_backup, is_prod=args.is_prod, servers=cluster.control_plane.count
+        )
         if self.etcd_backup.offsite and args.etcd_s3_keys is None:
             raise ValueError("off-site etcd snapshots need K3sClusterArgs.etcd_s3_keys")
 
@@ -150,11 +153,11 @@ class K3sCluster(pulumi.ComponentResource):
                 trust.admin_key.private_key_pem,
             ).apply(lambda a: render_kubeconfig(name, a[0], a[1], a[2], a[3]))
         )
-        # The cluster's identity is its server CA (k3s puts the same hash in every join token). With
-        # it set, pulumi-kubernetes replaces a provider only when the identity changes: a renewed admin
-        # certificate or another healthy server in the kubeconfig is an update of the provider, not a
-        # new cluster with every Kubernetes resource planned for replacement.
-        cluster_identity = trust.ca_hash.apply(lambda digest: f"k3s-{name}-{digest[:16]}")
+        # With a cluster identity set, pulumi-kubernetes replaces a provider only when the identity
+        # changes: a renewed admin certificate or another healthy server in the kubeconfig is an
+        # update of the provider, not a new cluster with every Kubernetes resource planned for
+        # replacement. The identity names this stack's cluster; it holds no credential.
+        cluster_identity = f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}"
         # Two providers on the same kubeconfig. The add-ons that create things in Hetzner (CCM, CSI,
         # autoscaler) and the day-2 machinery use the first; every other component uses `provider`,
         # which depends on the teardown step, which depends on the add-ons. `pulumi destroy` then runs
@@ -267,6 +270,15 @@ class K3sCluster(pulumi.ComponentResource):
         )
         return lb
 
+    def _host_name(self, server_name: str) -> str:
+        """The server's name in Hetzner and its Kubernetes node name (the hcloud CCM matches the two):
+        prefixed with the stack, because server names are unique per Hetzner project and dev and prod
+        may share one. A hostname label: lowercase letters, digits and hyphens, at most 63."""
+        name = re.sub(r"[^a-z0-9-]+", "-", f"{pulumi.get_stack()}-{server_name}".lower()).strip("-")
+        if len(name) > 63:
+            raise ValueError(f"server name {name!r} is longer than 63 characters; use a shorter stack name")
+        return name
+
     def _server(
         self,
         server_name: str,
@@ -285,7 +297,7 @@ class K3sCluster(pulumi.ComponentResource):
         network = self._args.network
         return hcloud.Server(
             server_name,
-            name=server_name,
+            name=self._host_name(server_name),
             server_type=server_type,
             image=self._args.cluster.image,
             location=self._args.location,
@@ -301,8 +313,16 @@ class K3sCluster(pulumi.ComponentResource):
             delete_protection=protected,
             rebuild_protection=protected,
             # user-data and image only matter at first boot; upgrades roll through the
-            # system-upgrade-controller instead of replacing servers.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["userData", "image"], protect=protected),
+            # system-upgrade-controller instead of replacing servers. Hetzner copies ssh_keys into
+            # the server at creation only, and a change would replace the server (ForceNew): a key
+            # rotation reaches running servers over SSH (README, Day 2), new servers get the new keys.
+            # A replacement (location, say) deletes first: the name is taken until the old one goes.
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                ignore_changes=["userData", "image", "sshKeys"],
+                protect=protected,
+                delete_before_replace=True,
+            ),
         )
 
     def _control_plane_server(
@@ -314,6 +334,7 @@ class K3sCluster(pulumi.ComponentResource):
     ) -> hcloud.Server:
         args = self._args
         server_name = f"{self._name}-cp-{index}"
+        node_name = self._host_name(server_name)
         first = index == 0
         taints = [CONTROL_PLANE_TAINT] if args.cluster.ha else []
         k3s_config: pulumi.Output[dict[str, Any]] = pulumi.Output.all(
@@ -321,10 +342,10 @@ class K3sCluster(pulumi.ComponentResource):
         ).apply(
             lambda a: server_config(
                 a[0],
-                NodeSettings(server_name, private_ip, a[1], {POOL_LABEL: "control-plane"}, taints),
+                NodeSettings(node_name, private_ip, a[1], {POOL_LABEL: "control-plane"}, taints),
                 token=a[2],
                 agent_token=a[3],
-                first=first,
+                single=not args.cluster.ha,
             )
         )
         boot = NodeBoot(
@@ -336,10 +357,12 @@ class K3sCluster(pulumi.ComponentResource):
             cert_renew_slots=args.cluster.control_plane.count,
             os_updates=args.cluster.maintenance.os_updates,
             etcd_backup_env=self.etcd_backup.restore_env(),
+            k3s_binary_sha256=args.cluster.k3s_binary_digests,
+            init_peers=self._init_peers() if first and args.cluster.ha else (),
         )
         user_data = node_user_data(boot, k3s_config, self.trust.bootstrap_files() if first else [])
         self.nodes.append(
-            NodeInfo(server_name, "control-plane", "control-plane", private_ip, public_ip.ip_address)
+            NodeInfo(node_name, "control-plane", "control-plane", private_ip, public_ip.ip_address)
         )
         return self._server(
             server_name,
@@ -361,12 +384,13 @@ class K3sCluster(pulumi.ComponentResource):
         args = self._args
         pool = args.cluster.agent_pools[pool_index]
         server_name = f"{self._name}-{pool.name}-{index}"
+        node_name = self._host_name(server_name)
         private_ip = args.network.ip_plan.agent_ip(pool_index, index)
         k3s_config: pulumi.Output[dict[str, Any]] = pulumi.Output.all(settings, self.trust.agent_token).apply(
             lambda a: agent_config(
                 a[0],
                 NodeSettings(
-                    server_name, private_ip, None, {POOL_LABEL: pool.name, **pool.labels}, pool.taints
+                    node_name, private_ip, None, {POOL_LABEL: pool.name, **pool.labels}, pool.taints
                 ),
                 agent_token=a[1],
             )
@@ -387,7 +411,7 @@ class K3sCluster(pulumi.ComponentResource):
             extra_labels={POOL_LABEL: pool.name},
             protected=False,
         )
-        self.nodes.append(NodeInfo(server_name, "agent", pool.name, private_ip, server.ipv4_address))
+        self.nodes.append(NodeInfo(node_name, "agent", pool.name, private_ip, server.ipv4_address))
         return server
 
     def _agent_boot(self, private_ip: str | None) -> NodeBoot:
@@ -398,7 +422,14 @@ class K3sCluster(pulumi.ComponentResource):
             private_network=args.network_cidr,
             private_ip=private_ip,
             os_updates=args.cluster.maintenance.os_updates,
+            k3s_binary_sha256=args.cluster.k3s_binary_digests,
         )
+
+    def _init_peers(self) -> tuple[str, ...]:
+        """The other servers' API addresses, which the first server asks before it may initialise."""
+        plan = self._args.network.ip_plan
+        count = self._args.cluster.control_plane.count
+        return tuple(f"https://{plan.control_plane_ip(i)}:{API_PORT}" for i in range(1, count))
 
     def _autoscaler(self, on_cluster: pulumi.ResourceOptions) -> list[pulumi.Resource]:
         """The autoscaled pool: its nodes boot the agent user-data, with the agent token as only secret."""

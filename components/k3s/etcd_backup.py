@@ -6,6 +6,13 @@ ADR the Secret is ignored when any S3 setting is also given in config.yaml, so c
 only `etcd-s3: true` and the Secret's name. Restores cannot read the Secret (the API server is down),
 so the restore script takes the non-secret location from /etc/platform/etcd-backup.env and the
 credentials from the operator's environment.
+
+Retention: each server keeps its own `retention` newest snapshots on disk (`etcd-snapshot-retention`).
+Off-site, k3s prunes by `etcd-s3-retention` (default 5), which the Secret sets (key
+`etcd-s3-retention`, read by k3s `pkg/etcd/s3/config_secret.go` at v1.34.1 and v1.34.10); config.yaml
+must not, because any S3 key there made v1.34.1 ignore the Secret. Pruning counts every server's
+snapshots together (prefix `<folder>/etcd-snapshot`), so the bucket keeps `retention` x servers: the
+same time span as on each server.
 """
 
 from __future__ import annotations
@@ -34,11 +41,14 @@ class EtcdBackupPlan:
     region: str
     bucket: str
     folder: str
+    servers: int
+    """k3s servers taking snapshots (every etcd member does, on the same schedule)."""
 
     @classmethod
-    def from_config(cls, config: EtcdBackupConfig, *, is_prod: bool) -> EtcdBackupPlan:
+    def from_config(cls, config: EtcdBackupConfig, *, is_prod: bool, servers: int) -> EtcdBackupPlan:
         bucket = config.s3_bucket or f"{pulumi.get_project()}-{pulumi.get_stack()}-etcd"
         return cls(
+            servers=servers,
             schedule=config.schedule,
             retention=config.retention,
             offsite=config.offsite_enabled(is_prod),
@@ -47,6 +57,11 @@ class EtcdBackupPlan:
             bucket=bucket,
             folder=config.s3_folder or DEFAULT_FOLDER,
         )
+
+    @property
+    def offsite_retention(self) -> int:
+        """Snapshots kept in the bucket, all servers together: `retention` of each server."""
+        return self.retention * self.servers
 
     def server_settings(self) -> dict[str, Any]:
         """config.yaml keys of every k3s server (the schedule must match on all of them)."""
@@ -90,6 +105,7 @@ class EtcdBackupPlan:
                 "etcd-s3-access-key": access_key,
                 "etcd-s3-secret-key": secret_key,
                 "etcd-s3-timeout": "5m",
+                "etcd-s3-retention": str(self.offsite_retention),
             },
             opts=opts,
         )

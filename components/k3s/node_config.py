@@ -80,15 +80,19 @@ def server_config(
     *,
     token: str,
     agent_token: str,
-    first: bool,
+    single: bool,
 ) -> dict[str, Any]:
-    """config.yaml of a k3s server; the first one initialises embedded etcd, the others join it.
+    """config.yaml of a k3s server: the server of a single-server cluster initialises embedded etcd;
+    in HA every server, the first one included, joins through `server:`. config.yaml is read at every
+    start, so a persisted `cluster-init` would let a rebuilt first server start a second, empty
+    cluster; the HA cluster's very first start initialises through a first-boot drop-in instead
+    (files/platform-install-k3s, K3S_INIT_PEERS).
 
     `token` is the full CA-pinned server token; `agent_token` is the bare agent secret the servers
     accept (agents present it as `K10<hash>::node:<secret>`).
     """
     config: dict[str, Any] = {"token": token, "agent-token": agent_token}
-    if first:
+    if single:
         config["cluster-init"] = True
     else:
         config["server"] = cluster.join_endpoint

@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .. import versions
+from .. import release_timeouts, versions
 from ..config.day2 import MaintenanceWindow
 from ..k8s_namespace import allow_egress_outside_cluster, platform_namespace
 from ..naming import base_labels
@@ -347,7 +347,9 @@ def kured_values(maintenance: MaintenanceWindow) -> dict[str, Any]:
             "privileged": False,
             "readOnlyRootFilesystem": True,
             "allowPrivilegeEscalation": False,
-            "capabilities": {"add": ["CAP_KILL"], "drop": ["ALL"]},
+            # Kubernetes names capabilities without the CAP_ prefix (containerd adds it): "CAP_KILL" would
+            # become CAP_CAP_KILL, which runc drops as unknown.
+            "capabilities": {"add": ["KILL"], "drop": ["ALL"]},
         },
         "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
         "tolerations": _TOLERATE_EVERYTHING,
@@ -366,6 +368,7 @@ def _kured(name: str, maintenance: MaintenanceWindow, opts: pulumi.ResourceOptio
         version=versions.KURED_CHART_VERSION,
         repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.KURED_HELM_REPO),
         namespace=KURED_NAMESPACE,
+        timeout=release_timeouts.SMALL,
         values=kured_values(maintenance),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace])),
     )

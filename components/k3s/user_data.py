@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml
 
+from .. import versions
 from ..cloud_init import CloudConfig, WriteFile
 from .node_config import AUDIT_POLICY, PSA_CONFIG
 
@@ -17,6 +18,11 @@ K3S_CONFIG_PATH = "/etc/rancher/k3s/config.yaml"
 K3S_ENV_PATH = "/etc/platform/k3s.env"
 ETCD_BACKUP_ENV_PATH = "/etc/platform/etcd-backup.env"
 
+SSHD_DROP_IN = "/etc/ssh/sshd_config.d/00-platform.conf"
+"""sshd keeps the first value it reads for a keyword, and Debian's sshd_config includes the drop-ins
+in name order before its own settings; `00-` sorts before cloud-init's `50-cloud-init.conf`, so the
+hardening wins over whatever cloud-init or vendor-data writes there."""
+
 CaFile = tuple[str, pulumi.Output[str], str]
 
 
@@ -24,7 +30,7 @@ def _host_files() -> list[WriteFile]:
     """Files every node gets: kernel settings, sshd hardening, the metadata block and the installer."""
     return [
         WriteFile.from_file(FILES / "90-kubelet.conf", "/etc/sysctl.d/90-kubelet.conf"),
-        WriteFile.from_file(FILES / "sshd-hardening.conf", "/etc/ssh/sshd_config.d/50-platform.conf"),
+        WriteFile.from_file(FILES / "sshd-hardening.conf", SSHD_DROP_IN),
         WriteFile.from_file(
             FILES / "platform-block-metadata", "/usr/local/sbin/platform-block-metadata", "0755"
         ),
@@ -98,6 +104,11 @@ class NodeBoot:
     os_updates: bool = True
     etcd_backup_env: str | None = None
     """Contents of /etc/platform/etcd-backup.env on servers (non-secret S3 location for restores)."""
+    k3s_binary_sha256: dict[str, str] = field(default_factory=dict)
+    """sha256 of the k3s binary per architecture (amd64, arm64); the installer refuses any other."""
+    init_peers: tuple[str, ...] = ()
+    """First server of an HA cluster: the other servers' https://<ip>:6443. It initialises etcd only
+    when none of them answers with the cluster's CA (files/platform-install-k3s)."""
 
     def env(self) -> str:
         values = {
@@ -107,6 +118,11 @@ class NodeBoot:
             "PRIVATE_NETWORK": self.private_network,
             "CERT_RENEW_SLOT": str(self.cert_renew_slot),
             "CERT_RENEW_SLOTS": str(self.cert_renew_slots),
+            "K3S_INSTALLER_COMMIT": versions.K3S_INSTALLER_COMMIT,
+            "K3S_INSTALLER_SHA256": versions.K3S_INSTALLER_SHA256,
+            "K3S_SHA256_AMD64": self.k3s_binary_sha256.get("amd64", ""),
+            "K3S_SHA256_ARM64": self.k3s_binary_sha256.get("arm64", ""),
+            "K3S_INIT_PEERS": f'"{" ".join(self.init_peers)}"',
         }
         return "".join(f"{key}={value}\n" for key, value in values.items())
 
@@ -126,7 +142,10 @@ def render_node_user_data(
     packages = ["iptables", "curl", "ca-certificates", "openssl"]
     if boot.os_updates:
         packages.append("unattended-upgrades")
-    return CloudConfig(write_files=files, packages=packages, runcmd=RUNCMD).render()
+    # ssh_pwauth: false makes cloud-init itself write `PasswordAuthentication no`, so no layer says yes.
+    return CloudConfig(
+        write_files=files, packages=packages, runcmd=RUNCMD, extra={"ssh_pwauth": False}
+    ).render()
 
 
 def node_user_data(

@@ -8,9 +8,10 @@ import pulumi
 import pulumi_hcloud as hcloud
 
 from ..config import StackConfig
-from ..naming import base_labels
+from ..naming import base_labels, stack_labels
 from .firewall_rules import control_plane_rules, host_rules
 from .ip_plan import IpPlan
+from .ssh_keys import server_ssh_keys
 
 PLACEMENT_GROUP_LIMIT = 10
 """Hetzner allows at most ten servers in one spread placement group."""
@@ -93,10 +94,7 @@ class Network(pulumi.ComponentResource):
             for index, pool in enumerate(args.pools)
         ]
 
-        self.ssh_key_ids = [
-            hcloud.SshKey(f"{name}-ssh-{index}", public_key=key, labels=labels, opts=child).id
-            for index, key in enumerate(args.ssh_public_keys)
-        ]
+        self.ssh_key_ids = server_ssh_keys(name, args.ssh_public_keys, labels, stack_labels(), child)
 
         def firewall(suffix: str, rules: list[hcloud.FirewallRuleArgs]) -> pulumi.Output[int]:
             fw = hcloud.Firewall(

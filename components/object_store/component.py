@@ -9,9 +9,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .. import versions
+from .. import release_timeouts, versions
 from ..config import StackConfig, StackSecrets
-from ..config.object_store import ObjectStoreConfig
+from ..config.object_store import ObjectStoreConfig, hetzner_object_storage_host
 from ..k8s_namespace import allow_egress_outside_cluster, allow_ingress, platform_namespace
 from ..naming import base_labels
 from . import seaweedfs
@@ -100,7 +100,7 @@ class ObjectStore(pulumi.ComponentResource):
 
         if cfg.mode == "hetzner":
             assert args.hetzner_keys is not None  # the config loader requires both keys in hetzner mode
-            self.endpoint = f"https://{args.location}.your-objectstorage.com"
+            self.endpoint = f"https://{hetzner_object_storage_host(args.location)}"
             self.region = args.location
             admin = app = args.hetzner_keys  # Hetzner keys are per project; there is no narrower key
             allow_egress_outside_cluster(f"{name}-egress", self.namespace, COMPONENT, opts=self._in_ns)
@@ -195,6 +195,7 @@ class ObjectStore(pulumi.ComponentResource):
             version=versions.SEAWEEDFS_CHART_VERSION,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.SEAWEEDFS_HELM_REPO),
             namespace=NAMESPACE,
+            timeout=release_timeouts.WITH_VOLUMES,
             values=seaweedfs.helm_values(args.config.in_cluster),
             opts=pulumi.ResourceOptions.merge(
                 self._in_ns, pulumi.ResourceOptions(depends_on=[config_secret], protect=args.protect)

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .. import versions
+from .. import release_timeouts, versions
 from ..config import ObservabilityConfig, StackConfig, StackSecrets
 from ..k8s_namespace import (
     MONITORING_NAMESPACE,
@@ -157,6 +157,7 @@ class Observability(pulumi.ComponentResource):
             version=versions.KUBE_PROMETHEUS_STACK_CHART_VERSION,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.PROMETHEUS_COMMUNITY_HELM_REPO),
             namespace=MONITORING_NAMESPACE,
+            timeout=release_timeouts.WITH_VOLUMES,
             values=kube_prometheus_stack_values(
                 storage_class=cfg.storage_class,
                 retention=cfg.prometheus_retention,
@@ -175,6 +176,7 @@ class Observability(pulumi.ComponentResource):
             version=versions.LOKI_CHART_VERSION,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.GRAFANA_COMMUNITY_HELM_REPO),
             namespace=MONITORING_NAMESPACE,
+            timeout=release_timeouts.WITH_VOLUMES,
             values=loki_values(
                 storage_class=cfg.storage_class, retention=cfg.loki_retention, volume_gi=cfg.loki_volume_gi
             ),
@@ -187,6 +189,7 @@ class Observability(pulumi.ComponentResource):
             version=versions.ALLOY_CHART_VERSION,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.GRAFANA_HELM_REPO),
             namespace=MONITORING_NAMESPACE,
+            timeout=release_timeouts.SMALL,
             values=alloy_values(),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[loki]),
         )

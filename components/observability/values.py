@@ -17,6 +17,21 @@ LOKI_URL = "http://loki.monitoring.svc.cluster.local:3100"
 TEXTFILE_DIRECTORY = "/var/lib/node_exporter/textfile_collector"
 """node-exporter textfile collector directory on every node (written by components/k3s/files scripts)."""
 
+NODE_EXPORTER_CHART_ARGS = (
+    "--collector.filesystem.mount-points-exclude="
+    "^/(dev|proc|sys|run/containerd/.+|var/lib/docker/.+|var/lib/kubelet/.+)($|/)",
+    "--collector.filesystem.fs-types-exclude="
+    "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue"
+    "|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs|erofs)$",
+)
+"""kube-prometheus-stack's own `prometheus-node-exporter.extraArgs`. Helm replaces a list instead of merging
+it, so ours repeats these: without them every PVC and pod volume under /var/lib/kubelet becomes a node
+filesystem, and a full Prometheus volume pages as a full node disk."""
+
+ALLOY_STORAGE_PATH = "/tmp/alloy"
+"""The alloy chart's `alloy.storagePath` (its --storage.path); Alloy creates component data under it at
+start-up, so it gets a writable emptyDir while the root filesystem stays read-only."""
+
 REPLACED_DEFAULT_ALERTS = (
     "KubePodCrashLooping",
     "KubeJobFailed",
@@ -166,7 +181,10 @@ def kube_prometheus_stack_values(
         "prometheus-node-exporter": {
             "namespaceOverride": NODE_EXPORTER_NAMESPACE,
             # Node scripts (k3s certificate checks) drop *.prom files here; the host's / is at /host/root.
-            "extraArgs": [f"--collector.textfile.directory=/host/root{TEXTFILE_DIRECTORY}"],
+            "extraArgs": [
+                *NODE_EXPORTER_CHART_ARGS,
+                f"--collector.textfile.directory=/host/root{TEXTFILE_DIRECTORY}",
+            ],
             "resources": _resources("20m", "32Mi", "64Mi"),
         },
     }
@@ -251,13 +269,25 @@ loki.write "default" {
 
 def alloy_values() -> dict[str, Any]:
     """One Alloy replica tailing logs through the API: no privileged DaemonSet, no host mounts."""
+    user = {"runAsNonRoot": True, "runAsUser": 473, "runAsGroup": 473}
     return {
-        "controller": {"type": "deployment", "replicas": 1},
+        # The pod-level context covers every container the chart adds (config-reloader included).
+        "global": {"podSecurityContext": {**_POD, **user, "fsGroup": 473}},
+        "controller": {
+            "type": "deployment",
+            "replicas": 1,
+            "volumes": {"extra": [{"name": "alloy-storage", "emptyDir": {}}]},
+        },
         "alloy": {
             "configMap": {"create": True, "content": ALLOY_CONFIG % LOKI_URL},
-            "mounts": {"varlog": False, "dockercontainers": False},
-            "securityContext": {**_CONTAINER, "runAsNonRoot": True, "runAsUser": 473, "runAsGroup": 473},
+            "storagePath": ALLOY_STORAGE_PATH,
+            "mounts": {
+                "varlog": False,
+                "dockercontainers": False,
+                "extra": [{"name": "alloy-storage", "mountPath": ALLOY_STORAGE_PATH}],
+            },
+            "securityContext": {**_CONTAINER, **user},
             "resources": _resources("50m", "128Mi", "384Mi"),
         },
-        "configReloader": {"securityContext": _CONTAINER},
+        "configReloader": {"securityContext": {**_CONTAINER, **user}},
     }

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from ..cloud_init import encoded_content
 from .render import (
     SCRIPTS,
     SYSTEMD_UNITS,
@@ -50,7 +51,8 @@ class Schedules:
 
 
 def _file(path: str, content: str, permissions: str) -> dict[str, str]:
-    return {"path": path, "content": content, "owner": "root:root", "permissions": permissions}
+    """A write_files entry; large files are compressed (Hetzner's 32 KiB user-data limit)."""
+    return {"path": path, **encoded_content(content), "owner": "root:root", "permissions": permissions}
 
 
 def user_data(

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_hcloud as hcloud
-import pulumi_kubernetes as k8s
 import pulumi_random as random
 import pulumi_tls as tls
 
@@ -42,6 +41,12 @@ CA_MOUNT_PATH = "/etc/postgres-ca/ca.crt"
 CERT_VALIDITY_HOURS = 5 * 365 * 24
 CA_VALIDITY_HOURS = 10 * 365 * 24
 CERT_EARLY_RENEWAL_HOURS = 90 * 24
+NODE_POSTGRES_IP_SERVERNAME = "localhost"
+"""node-postgres (postgres-meta's driver) connects to an IP address without a TLS server name, so
+Node checks the certificate against `localhost` (pg lib/connection.js sets `servername` only for
+host names). The server certificate names it too, so postgres-meta can verify the server; the CA
+is this database's own and signs nothing else, so the name proves nothing less than the IP does."""
+
 SUPERUSER = "supabase_root"
 """The superuser role self-hosted Supabase's bootstrap logs in as (its own SQL manages `supabase_admin`)."""
 
@@ -66,8 +71,6 @@ class PostgresServerArgs:
     s3_access_key: pulumi.Output[str] | None = None
     s3_secret_key: pulumi.Output[str] | None = None
     managed_url: pulumi.Output[str] | None = None
-    secret_namespace: str | None = None
-    """Namespace of the connection Secret (where the app runs); None creates no Kubernetes object."""
     logical_replication: bool = False
     """wal_level = logical and the wal2json plugin (self-hosted Supabase's Realtime)."""
     supabase_admin: bool = False
@@ -79,7 +82,6 @@ class PostgresServerArgs:
         config: StackConfig,
         secrets: StackSecrets,
         network: Network,
-        secret_namespace: str | None = None,
     ) -> PostgresServerArgs:
         project_stack = f"{pulumi.get_project()}-{pulumi.get_stack()}"
         backup = config.postgres.backup
@@ -99,7 +101,6 @@ class PostgresServerArgs:
             s3_access_key=secrets.get("postgresS3AccessKey"),
             s3_secret_key=secrets.get("postgresS3SecretKey"),
             managed_url=secrets.get("postgresManagedUrl"),
-            secret_namespace=secret_namespace,
             logical_replication=config.supabase.self_hosted,
             supabase_admin=config.supabase.self_hosted,
         )
@@ -140,9 +141,8 @@ def connection_url(user: str, password: str, host: str, port: int, database: str
 
 
 class PostgresServer(pulumi.ComponentResource):
-    """The application's PostgreSQL and the Secret that tells the cluster how to reach it."""
-
-    connection_secret_name = "postgres-connection"
+    """The application's PostgreSQL and the keys of the Secret that tells the cluster how to reach it
+    (`connection_data`; the App places that Secret in its own namespace)."""
 
     def __init__(self, name: str, args: PostgresServerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("platform:index:PostgresServer", name, None, opts)
@@ -169,20 +169,6 @@ class PostgresServer(pulumi.ComponentResource):
             secret_data = self._vm(args)
         self.connection_data = secret_data
         """The connection Secret's keys, for components that place it in their own namespace."""
-
-        self.connection_secret: k8s.core.v1.Secret | None = None
-        if args.secret_namespace is not None:
-            self.connection_secret = k8s.core.v1.Secret(
-                f"{name}-connection",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=self.connection_secret_name,
-                    namespace=args.secret_namespace,
-                    labels=base_labels(COMPONENT),
-                ),
-                type="Opaque",
-                string_data=secret_data,
-                opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stringData", "data"]),
-            )
 
         self.register_outputs(
             {
@@ -219,7 +205,7 @@ class PostgresServer(pulumi.ComponentResource):
             private_key_pem=server_key.private_key_pem,
             subject=tls.CertRequestSubjectArgs(common_name=args.database_ip, organization="platform"),
             ip_addresses=[args.database_ip],
-            dns_names=[f"{name}.internal"],
+            dns_names=[f"{name}.internal", NODE_POSTGRES_IP_SERVERNAME],
             opts=self._child,
         )
         server_cert = tls.LocallySignedCert(
@@ -330,8 +316,9 @@ class PostgresServer(pulumi.ComponentResource):
                 protect=args.protect,
                 delete_before_replace=True,
                 # Like every server of the platform, never replaced by a plain `pulumi up`: a database
-                # restart is a deliberate step (docs/postgres.md, "Changing settings").
-                ignore_changes=["userData", "image"],
+                # restart is a deliberate step (docs/postgres.md, "Changing settings"). A changed
+                # sshPublicKeys reaches it over SSH, not by replacement (README, Day 2).
+                ignore_changes=["userData", "image", "sshKeys"],
                 additional_secret_outputs=["user_data"],
             ),
         )

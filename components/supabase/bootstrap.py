@@ -1,12 +1,14 @@
 """The database bootstrap: files/bootstrap.sql applied by a Kubernetes Job with psql.
 
 The SQL lives in an auto-named ConfigMap, so editing the file gives the ConfigMap a new name, the
-Job a new pod template, and Pulumi replaces the Job: the bootstrap runs again, which is safe.
-Pulumi waits for the Job to succeed before it creates the services that need its roles.
+Job a new pod template, and Pulumi replaces the Job: the bootstrap runs again, which is safe. A
+digest of the password verifiers sits in the pod template too, so a rotated password re-runs it as
+well. Pulumi waits for the Job to succeed before it creates the services that need its roles.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,11 +19,12 @@ import pulumi_kubernetes as k8s
 from .. import versions
 from ..naming import base_labels
 from .credentials import VERIFIER_VARIABLES, Credentials
-from .services import DB_CA_DIR, DB_CA_FILE, Database
+from .services import DB_CA_CONFIGMAP, DB_CA_DIR, DB_CA_FILE, Database
 from .workload import COMPONENT
 
 BOOTSTRAP_SQL = Path(__file__).parent / "files" / "bootstrap.sql"
 JOB_LABELS = {"app.kubernetes.io/name": "bootstrap", "app.kubernetes.io/part-of": "supabase"}
+INPUTS_DIGEST_ANNOTATION = "platform.k3s-hetzner/bootstrap-inputs-sha256"
 PSQL_UID = 70
 """`postgres` in the Alpine postgres image."""
 
@@ -39,6 +42,24 @@ def psql_command() -> list[str]:
         "-c",
         f"exec psql -X -v ON_ERROR_STOP=1 {flags} -f /etc/supabase/bootstrap/bootstrap.sql",
     ]
+
+
+def connection_env(database: Database) -> dict[str, pulumi.Input[str]]:
+    """libpq settings of the Job's psql: TLS verified against the database CA, into the app database."""
+    return {
+        "PGHOST": database.host,
+        "PGPORT": database.port,
+        "PGDATABASE": database.name,
+        "PGUSER": database.admin_user,
+        "PGSSLMODE": "verify-full",
+        "PGSSLROOTCERT": DB_CA_FILE,
+        "PGCONNECT_TIMEOUT": "10",
+    }
+
+
+def inputs_digest(verifiers: list[str]) -> str:
+    """sha256 of the verifiers in role order: changes exactly when a password does."""
+    return hashlib.sha256("\n".join(verifiers).encode()).hexdigest()
 
 
 def bootstrap_job(
@@ -72,17 +93,11 @@ def bootstrap_job(
         {"name": key, "value_from": {"secret_key_ref": {"name": inputs.metadata.name, "key": key}}}
         for key in secret_values
     ]
-    env += [
-        {"name": "PGHOST", "value": database.host},
-        {"name": "PGPORT", "value": database.port},
-        {"name": "PGDATABASE", "value": database.name},
-        {"name": "PGUSER", "value": database.admin_user},
-        {"name": "PGSSLMODE", "value": "verify-full" if database.verify_ca else "require"},
-        {"name": "PGCONNECT_TIMEOUT", "value": "10"},
-        {"name": "JWT_EXP", "value": str(jwt_expiry)},
-    ]
-    if database.verify_ca:
-        env.append({"name": "PGSSLROOTCERT", "value": DB_CA_FILE})
+    env += [{"name": key, "value": value} for key, value in connection_env(database).items()]
+    env.append({"name": "JWT_EXP", "value": str(jwt_expiry)})
+    digest = pulumi.Output.all(*(login.verifier for login in credentials.logins.values())).apply(
+        inputs_digest
+    )
     return k8s.batch.v1.Job(
         f"{prefix}-bootstrap",
         metadata={"namespace": namespace, "labels": labels},
@@ -90,7 +105,7 @@ def bootstrap_job(
             "backoff_limit": 6,  # the database may still be starting; retries back off exponentially
             "active_deadline_seconds": 900,
             "template": {
-                "metadata": {"labels": labels},
+                "metadata": {"labels": labels, "annotations": {INPUTS_DIGEST_ANNOTATION: digest}},
                 "spec": {
                     "restart_policy": "Never",
                     "automount_service_account_token": False,
@@ -124,7 +139,7 @@ def bootstrap_job(
                     ],
                     "volumes": [
                         {"name": "sql", "config_map": {"name": sql.metadata.name}},
-                        {"name": "db-ca", "config_map": {"name": "supabase-db-ca", "optional": True}},
+                        {"name": "db-ca", "config_map": {"name": DB_CA_CONFIGMAP}},
                     ],
                 },
             },

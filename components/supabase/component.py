@@ -15,12 +15,20 @@ from ..k8s_namespace import TRAEFIK_PODS, platform_namespace
 from ..naming import base_labels
 from . import network_policy as policies
 from .bootstrap import JOB_LABELS, bootstrap_job
-from .credentials import Credentials, database_url
-from .kong import KongSettings, render_kong_config
-from .services import Database, ObjectStorage, ServiceSpec, self_hosted_services
+from .credentials import Credentials
+from .kong import STUDIO_GATE_HEADER, KongSettings, render_kong_config
+from .services import (
+    DASHBOARD_DB_ROLE,
+    DB_CA_CONFIGMAP,
+    Database,
+    ObjectStorage,
+    ServiceSpec,
+    self_hosted_services,
+)
 from .workload import COMPONENT, Mount, deployment, service
 
 NAMESPACE = "supabase"
+STUDIO_GATE_MIDDLEWARE = "studio-gate"
 
 
 @dataclass(frozen=True)
@@ -38,10 +46,11 @@ class SupabaseArgs:
     db_port: pulumi.Input[str] = "5432"
     db_name: pulumi.Input[str] = "postgres"
     db_admin_user: pulumi.Input[str] = "postgres"
-    """A superuser: runs the bootstrap SQL; Studio and postgres-meta connect as it (upstream: `postgres`)."""
+    """A superuser: runs the bootstrap SQL, and nothing else connects as it (Studio, postgres-meta
+    and Edge Functions use the bootstrap's `supabase_postgres`, as upstream demotes `postgres`)."""
     db_admin_password: pulumi.Input[str] | None = None
     db_ca_cert: pulumi.Input[str] | None = None
-    """PEM CA of the server certificate: with it connections verify the server, else they only encrypt."""
+    """PEM CA of the server certificate: every connection verifies the server against it."""
 
     # Self-hosted mode: the S3 bucket Storage keeps objects in (ObjectStore outputs).
     s3_endpoint: pulumi.Input[str] | None = None
@@ -63,6 +72,7 @@ class SupabaseArgs:
         required = {
             "db_host": self.db_host,
             "db_admin_password": self.db_admin_password,
+            "db_ca_cert": self.db_ca_cert,
             "s3_endpoint": self.s3_endpoint,
             "s3_bucket": self.s3_bucket,
             "s3_access_key_id": self.s3_access_key_id,
@@ -136,7 +146,7 @@ class Supabase(pulumi.ComponentResource):
     def _self_hosted(self, args: SupabaseArgs) -> None:
         config = args.config
         prefix = self._name
-        assert args.db_host is not None and args.db_admin_password is not None
+        assert args.db_host is not None and args.db_admin_password is not None and args.db_ca_cert is not None
 
         credentials = Credentials(prefix, config.key_generation, self)
         self.anon_key = credentials.anon_key
@@ -154,7 +164,6 @@ class Supabase(pulumi.ComponentResource):
             port=args.db_port,
             name=args.db_name,
             admin_user=args.db_admin_user,
-            verify_ca=args.db_ca_cert is not None,
         )
         objects = ObjectStorage(
             endpoint=args.s3_endpoint or "",
@@ -166,8 +175,8 @@ class Supabase(pulumi.ComponentResource):
 
         db_ca = k8s.core.v1.ConfigMap(
             f"{prefix}-db-ca",
-            metadata={"name": "supabase-db-ca", "namespace": ns, "labels": base_labels(COMPONENT)},
-            data={"ca.crt": args.db_ca_cert} if args.db_ca_cert is not None else {},
+            metadata={"name": DB_CA_CONFIGMAP, "namespace": ns, "labels": base_labels(COMPONENT)},
+            data={"ca.crt": args.db_ca_cert},
             opts=in_ns,
         )
         env_secret = self._env_secret(args, credentials, database, ns, in_ns)
@@ -212,7 +221,7 @@ class Supabase(pulumi.ComponentResource):
                 ingress_controller=ingress_controller,
                 opts=in_ns,
             )
-        self._ingress(args, ns, in_ns)
+        self._ingress(args, credentials, ns, in_ns)
 
     def _env_secret(
         self,
@@ -231,9 +240,9 @@ class Supabase(pulumi.ComponentResource):
             "rest-database-url": credentials.database_url("authenticator", database),
             "storage-database-url": credentials.database_url("supabase_storage_admin", database),
             "realtime-database-password": credentials.logins["supabase_admin"].password,
-            "admin-database-password": args.db_admin_password,
-            "functions-database-url": database_url(
-                args.db_admin_user, args.db_admin_password, database, scheme="postgresql"
+            "dashboard-database-password": credentials.logins[DASHBOARD_DB_ROLE].password,
+            "functions-database-url": credentials.database_url(
+                DASHBOARD_DB_ROLE, database, scheme="postgresql"
             ),
             "realtime-secret-key-base": credentials.realtime_secret_key_base,
             "realtime-db-enc-key": credentials.realtime_db_enc_key,
@@ -261,7 +270,10 @@ class Supabase(pulumi.ComponentResource):
     ) -> k8s.core.v1.Secret:
         config = args.config
         rendered: pulumi.Output[str] = pulumi.Output.all(
-            credentials.anon_key, credentials.service_role_key, credentials.dashboard_password
+            credentials.anon_key,
+            credentials.service_role_key,
+            credentials.dashboard_password,
+            credentials.studio_gate_token,
         ).apply(
             lambda values: render_kong_config(
                 KongSettings(
@@ -273,6 +285,7 @@ class Supabase(pulumi.ComponentResource):
                     realtime_target=f"realtime.{NAMESPACE}.svc.cluster.local:4000",
                     studio_allowed_cidrs=tuple(config.studio_allowed_cidrs),
                     functions_enabled=config.functions.enabled,
+                    studio_gate_token=values[3],
                 )
             )
         )
@@ -322,9 +335,27 @@ class Supabase(pulumi.ComponentResource):
         return None
 
     def _ingress(
-        self, args: SupabaseArgs, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions
+        self,
+        args: SupabaseArgs,
+        credentials: Credentials,
+        namespace: pulumi.Input[str],
+        opts: pulumi.ResourceOptions,
     ) -> None:
         host = args.config.host
+        # Marks requests that came through the Ingress: Kong routes only those to Studio (kong.yml).
+        token: pulumi.Input[str] = credentials.studio_gate_token
+        gate = k8s.apiextensions.CustomResource(
+            f"{self._name}-studio-gate",
+            api_version="traefik.io/v1alpha1",
+            kind="Middleware",
+            metadata={
+                "name": STUDIO_GATE_MIDDLEWARE,
+                "namespace": namespace,
+                "labels": base_labels(COMPONENT),
+            },
+            spec={"headers": {"customRequestHeaders": {STUDIO_GATE_HEADER: credentials.studio_gate_token}}},
+            opts=opts,
+        )
         k8s.networking.v1.Ingress(
             f"{self._name}-gateway",
             metadata={
@@ -335,6 +366,9 @@ class Supabase(pulumi.ComponentResource):
                     "cert-manager.io/cluster-issuer": args.cluster_issuer,
                     "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
                     "traefik.ingress.kubernetes.io/router.tls": "true",
+                    "traefik.ingress.kubernetes.io/router.middlewares": (
+                        f"{NAMESPACE}-{STUDIO_GATE_MIDDLEWARE}@kubernetescrd"
+                    ),
                 },
             },
             spec={
@@ -355,7 +389,7 @@ class Supabase(pulumi.ComponentResource):
                     }
                 ],
             },
-            opts=opts,
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[gate])),
         )
 
 

@@ -16,7 +16,7 @@ import pulumiverse_time as time
 
 from ..postgres.scram import scram_sha256_verifier
 from .keys import sign_api_key
-from .services import Database, dsn_query
+from .services import DASHBOARD_DB_ROLE, DSN_TLS_QUERY, Database
 
 SERVICE_DB_ROLES = {
     # Kubernetes Secret key prefix -> database role (created by files/bootstrap.sql)
@@ -31,6 +31,7 @@ VERIFIER_VARIABLES = {
     "supabase_auth_admin": "auth_admin_verifier",
     "supabase_storage_admin": "storage_admin_verifier",
     "supabase_admin": "supabase_admin_verifier",
+    DASHBOARD_DB_ROLE: "dashboard_verifier",  # supabase_read_only_user gets the same verifier
 }
 
 
@@ -77,6 +78,7 @@ class Credentials:
             self.logins[role] = DatabaseLogin(role, password, verifier)
 
         self.dashboard_password = _password(f"{name}-dashboard", 32, parent)
+        self.studio_gate_token = _password(f"{name}-studio-gate", 48, parent)
         self.realtime_secret_key_base = _password(f"{name}-realtime-secret-key-base", 64, parent)
         self.realtime_db_enc_key = _password(f"{name}-realtime-db-enc-key", 16, parent)  # AES-128: 16 bytes
         self.pg_meta_crypto_key = _password(f"{name}-pg-meta-crypto-key", 32, parent)
@@ -108,7 +110,7 @@ def database_url(
             database.host,
             database.port,
             database.name,
-            dsn_query(database),
+            DSN_TLS_QUERY,
         )
     )
 

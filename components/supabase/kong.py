@@ -14,6 +14,9 @@ import yaml
 KONG_TEMPLATE = Path(__file__).parent / "files" / "kong.yml"
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
+STUDIO_GATE_HEADER = "x-supabase-studio-gate"
+"""Header the Ingress adds (with the gate token) and Kong's Studio route requires (files/kong.yml)."""
+
 STUDIO_CLOSED = {
     "name": "request-termination",
     "config": {"status_code": 403, "message": "Studio is closed: supabase.studioAllowedCidrs is empty"},
@@ -32,6 +35,8 @@ class KongSettings:
     """host:port of the Realtime Service."""
     studio_allowed_cidrs: tuple[str, ...]
     functions_enabled: bool
+    studio_gate_token: str
+    """Value of STUDIO_GATE_HEADER that only the Ingress sends."""
 
 
 def oauth_metadata_path(issuer: str) -> str:
@@ -63,6 +68,8 @@ def render_kong_config(settings: KongSettings) -> str:
                 "oauth_metadata_path": oauth_metadata_path(settings.issuer),
                 "realtime_target": settings.realtime_target,
                 "studio_allowed_cidrs": list(settings.studio_allowed_cidrs),
+                "studio_gate_header": STUDIO_GATE_HEADER,
+                "studio_gate_token": settings.studio_gate_token,
             },
         )
     )

@@ -17,13 +17,48 @@ import pulumi
 from .. import versions
 from ..config.supabase import ServiceResources, SupabaseConfig
 
+DB_CA_CONFIGMAP = "supabase-db-ca"
 DB_CA_DIR = "/etc/supabase/db-ca"
 DB_CA_FILE = f"{DB_CA_DIR}/ca.crt"
+
+DASHBOARD_DB_ROLE = "supabase_postgres"
+"""Upstream's `postgres`, not a superuser (files/bootstrap.sql): Studio, postgres-meta and Edge
+Functions connect as it."""
+READ_ONLY_DB_ROLE = "supabase_read_only_user"
+"""Studio's read-only role: the default of its POSTGRES_USER_READ_ONLY (apps/studio/lib/api/self-hosted/
+constants.ts), logging in with POSTGRES_PASSWORD like the read-write role."""
+
+KONG_PREFIX = "/kong_prefix"
+"""Kong's working directory (nginx.conf, pids, sockets): a scratch volume. The image's default prefix,
+/usr/local/kong, also holds the OpenSSL and other libraries nginx is linked against, so a volume
+there would hide them."""
+
+_REALTIME_TENANT_TLS = (
+    # Realtime's own tables are found through DB_AFTER_CONNECT_QUERY's search_path, as Realtime
+    # itself finds them; `extensions` holds the tenant's connection settings.
+    "Application.load(:realtime); "
+    "{:ok, _, _} = Ecto.Migrator.with_repo(Realtime.Repo, fn repo -> Ecto.Adapters.SQL.query!(repo, "
+    '"UPDATE extensions SET settings = jsonb_set(settings, ARRAY[$1], to_jsonb(true)) WHERE type = $2", '
+    '["ssl_enforced", "postgres_cdc_rls"]) end)'
+)
+REALTIME_START = (
+    # What the image's run.sh does, minus its `sudo -E -u nobody` (no setuid under
+    # allowPrivilegeEscalation: false; the container already runs as nobody): migrate Realtime's own
+    # schema, seed the self-hosted tenant, then make the tenant's database connections use TLS (the
+    # seed writes ssl_enforced = false and the database accepts only TLS), and start the server.
+    'set -eu; [ -z "${RLIMIT_NOFILE:-}" ] || ulimit -Sn "$RLIMIT_NOFILE"; '
+    "/app/bin/migrate; "
+    "/app/bin/realtime eval 'Realtime.Release.seeds(Realtime.Repo)'; "
+    f"/app/bin/realtime eval '{_REALTIME_TENANT_TLS}'; "
+    "exec /app/bin/server"
+)
+"""Realtime's start command (run under the image's tini)."""
 
 GATEWAY_URL = "http://kong:8000"
 """How services inside the namespace reach the gateway (upstream: http://api-gw:8000)."""
 
-EXPOSED_SCHEMAS = "public,storage,graphql_public"
+EXPOSED_SCHEMAS = "public,graphql_public"
+"""What PostgREST serves: managed projects' default (upstream's compose adds `storage`, see docs/supabase.md)."""
 MAX_ROWS = "1000"
 STORAGE_TENANT_ID = "stub"
 """Upstream's STORAGE_TENANT_ID; a single-tenant Storage keeps it."""
@@ -36,7 +71,12 @@ class SecretEnv:
     key: str
 
 
-EnvValue = pulumi.Input[str] | SecretEnv
+@dataclass(frozen=True)
+class DatabaseCaEnv:
+    """An env var whose value is the database CA certificate itself (PEM), from the CA ConfigMap."""
+
+
+EnvValue = pulumi.Input[str] | SecretEnv | DatabaseCaEnv
 
 
 @dataclass(frozen=True)
@@ -62,6 +102,8 @@ class ServiceSpec:
     security_note: str = ""
     """Why the security context is weaker than the restricted default, when it is."""
     args: tuple[str, ...] = ()
+    command: tuple[str, ...] = ()
+    """Replaces the image's entrypoint when set."""
     uses_database: bool = False
     """Mount the database CA and reach the Postgres server."""
     added_env: Mapping[str, str] = field(default_factory=dict)
@@ -72,13 +114,13 @@ class ServiceSpec:
 
 @dataclass(frozen=True)
 class Database:
-    """Where the Postgres server is and whether connections are TLS-verified against its CA."""
+    """Where the Postgres server is; every connection verifies its certificate against the CA."""
 
     host: pulumi.Input[str]
     port: pulumi.Input[str]
     name: pulumi.Input[str]
     admin_user: pulumi.Input[str]
-    verify_ca: bool
+    """The superuser the bootstrap Job logs in as (no service connects as it)."""
 
 
 @dataclass(frozen=True)
@@ -89,11 +131,8 @@ class ObjectStorage:
     force_path_style: bool
 
 
-def dsn_query(database: Database) -> str:
-    """libpq-style TLS parameters every DSN ends with (GoTrue, PostgREST, Storage and Deno read them)."""
-    if database.verify_ca:
-        return f"?sslmode=verify-full&sslrootcert={DB_CA_FILE}"
-    return "?sslmode=require"
+DSN_TLS_QUERY = f"?sslmode=verify-full&sslrootcert={DB_CA_FILE}"
+"""libpq-style TLS parameters every DSN ends with (GoTrue, PostgREST, Storage and Deno read them)."""
 
 
 DEFAULT_RESOURCES: dict[str, ServiceResources] = {
@@ -132,12 +171,13 @@ def kong(config: SupabaseConfig, trusted_proxy_cidrs: tuple[str, ...]) -> Servic
             "KONG_DNS_NOT_FOUND_TTL": "1",
             "KONG_DNS_VALID_TTL": "5",
             "KONG_PLUGINS": "request-transformer,cors,key-auth,acl,basic-auth,request-termination,"
-            "ip-restriction,post-function",
+            "ip-restriction,post-function,pre-function",
             "KONG_NGINX_PROXY_PROXY_BUFFER_SIZE": "160k",
             "KONG_NGINX_PROXY_PROXY_BUFFERS": "64 160k",
             "KONG_PROXY_ACCESS_LOG": "/dev/stdout combined",
             "KONG_PROXY_LISTEN": "0.0.0.0:8000",
             "KONG_STATUS_LISTEN": "0.0.0.0:8100",
+            "KONG_PREFIX": KONG_PREFIX,
             "KONG_TRUSTED_IPS": ",".join(trusted_proxy_cidrs),
             "KONG_REAL_IP_HEADER": "X-Forwarded-For",
             "KONG_REAL_IP_RECURSIVE": "on",
@@ -145,10 +185,11 @@ def kong(config: SupabaseConfig, trusted_proxy_cidrs: tuple[str, ...]) -> Servic
         resources=config.resources_for("kong", DEFAULT_RESOURCES["kong"]),
         run_as_user=1000,
         probe=Probe("http", port=8100, path="/status/ready"),
-        writable_paths=("/tmp", "/usr/local/kong"),
+        writable_paths=("/tmp", KONG_PREFIX),
         added_env={
             "KONG_PROXY_LISTEN": "plain HTTP only: TLS ends at the Ingress, so no self-signed 8443 listener",
             "KONG_STATUS_LISTEN": "the status endpoint the readiness probe calls",
+            "KONG_PREFIX": "a scratch volume as working directory; the image keeps its libraries in view",
             "KONG_TRUSTED_IPS": "trust X-Forwarded-For from the ingress controller's pods ...",
             "KONG_REAL_IP_HEADER": "... so Studio's IP allow-list sees the client address",
             "KONG_REAL_IP_RECURSIVE": "... taking the last untrusted address in the chain",
@@ -281,6 +322,7 @@ def realtime(config: SupabaseConfig, database: Database) -> ServiceSpec:
         "DISABLE_HEALTHCHECK_LOGGING": "true",
         "SELF_HOST_TENANT_NAME": "realtime-dev",
         "DB_SSL": "true",
+        "DB_SSL_CA_CERT": DB_CA_FILE,
     }
     return ServiceSpec(
         name="realtime",
@@ -293,11 +335,13 @@ def realtime(config: SupabaseConfig, database: Database) -> ServiceSpec:
         security_note="the Elixir release writes its runtime files next to itself, so the root "
         "filesystem stays writable (still non-root, no capabilities)",
         probe=Probe("tcp", port=4000),
+        command=("/usr/bin/tini", "-s", "-g", "--", "/bin/sh", "-c", REALTIME_START),
         uses_database=True,
         added_env={
             "SELF_HOST_TENANT_NAME": "names the seeded tenant explicitly; it must equal the first label "
             "of the Host header Kong sends (realtime-dev.supabase-realtime)",
-            "DB_SSL": "connect to the Postgres server over TLS",
+            "DB_SSL": "connect to the Postgres server over TLS ...",
+            "DB_SSL_CA_CERT": "... and verify its certificate against the database CA",
         },
     )
 
@@ -371,16 +415,21 @@ def meta(config: SupabaseConfig, database: Database) -> ServiceSpec:
             "PG_META_DB_HOST": database.host,
             "PG_META_DB_PORT": database.port,
             "PG_META_DB_NAME": database.name,
-            "PG_META_DB_USER": database.admin_user,
-            "PG_META_DB_PASSWORD": SecretEnv("admin-database-password"),
+            "PG_META_DB_USER": DASHBOARD_DB_ROLE,
+            "PG_META_DB_PASSWORD": SecretEnv("dashboard-database-password"),
             "CRYPTO_KEY": SecretEnv("pg-meta-crypto-key"),
-            "PG_META_DB_SSL_MODE": "require",
+            "PG_META_DB_SSL_MODE": "verify-full",
+            "PG_META_DB_SSL_ROOT_CERT": DatabaseCaEnv(),
         },
         resources=config.resources_for("meta", DEFAULT_RESOURCES["meta"]),
         run_as_user=1000,
         probe=Probe("tcp", port=8080),
         uses_database=True,
-        added_env={"PG_META_DB_SSL_MODE": "connect to the Postgres server over TLS"},
+        added_env={
+            "PG_META_DB_SSL_MODE": "connect to the Postgres server over TLS and verify its name ...",
+            "PG_META_DB_SSL_ROOT_CERT": "... against the database CA (PEM text). It also applies to the "
+            "connection strings Studio sends without sslmode, which would otherwise go out unencrypted",
+        },
     )
 
 
@@ -395,8 +444,8 @@ def studio(config: SupabaseConfig, database: Database, public_url: str) -> Servi
             "POSTGRES_PORT": database.port,
             "POSTGRES_HOST": database.host,
             "POSTGRES_DB": database.name,
-            "POSTGRES_PASSWORD": SecretEnv("admin-database-password"),
-            "POSTGRES_USER_READ_WRITE": database.admin_user,
+            "POSTGRES_PASSWORD": SecretEnv("dashboard-database-password"),
+            "POSTGRES_USER_READ_WRITE": DASHBOARD_DB_ROLE,
             "PG_META_CRYPTO_KEY": SecretEnv("pg-meta-crypto-key"),
             "PGRST_DB_SCHEMAS": EXPOSED_SCHEMAS,
             "PGRST_DB_MAX_ROWS": MAX_ROWS,
@@ -415,7 +464,7 @@ def studio(config: SupabaseConfig, database: Database, public_url: str) -> Servi
         resources=config.resources_for("studio", DEFAULT_RESOURCES["studio"]),
         run_as_user=1001,  # `nextjs` in the Next.js standalone image
         probe=Probe("http", port=3000, path="/api/platform/profile"),
-        writable_paths=("/tmp", "/app/snippets", "/app/edge-functions"),
+        writable_paths=("/tmp", "/app/snippets"),
         read_only_root=False,
         security_note="Next.js writes its cache under the app directory, so the root filesystem stays "
         "writable (still non-root, no capabilities)",

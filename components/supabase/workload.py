@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..naming import base_labels
-from .services import DB_CA_DIR, Probe, SecretEnv, ServiceSpec
+from .services import DB_CA_CONFIGMAP, DB_CA_DIR, DatabaseCaEnv, Probe, SecretEnv, ServiceSpec
 
 COMPONENT = "supabase"
 
@@ -60,6 +60,13 @@ def _env(spec: ServiceSpec, env_secret: pulumi.Input[str]) -> list[dict[str, Any
             entries.append(
                 {"name": name, "value_from": {"secret_key_ref": {"name": env_secret, "key": value.key}}}
             )
+        elif isinstance(value, DatabaseCaEnv):
+            entries.append(
+                {
+                    "name": name,
+                    "value_from": {"config_map_key_ref": {"name": DB_CA_CONFIGMAP, "key": "ca.crt"}},
+                }
+            )
         else:
             entries.append({"name": name, "value": value})
     return entries
@@ -79,6 +86,16 @@ def _probe(probe: Probe, initial_delay: int) -> dict[str, Any]:
     return {"exec": {"command": list(probe.command)}, **timing}
 
 
+def _refuse_overlapping_mounts(service: str, paths: Sequence[str]) -> None:
+    """The API server rejects a container with two mounts at one path; a mount below another hides
+    part of it. Both are programming errors: fail at preview, naming them."""
+    for i, path in enumerate(paths):
+        for other in paths[i + 1 :]:
+            inner, outer = sorted((path, other), key=len, reverse=True)
+            if inner == outer or inner.startswith(outer.rstrip("/") + "/"):
+                raise ValueError(f"{service}: volume mounts {outer!r} and {inner!r} overlap")
+
+
 def deployment(
     resource_name: str,
     spec: ServiceSpec,
@@ -96,11 +113,13 @@ def deployment(
     volume_mounts: list[dict[str, Any]] = [{"name": name, "mount_path": path} for name, path in scratch]
     volume_mounts += [{"name": m.volume, "mount_path": m.path, "read_only": True} for m in mounts]
     if spec.uses_database:
-        volumes.append({"name": "db-ca", "config_map": {"name": "supabase-db-ca"}})
+        volumes.append({"name": "db-ca", "config_map": {"name": DB_CA_CONFIGMAP}})
         volume_mounts.append({"name": "db-ca", "mount_path": DB_CA_DIR, "read_only": True})
+    _refuse_overlapping_mounts(spec.name, [mount["mount_path"] for mount in volume_mounts])
     container = {
         "name": spec.name,
         "image": spec.image,
+        "command": list(spec.command) or None,
         "args": list(spec.args) or None,
         "ports": [{"name": "http", "container_port": spec.port}],
         "env": _env(spec, env_secret),

@@ -57,6 +57,10 @@ class LineItem:
     urn: str = ""
 
 
+PLAN_SAVING_TARGET = (30.0, 60.0)
+"""The migration plan's expectation: "Potential infra savings of 30-60% compared to fully managed PaaS"."""
+
+
 @dataclass(frozen=True)
 class CostEstimate:
     prices: PriceTable
@@ -73,6 +77,17 @@ class CostEstimate:
         if self.baseline is None or self.baseline.total <= 0:
             return None
         return round(100 * (self.baseline.total - self.total) / self.baseline.total, 1)
+
+    @property
+    def against_plan(self) -> str | None:
+        """How the saving compares with the plan's 30-60 %, said plainly when it falls short."""
+        saving = self.saving_percent
+        if saving is None:
+            return None
+        low, high = PLAN_SAVING_TARGET
+        if saving < low:
+            return f"short of the plan's {low:g}-{high:g} % saving"
+        return f"{'within' if saving <= high else 'beyond'} the plan's {low:g}-{high:g} % saving"
 
     def by_kind(self) -> dict[str, tuple[int, float]]:
         summary: dict[str, tuple[int, float]] = {}

@@ -1,13 +1,14 @@
-"""Starts a Python policy pack exactly as the Pulumi engine does, and connects to its Analyzer server.
+"""Starts a Python policy pack as the Pulumi engine does, and connects to its Analyzer server.
 
-The engine (pulumi/pulumi `sdk/go/common/resource/plugin/analyzer_plugin.go`, `NewPolicyAnalyzer`)
-reads `PulumiPolicy.yaml`, then runs the shim `pulumi-analyzer-policy-python <engine address> .`
-with the pack directory as working directory, one `-<option>=<value>` argument per runtime option,
-and the stack's config in `PULUMI_CONFIG` plus `PULUMI_PROJECT`, `PULUMI_STACK`, `PULUMI_DRY_RUN` and
-`PULUMI_ORGANIZATION`. The shim (pulumi/pulumi `sdk/python/dist/pulumi-analyzer-policy-python`) runs
-`python -u -m pulumi.policy <engine address> .` from the pack's virtualenv when one is named. The pack's
-`PolicyPack(...)` then serves the Analyzer protocol on 127.0.0.1 and prints the port on stdout.
-We do the same without the shim: same interpreter choice, arguments, directory and environment.
+The engine (pulumi/pulumi `analyzer_plugin.go`, `NewPolicyAnalyzer`) reads `PulumiPolicy.yaml` and, since
+v3.221.0 (pulumi/pulumi#21684), asks the Python language host to `RunPlugin` it: the host resolves a
+toolchain (from 3.227 on, uv when it finds ../uv.lock: that needs `uv` on PATH, see
+scripts/pulumi-env.sh) and runs `python -u -m pulumi.policy <engine address> <pack dir>` with the pack
+directory as working directory, and the stack's config in `PULUMI_CONFIG` plus `PULUMI_PROJECT`,
+`PULUMI_STACK`, `PULUMI_DRY_RUN` and `PULUMI_ORGANIZATION`. The pack's `PolicyPack(...)` then serves the
+Analyzer protocol on 127.0.0.1 and prints the port on stdout. We start the same module with this
+project's interpreter (the environment the uv toolchain would use), arguments, directory and
+environment.
 """
 
 from __future__ import annotations

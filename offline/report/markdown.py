@@ -13,23 +13,18 @@ def _cell(text: object) -> str:
 
 def render_markdown(preview: Preview) -> str:
     verdict = "❌ policy violations" if preview.failed else "✅ passes"
-    out = [f"#### :tropical_drink: offline `preview` on {preview.project}/{preview.stack}: {verdict}", ""]
-    out.append(
-        f"**{len(preview.resources)} to create** · **{preview.cost.total:.2f} {preview.cost.prices.currency}"
-        " per month**" + _saving(preview)
-    )
+    command = "`preview --fresh` (as a new stack)" if preview.fresh else "`preview`"
+    out = [f"#### :tropical_drink: offline {command} on {preview.project}/{preview.stack}: {verdict}", ""]
+    if preview.fresh:
+        out.append(f"**{len(preview.resources)} to create**; the resources and their cost are the ones above")
+    else:
+        monthly = f"{preview.cost.total:.2f} {preview.cost.prices.currency}"
+        out.append(f"**{len(preview.resources)} to create** · **{monthly} per month**" + _saving(preview))
     if preview.change:
         out += ["", f"Change {preview.change}."]
-    out += ["", "| component | type | count |", "|---|---|---:|"]
-    for group in preview.groups():
-        title = "(stack)" if group.type == STACK_TYPE else f"`{group.name}` ({group.type})"
-        for index, (typ, count) in enumerate(group.counts):
-            out.append(f"| {title if index == 0 else ''} | `{typ}` | {count} |")
-    out += ["", "<details><summary>Outputs</summary>", "", "| output | value |", "|---|---|"]
-    for key, value in preview.masked_outputs().items():
-        shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-        out.append(f"| `{key}` | {_cell(shown)} |")
-    out += ["", "</details>", "", "##### Policies", ""]
+    if not preview.fresh:  # a new stack's resources, outputs and cost are the known-values report's
+        out += _resources_and_outputs(preview)
+    out += ["", "##### Policies", ""]
     policy = preview.policy
     if policy is None:
         out.append(f"Not run: {preview.policy_skipped}")
@@ -51,6 +46,14 @@ def render_markdown(preview: Preview) -> str:
                     f"`{r.policy}` on `{r.resource_type}: {r.resource_name}`" for r in policy.remediations
                 ),
             ]
+    if preview.fresh:
+        out += ["", "##### Checked only during `pulumi up`", ""]
+        out.append(
+            f"- {preview.unseen} Kubernetes resources reach the policy pack with no properties "
+            "(the kubeconfig is unknown until the cluster exists)"
+        )
+        out.extend(f"- `{policy}`: {_cell(why)}" for policy, why in preview.only_during_up())
+        return "\n".join(out) + "\n"
     cost = preview.cost
     out += [
         "",
@@ -78,9 +81,23 @@ def render_markdown(preview: Preview) -> str:
     return "\n".join(out) + "\n"
 
 
+def _resources_and_outputs(preview: Preview) -> list[str]:
+    out = ["", "| component | type | count |", "|---|---|---:|"]
+    for group in preview.groups():
+        title = "(stack)" if group.type == STACK_TYPE else f"`{group.name}` ({group.type})"
+        for index, (typ, count) in enumerate(group.counts):
+            out.append(f"| {title if index == 0 else ''} | `{typ}` | {count} |")
+    out += ["", "<details><summary>Outputs</summary>", "", "| output | value |", "|---|---|"]
+    for key, value in preview.masked_outputs().items():
+        shown = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+        out.append(f"| `{key}` | {_cell(shown)} |")
+    out += ["", "</details>"]
+    return out
+
+
 def _saving(preview: Preview) -> str:
     saving = preview.cost.saving_percent
     if saving is None or preview.cost.baseline is None:
         return ""
     word = "saving" if saving >= 0 else "more than"
-    return f" · {word} {abs(saving):.1f} % against {preview.cost.baseline.name}"
+    return f" · {word} {abs(saving):.1f} % against {preview.cost.baseline.name} ({preview.cost.against_plan})"

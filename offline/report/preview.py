@@ -11,7 +11,7 @@ from typing import Any
 from ..cost import CostEstimate
 from ..policy import PolicyReport
 from ..program import ProgramRun, Registration
-from ..wire import mask
+from ..wire import UNKNOWN, mask
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -50,6 +50,8 @@ class Preview:
     seconds: float = 0.0
     change: str = ""
     """How resources and cost changed against `--compare` totals, when given."""
+    fresh: bool = False
+    """Previewed as a stack that does not exist yet (`--fresh`)."""
 
     @property
     def project(self) -> str:
@@ -67,7 +69,35 @@ class Preview:
         return group_by_component(self.resources)
 
     def masked_outputs(self) -> dict[str, Any]:
-        return {key: mask(self.run.outputs[key]) for key in sorted(self.run.outputs)}
+        return {key: _known_after_up(mask(self.run.outputs[key])) for key in sorted(self.run.outputs)}
+
+    @property
+    def unseen(self) -> int:
+        """Kubernetes resources the pack gets with no properties (fresh mode)."""
+        return sum(1 for r in self.resources if r.unseen)
+
+    def only_during_up(self) -> list[tuple[str, str]]:
+        """(policy, why) for every policy the preview could not run: it runs during `pulumi up`."""
+        if self.policy is None:
+            return []
+        found = {
+            (v.policy, v.message.split(" during preview: ", 1)[-1])
+            for v in self.policy.violations
+            if v.level == "advisory"
+            and v.message.startswith("can't run ")
+            and " during preview: " in v.message
+        }
+        return sorted(found)
+
+
+def _known_after_up(value: Any) -> Any:
+    if value == UNKNOWN:
+        return "(known after up)"
+    if isinstance(value, dict):
+        return {k: _known_after_up(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_known_after_up(v) for v in value]
+    return value
 
 
 def owning_component(resource: Registration, by_urn: dict[str, Registration]) -> Registration | None:

@@ -29,8 +29,10 @@ def policy_lines(policy: PolicyReport | None, skipped: str) -> list[str]:
 
 
 def render_text(preview: Preview) -> str:
+    mode = " as a new stack (--fresh: provider-computed values unknown)" if preview.fresh else ""
     out = [
-        f"Previewing update ({preview.stack}) offline: the real program under mocks, nothing is created",
+        f"Previewing update ({preview.stack}) offline{mode}: the real program under mocks, "
+        "nothing is created",
         "",
     ]
     out.append("Resources by component:")
@@ -46,6 +48,8 @@ def render_text(preview: Preview) -> str:
     out.extend(f"    {k:<{width}}: {_value(v)}" for k, v in outputs.items())
     out += ["", "Resources:", f"    + {len(preview.resources)} to create", ""]
     out += policy_lines(preview.policy, preview.policy_skipped)
+    if preview.fresh:
+        out += ["", *only_during_up_lines(preview)]
     out += ["", *cost_lines(preview)]
     if preview.change:
         out.append(f"    change {preview.change}")
@@ -56,6 +60,17 @@ def render_text(preview: Preview) -> str:
         out += ["", "Artifacts:", *artifact_lines(preview.artifacts)]
     out += ["", f"Duration: {preview.seconds:.1f}s"]
     return "\n".join(out) + "\n"
+
+
+def only_during_up_lines(preview: Preview) -> list[str]:
+    """What a new stack's preview cannot check: the engine checks it during `pulumi up`."""
+    out = [
+        "Checked only during `pulumi up` (a new stack's preview cannot see it):",
+        f"    {preview.unseen} Kubernetes resources reach the policy pack with no properties "
+        "(the kubeconfig is unknown until the cluster exists)",
+    ]
+    out.extend(f"    {policy}: {why}" for policy, why in preview.only_during_up())
+    return out
 
 
 def cost_lines(preview: Preview) -> list[str]:
@@ -72,7 +87,8 @@ def cost_lines(preview: Preview) -> list[str]:
             out.append(f"        {managed.name}: {cost.baseline.monthly(managed):.2f}")
         if cost.saving_percent is not None:
             word = "saving" if cost.saving_percent >= 0 else "extra cost"
-            out.append(f"    {word}: {abs(cost.saving_percent):.1f} % against {cost.baseline.name}")
+            against = f"{abs(cost.saving_percent):.1f} % against {cost.baseline.name}"
+            out.append(f"    {word}: {against} ({cost.against_plan})")
     out.extend(f"    note: {w}" for w in cost.warnings)
     return out
 

@@ -24,6 +24,7 @@ def totals(preview: Preview) -> dict[str, object]:
             "byKind": {kind: {"count": n, "monthly": m} for kind, (n, m) in sorted(cost.by_kind().items())},
             "baselineMonthly": round(cost.baseline.total, 2) if cost.baseline else None,
             "savingPercent": cost.saving_percent,
+            "againstPlan": cost.against_plan,
         },
         "policy": None
         if policy is None

@@ -23,6 +23,7 @@ ALL_POLICIES: list[Policy] = [
     hcloud_edge.server_user_data_secret,
     cluster.k3s_server_hardening,
     cluster.k3s_api_not_public,
+    cluster.k3s_prod_etcd_offsite,
     workloads.no_privileged,
     workloads.no_host_namespaces,
     workloads.no_host_path,

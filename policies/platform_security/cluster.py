@@ -11,7 +11,7 @@ import yaml
 from pulumi_policy import EnforcementLevel, Severity
 
 from .cloudinit import CloudConfig, UserDataError, parse_user_data
-from .framework import Doc, Settings, Subject, resource_policy, stack_policy
+from .framework import ENVIRONMENT_SCHEMA, Doc, Settings, Subject, resource_policy, stack_policy
 from .props import as_int, peek
 from .topology import LOAD_BALANCER, SERVER, load_balancer_is_public, of_type, role, services_of
 
@@ -121,6 +121,66 @@ k3s_server_hardening = resource_policy(
         "defaults, and pods reading user-data (join token, CA keys) from 169.254.169.254.",
         comply="Keep the K3sCluster cloud-init template's config.yaml keys and the metadata-endpoint rule.",
         exempt="`exemptions` by server name (servers carry `platform/role=control-plane`)",
+    ),
+)
+
+
+def _offsite_etcd_gap(config: dict[str, Any]) -> str | None:
+    """Why a k3s server's merged config does not copy etcd snapshots off-site, or None."""
+    if config.get("etcd-s3") is not True:
+        return "`etcd-s3: true` is not set"
+    if not (config.get("etcd-s3-config-secret") or config.get("etcd-s3-bucket")):
+        return "`etcd-s3` is on but names no bucket (etcd-s3-bucket) and no etcd-s3-config-secret"
+    if config.get("etcd-snapshot-schedule-cron") == "" or config.get("etcd-disable-snapshots") is True:
+        return "scheduled snapshots are turned off"
+    return None
+
+
+def _check_etcd_offsite(subject: Subject, settings: Settings) -> Iterable[str]:
+    if not settings.is_prod or role(subject) != "control-plane" or settings["backedUpOtherwise"]:
+        return
+    user_data = subject.props.get("userData")  # unknown during preview: the SDK reports "can't run"
+    if not isinstance(user_data, str) or not user_data.strip():
+        yield f"k3s server '{subject.name}' has no user-data, so no etcd snapshot leaves it."
+        return
+    try:
+        config = k3s_config(parse_user_data(user_data))
+    except UserDataError as err:
+        yield f"k3s server '{subject.name}' user-data cannot be read as cloud-init would: {err}."
+        return
+    gap = f"there is no k3s config at {K3S_CONFIG}" if config is None else _offsite_etcd_gap(config)
+    if gap:
+        yield (
+            f"k3s server '{subject.name}' keeps etcd snapshots only on its own disk in prod ({gap}): "
+            "losing the servers loses the cluster state. Set cluster.etcdBackup.offsite (default in "
+            "prod) and the etcdS3AccessKey/etcdS3SecretKey secrets, or, if etcd is backed up another "
+            "way, say how in this policy's `backedUpOtherwise`."
+        )
+
+
+k3s_prod_etcd_offsite = resource_policy(
+    name="k3s-prod-etcd-offsite",
+    description="In prod, every k3s server must copy its scheduled etcd snapshots off-site (S3).",
+    level=EnforcementLevel.MANDATORY,
+    types=[SERVER],
+    check=_check_etcd_offsite,
+    severity=Severity.HIGH,
+    config={
+        "environment": ENVIRONMENT_SCHEMA,
+        "backedUpOtherwise": {
+            "type": "string",
+            "default": "",
+            "description": "The named exemption: how etcd is backed up instead (at least 10 characters, "
+            "e.g. 'nightly Velero backup to the ops bucket'); empty keeps the gate.",
+            "anyOf": [{"maxLength": 0}, {"minLength": 10}],
+        },
+    },
+    doc=Doc(
+        family=FAMILY,
+        prevents="A prod cluster whose only etcd snapshots live on the servers they would restore.",
+        comply="Keep `cluster.etcdBackup.offsite` on (the prod default) with the two etcdS3 secrets set.",
+        exempt="`backedUpOtherwise` (how etcd is backed up instead); `exemptions` by server name; "
+        "off outside prod",
     ),
 )
 

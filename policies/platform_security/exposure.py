@@ -249,8 +249,8 @@ def _check_redirects(subjects: list[Subject], settings: Settings) -> Iterator[tu
         if serves_http and not middlewares & redirects:
             yield (
                 f"{route.display} answers plain HTTP without redirecting to HTTPS. Redirect the `web` entry "
-                "point globally in Traefik (ports.web.redirections.entryPoint.to: websecure), or limit the "
-                "route to the websecure entry point.",
+                "point globally in Traefik (ports.web.http.redirections.entryPoint.to: websecure), or limit "
+                "the route to the websecure entry point.",
                 route.urn,
             )
 

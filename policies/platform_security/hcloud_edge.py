@@ -134,8 +134,8 @@ def _check_server_firewalls(subjects: list[Subject], settings: Settings) -> Iter
 
 def _firewalls_pending(servers: list[str]) -> str:
     return (
-        f"the firewalls of server(s) {', '.join(servers)} are being created (firewallIds not known yet); "
-        "checked during `pulumi up`"
+        f"the firewalls of server(s) {', '.join(sorted(servers))} are being created "
+        "(firewallIds not known yet); checked during `pulumi up`"
     )
 
 

@@ -37,10 +37,13 @@ def traefik_values(subjects: list[Subject]) -> Iterator[tuple[Subject, Any]]:
 
 
 def redirects_to_https(values: Any) -> bool:
-    """Whether the values redirect the `web` entry point to `websecure` for every route (chart v34+
-    `redirections`, older `redirectTo`, or the static-config argument)."""
+    """Whether the values redirect the `web` entry point to `websecure` for every route (chart v39+
+    `http.redirections`, v34-38 `redirections`, older `redirectTo`, or the static-config argument)."""
     web = peek(values, "ports", "web")
-    if peek(web, "redirections", "entryPoint", "to") == "websecure":
+    if "websecure" in (
+        peek(web, "http", "redirections", "entryPoint", "to"),
+        peek(web, "redirections", "entryPoint", "to"),
+    ):
         return True
     redirect_to = peek(web, "redirectTo")
     if redirect_to == "websecure" or peek(redirect_to, "port") == "websecure":

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import re
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from offline.program import PROJECT_DIR, ProgramRun, Registration
-from offline.wire import mask
-
-_PEM = re.compile(r"-----BEGIN [A-Z ]+-----.*?-----END [A-Z ]+-----\n?", re.S)
+from offline.wire import is_secret, reveal
 
 
 def stack_config(stack: str, key: str) -> Any:
@@ -20,11 +19,17 @@ def stack_config(stack: str, key: str) -> Any:
     return document["config"][f"platform:{key}"]
 
 
+def digest(value: Any) -> str:
+    """sha256 of a value's canonical JSON: how the diff compares what it must not print."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
 def _comparable(value: Any) -> Any:
-    """Inputs as a reviewer compares them: secrets masked, freshly generated certificates blanked
-    (the mocks make new keys on every run, real `pulumi up` keeps them in state)."""
-    if isinstance(value, str):
-        return _PEM.sub("<pem>", value)
+    """The value with every secret replaced by the digest of what it holds, so a change inside a
+    Secret, a user-data or a kubeconfig shows without the secret itself being compared or printed.
+    (The mocks keep keys, certificates and passwords per resource across runs, as state would.)"""
+    if is_secret(value):
+        return {"secret-sha256": digest(reveal(value))}
     if isinstance(value, dict):
         return {k: _comparable(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -33,9 +38,16 @@ def _comparable(value: Any) -> Any:
 
 
 def effective_inputs(resource: Registration) -> dict[str, Any]:
-    """The inputs `pulumi up` would diff: masked, normalised, without ignore_changes properties."""
-    inputs = _comparable(mask(resource.inputs))
+    """The inputs `pulumi up` would diff: secrets as digests, without ignore_changes properties."""
+    inputs = _comparable(resource.inputs)
     return {k: v for k, v in inputs.items() if k not in set(resource.ignore_changes)}
+
+
+def ignored_inputs(resource: Registration) -> dict[str, Any]:
+    """The ignore_changes properties (a server's user-data): `pulumi up` leaves the server alone, but a
+    rebuilt server gets the new value."""
+    inputs = _comparable(resource.inputs)
+    return {k: v for k, v in inputs.items() if k in set(resource.ignore_changes)}
 
 
 @dataclass
@@ -43,20 +55,24 @@ class GraphDiff:
     added: set[str]
     removed: set[str]
     changed: set[str]
+    """Resources `pulumi up` would update or replace."""
+    drifted: set[str]
+    """Resources whose ignored properties changed: untouched now, different once rebuilt."""
 
 
 def diff(before: ProgramRun, after: ProgramRun) -> GraphDiff:
     old = {r.urn: r for r in before.resources}
     new = {r.urn: r for r in after.resources}
-    changed = {
-        urn.rsplit("::", 1)[-1]
-        for urn in old.keys() & new.keys()
-        if effective_inputs(old[urn]) != effective_inputs(new[urn])
-    }
+    common = old.keys() & new.keys()
+
+    def differ(inputs: Any) -> set[str]:
+        return {urn.rsplit("::", 1)[-1] for urn in common if inputs(old[urn]) != inputs(new[urn])}
+
     return GraphDiff(
         added={u.rsplit("::", 1)[-1] for u in new.keys() - old.keys()},
         removed={u.rsplit("::", 1)[-1] for u in old.keys() - new.keys()},
-        changed=changed,
+        changed=differ(effective_inputs),
+        drifted=differ(ignored_inputs),
     )
 
 

@@ -4,6 +4,7 @@ a leaf certificate nears expiry (in the node's turn only) and writes metrics Pro
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -31,6 +32,10 @@ def _certificate(path: Path, days: int) -> None:
     subprocess.run(command, check=True, capture_output=True)
 
 
+DAY_OF_YEAR = "045"
+"""The day the fake `date` reports (`date +%j` pads to three digits; 45 % 3 == 0 is slot 0)."""
+
+
 def _node(tmp_path: Path, *, role: str, slot: int, slots: int, leaf_days: int) -> dict[str, str]:
     data = tmp_path / "k3s"
     _certificate(data / "server" / "tls" / "server-ca.crt", 3650)
@@ -41,6 +46,11 @@ def _node(tmp_path: Path, *, role: str, slot: int, slots: int, leaf_days: int) -
     bin_dir.mkdir()
     (bin_dir / "systemctl").write_text('#!/bin/sh\necho "systemctl $*" >> "$CALLS"\n')
     (bin_dir / "systemctl").chmod(0o755)
+    real_date = shutil.which("date")
+    (bin_dir / "date").write_text(
+        f'#!/bin/sh\nif [ "$*" = "+%j" ]; then echo {DAY_OF_YEAR}; else exec {real_date} "$@"; fi\n'
+    )
+    (bin_dir / "date").chmod(0o755)
     (tmp_path / "k3s.env").write_text(f"K3S_ROLE={role}\nCERT_RENEW_SLOT={slot}\nCERT_RENEW_SLOTS={slots}\n")
     return {
         "PATH": f"{bin_dir}:{os.environ['PATH']}",
@@ -60,13 +70,8 @@ def _calls(tmp_path: Path) -> list[str]:
     return log.read_text().splitlines() if log.exists() else []
 
 
-def _today_slot(slots: int) -> int:
-    """Today's turn as the script computes it (same `date`, same environment)."""
-    return int(subprocess.check_output(["date", "+%j"], env={"PATH": os.environ["PATH"]})) % slots
-
-
 def test_a_leaf_near_expiry_restarts_k3s_in_this_nodes_turn(tmp_path: Path) -> None:
-    env = _node(tmp_path, role="server", slot=_today_slot(3), slots=3, leaf_days=30)
+    env = _node(tmp_path, role="server", slot=0, slots=3, leaf_days=30)
     result = _run(env)
     assert result.returncode == 0, result.stderr
     assert _calls(tmp_path) == ["systemctl restart k3s"]
@@ -74,7 +79,7 @@ def test_a_leaf_near_expiry_restarts_k3s_in_this_nodes_turn(tmp_path: Path) -> N
 
 
 def test_other_servers_wait_for_their_turn(tmp_path: Path) -> None:
-    env = _node(tmp_path, role="server", slot=(_today_slot(3) + 1) % 3, slots=3, leaf_days=30)
+    env = _node(tmp_path, role="server", slot=1, slots=3, leaf_days=30)
     result = _run(env)
     assert result.returncode == 0
     assert _calls(tmp_path) == []

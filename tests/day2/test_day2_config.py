@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +10,7 @@ import yaml
 
 from components.config import SECRET_SPECS, ConfigError, parse_stack_config
 from offline.program import PROJECT_DIR
+from tests.pending_outputs import outputs_event_loop
 
 ETCD_SECRETS = ("etcdS3AccessKey", "etcdS3SecretKey")
 
@@ -18,12 +18,8 @@ ETCD_SECRETS = ("etcdS3AccessKey", "etcdS3SecretKey")
 @pytest.fixture(autouse=True)
 def event_loop_for_outputs() -> Iterator[None]:
     """parse_stack_config wraps secrets in pulumi Outputs, which need an event loop."""
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    yield
-    loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop), return_exceptions=True))
-    asyncio.set_event_loop(None)
-    loop.close()
+    with outputs_event_loop():
+        yield
 
 
 def _stack_values(stack: str) -> dict[str, Any]:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import yaml
 
-from offline.program import ProgramRun
+from components import versions
+from offline.program import ProgramRun, run_program
 from offline.wire import contains_secret
 
 from ..k3s.user_data import k3s_config, written_files
+from ..upstream_data import upstream_file
+from .graph import diff, stack_config
 
 SERVER = "hcloud:index/server:Server"
 
@@ -45,11 +48,23 @@ def test_the_secret_holds_location_and_credentials(prod_run: ProgramRun) -> None
     assert contains_secret(secret.inputs["stringData"]), "the credentials stay Pulumi secrets"
 
 
+def test_the_bucket_keeps_a_week_of_every_servers_snapshots(prod_run: ProgramRun) -> None:
+    """k3s prunes S3 by `etcd-s3-retention` (flag default 5), counting all servers' snapshots together;
+    with the settings in a Secret, only the Secret's key sets it. Prod: 3 servers x 28 (a week at 6 h)."""
+    (secret,) = [s for s in prod_run.of_type("kubernetes:core/v1:Secret") if s.name == "k3s-etcd-s3"]
+    assert secret.plain_inputs["stringData"]["etcd-s3-retention"] == "84"
+    for server in _servers(prod_run):
+        assert k3s_config(server)["etcd-snapshot-retention"] == 28, "each server's own disk: a week"
+    flags = upstream_file(f"k3s/{versions.K3S_VERSION}/server-flags.txt").read_text().split()
+    assert "etcd-s3-retention" in flags, "the pinned k3s has no S3 retention setting"
+
+
 def test_s3_credentials_are_nowhere_on_the_servers(prod_run: ProgramRun) -> None:
     credentials = [prod_run.settings.config[f"platform:etcdS3{k}Key"] for k in ("Access", "Secret")]
     for server in prod_run.of_type(SERVER):
         user_data = server.plain_inputs["userData"]
-        assert not [c for c in credentials if c in user_data], server.name
+        texts = [user_data, *(entry["content"] for entry in written_files(server).values())]
+        assert not [c for c in credentials for text in texts if c in text], server.name
 
 
 def test_restore_script_and_its_settings_are_on_every_server(prod_run: ProgramRun) -> None:
@@ -84,3 +99,12 @@ def test_snapshot_settings_match_on_every_server(prod_run: ProgramRun) -> None:
         for s in _servers(prod_run)
     }
     assert len(settings) == 1
+
+
+def test_moving_the_off_site_folder_changes_the_secret_and_nothing_else(prod_run: ProgramRun) -> None:
+    """The graph diff sees inside Secrets: the folder lives only in the k3s-etcd-s3 Secret."""
+    cluster = stack_config("prod", "cluster")
+    moved = {**cluster, "etcdBackup": {**cluster.get("etcdBackup", {}), "s3Folder": "somewhere-else"}}
+    change = diff(prod_run, run_program("prod", overrides={"cluster": moved}))
+    assert change.changed == {"k3s-etcd-s3"}
+    assert change.added == change.removed == set()

@@ -25,8 +25,8 @@ ITEMS: dict[str, list[dict[str, Any]]] = {
     ],
     "load_balancers": [{"id": 10, "name": "a1b2c3", "labels": {"hcloud-ccm/service-uid": "b2c3"}}],
     "volumes": [
-        {"id": 20, "name": "pvc-0f0e", "labels": {}},
         {"id": 21, "name": "scratch", "labels": {}},
+        {"id": 20, "name": "pvc-0f0e", "labels": {}},  # on the second page
     ],
     "primary_ips": [
         {
@@ -46,6 +46,11 @@ def _matches(item: dict[str, Any], selector: str) -> bool:
     return True
 
 
+PAGE_SIZE = 1
+"""The fake answers one item per page (whatever `per_page` asks), as the real API does for a page
+size of 1, so the script must follow `meta.pagination.next_page` to see everything."""
+
+
 @pytest.fixture
 def api() -> Iterator[tuple[str, list[str]]]:
     deleted: list[str] = []
@@ -54,10 +59,22 @@ def api() -> Iterator[tuple[str, list[str]]]:
         def do_GET(self) -> None:
             url = urlparse(self.path)
             collection = url.path.strip("/").split("/")[-1]
-            selector = parse_qs(url.query).get("label_selector", [""])[0]
+            query = parse_qs(url.query)
+            selector = query.get("label_selector", [""])[0]
+            page = int(query.get("page", ["1"])[0])
             assert self.headers["Authorization"] == "Bearer test-token"
             items = [i for i in ITEMS.get(collection, []) if _matches(i, selector)]
-            self._answer(200, {collection: items, "meta": {"pagination": {"next_page": None}}})
+            last_page = max(1, -(-len(items) // PAGE_SIZE))
+            pagination = {
+                "page": page,
+                "per_page": PAGE_SIZE,
+                "previous_page": page - 1 if page > 1 else None,
+                "next_page": page + 1 if page < last_page else None,
+                "last_page": last_page,
+                "total_entries": len(items),
+            }
+            chunk = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+            self._answer(200, {collection: chunk, "meta": {"pagination": pagination}})
 
         def do_DELETE(self) -> None:
             collection, item_id = self.path.strip("/").split("/")[-2:]

@@ -1,5 +1,6 @@
-"""The etcd restore script, run for real with fake `k3s` and `systemctl` on PATH that record each call:
-it checks its arguments with clear messages, and runs the k3s restore steps in the documented order."""
+"""The etcd restore script, run for real under dash (Debian's /bin/sh) with fake `k3s` and `systemctl`
+on PATH that record each call: it checks its arguments with clear messages, and runs the k3s restore
+steps in the documented order."""
 
 from __future__ import annotations
 
@@ -9,6 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from components import versions
+from offline.program import ProgramRun
+from tests.upstream_data import upstream_file
+
+from ..k3s.user_data import k3s_config, k3s_nodes, written_files
 
 SCRIPT = Path(__file__).resolve().parents[2] / "components" / "k3s" / "files" / "platform-etcd-restore"
 
@@ -43,7 +50,7 @@ class Node:
 
     def run(self, *args: str, stdin: str = "", **extra_env: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(SCRIPT), *args],
+            ["dash", str(SCRIPT), *args],
             input=stdin,
             capture_output=True,
             text=True,
@@ -137,17 +144,59 @@ def test_anything_but_yes_cancels(node: Node) -> None:
     assert node.calls() == []
 
 
+def _k3s_server_flags() -> dict[str, str]:
+    """`k3s server` flag -> environment variable, for the pinned k3s (vendored from its source)."""
+    flags: dict[str, str] = {}
+    text = upstream_file(f"k3s/{versions.K3S_VERSION}/server-flags.txt").read_text()
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        name, aliases, _kind, env, *_ = [*line.split("\t"), "", ""]
+        for flag in [name, *filter(None, aliases.split(","))]:
+            flags[flag] = env
+    return flags
+
+
+def _assert_real_k3s_server_flags(call: str) -> None:
+    """Every option the script gives `k3s server` is one the pinned k3s accepts."""
+    words = call.split()
+    assert words[:2] == ["k3s", "server"], call
+    known = _k3s_server_flags()
+    unknown = [w for w in words[2:] if w.startswith("-") and w.lstrip("-").split("=", 1)[0] not in known]
+    assert unknown == [], f"not flags of k3s server {versions.K3S_VERSION}: {unknown}"
+
+
+def test_the_flag_check_refuses_a_misspelt_flag() -> None:
+    with pytest.raises(AssertionError, match="cluster-rest"):
+        _assert_real_k3s_server_flags("k3s server --cluster-rest")
+
+
 def test_restore_from_a_local_snapshot_runs_the_steps_in_order(node: Node) -> None:
     result = node.run("restore", "etcd-snapshot-k3s-cp-0-1764100000", stdin="yes\n")
     assert result.returncode == 0, result.stderr
     snapshot = node.data_dir / "server" / "db" / "snapshots" / "etcd-snapshot-k3s-cp-0-1764100000"
+    _assert_real_k3s_server_flags(node.calls()[1])
     assert node.calls() == [
         "systemctl stop k3s",
-        f"k3s server --cluster-reset --cluster-reset-restore-path={snapshot}",
+        f"k3s server --cluster-reset --cluster-reset-restore-path={snapshot} --etcd-s3=false",
         "systemctl start k3s",
         "k3s kubectl get --raw=/readyz",
     ]
     assert "rejoin' on every other server" in result.stderr
+
+
+def test_a_local_restore_on_a_prod_server_turns_the_s3_config_off(node: Node, prod_run: ProgramRun) -> None:
+    """Prod servers' config.yaml says `etcd-s3: true` (settings in a Secret k3s cannot read during a
+    reset); k3s needs `--etcd-s3=false` to restore a local file there (k3s docs, cli/etcd-snapshot)."""
+    cp0 = next(s for s in k3s_nodes(prod_run) if s.name.endswith("cp-0"))
+    files = written_files(cp0)
+    assert k3s_config(cp0)["etcd-s3"] is True
+    (node.root / "k3s.env").write_text(files["/etc/platform/k3s.env"]["content"])
+    (node.root / "etcd-backup.env").write_text(files["/etc/platform/etcd-backup.env"]["content"])
+    result = node.run("restore", "etcd-snapshot-k3s-cp-0-1764100000", "--yes")
+    assert result.returncode == 0, result.stderr
+    (reset,) = [c.split() for c in node.calls() if c.startswith("k3s server")]
+    assert "--cluster-reset" in reset and "--etcd-s3=false" in reset, reset
 
 
 def test_restore_from_s3_passes_credentials_only_through_the_environment(node: Node) -> None:
@@ -162,6 +211,13 @@ def test_restore_from_s3_passes_credentials_only_through_the_environment(node: N
     assert result.returncode == 0, result.stderr
     calls = node.calls()
     reset = next(c for c in calls if c.startswith("k3s server"))
+    _assert_real_k3s_server_flags(reset)
+    flags = _k3s_server_flags()
+    # The credentials reach k3s through the environment variables its own flags read.
+    assert (flags["etcd-s3-access-key"], flags["etcd-s3-secret-key"]) == (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    )
     assert "--cluster-reset-restore-path=etcd-snapshot-k3s-cp-0-1764000000" in reset
     for flag in (
         "--etcd-s3",
@@ -170,6 +226,7 @@ def test_restore_from_s3_passes_credentials_only_through_the_environment(node: N
         "--etcd-s3-folder=etcd-snapshots",
     ):
         assert flag in reset.split()
+    assert "--etcd-s3=false" not in reset.split()
     assert "k3s env has AWS_SECRET_ACCESS_KEY" in calls
     assert not [c for c in calls if secret in c or "AKID" in c]
 

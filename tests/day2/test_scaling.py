@@ -17,8 +17,8 @@ def _with_pools(general: int, batch: int = 1) -> dict[str, Any]:
         "cluster": {
             **cluster,
             "agentPools": [
-                {"name": "general", "count": general, "serverType": "cx33"},
-                {"name": "batch", "count": batch, "serverType": "cx43", "taints": ["batch=true:NoSchedule"]},
+                {"name": "general", "count": general, "serverType": "cpx32"},
+                {"name": "batch", "count": batch, "serverType": "cpx42", "taints": ["batch=true:NoSchedule"]},
             ],
         }
     }
@@ -33,13 +33,14 @@ def test_scaling_up_one_pool_adds_only_its_servers(two_pools: ProgramRun) -> Non
     change = diff(two_pools, run_program("prod", overrides=_with_pools(general=4)))
     assert change.added == {"k3s-general-2", "k3s-general-3"}
     assert change.removed == set()
-    assert change.changed == set(), "no other server (or anything else) changes"
+    assert change.changed == set(), "no other server (or anything else, Secrets included) changes"
+    assert change.drifted == set(), "no existing server would boot differently when rebuilt"
 
 
 def test_scaling_down_removes_the_highest_numbered_servers_only(two_pools: ProgramRun) -> None:
     change = diff(two_pools, run_program("prod", overrides=_with_pools(general=1)))
     assert change.removed == {"k3s-general-1"}
-    assert change.added == set() and change.changed == set()
+    assert change.added == set() and change.changed == set() and change.drifted == set()
 
 
 def test_growing_past_ten_adds_a_placement_group_and_touches_no_existing_server(
@@ -48,7 +49,7 @@ def test_growing_past_ten_adds_a_placement_group_and_touches_no_existing_server(
     change = diff(two_pools, run_program("prod", overrides=_with_pools(general=11)))
     assert "network-pool-general-1" in change.added, "an eleventh agent needs a second spread group"
     assert {f"k3s-general-{i}" for i in range(2, 11)} <= change.added
-    assert change.changed == set() and change.removed == set()
+    assert change.changed == set() and change.removed == set() and change.drifted == set()
 
 
 def test_the_comparison_catches_a_pool_change_that_would_touch_others(two_pools: ProgramRun) -> None:

@@ -62,8 +62,9 @@ def test_prod_protects_the_teardown_servers_and_addresses(prod_run: ProgramRun, 
 
 
 class FakeCluster:
-    """Services and volumes; the 'CCM' removes a deleted LoadBalancer Service one round later, the 'CSI'
-    removes a PersistentVolume once its claim is gone and its reclaim policy is Delete."""
+    """Services and volumes; the 'CCM' removes a deleted LoadBalancer Service one call later, the 'CSI'
+    removes a PersistentVolume once its claim is gone and its reclaim policy is Delete. The controllers
+    act on every call, whatever it asks, so the fake does not follow the teardown's own call order."""
 
     def __init__(self, claim_in_use: bool = False) -> None:
         self.claim_in_use = claim_in_use
@@ -92,9 +93,9 @@ class FakeCluster:
 
     def answer(self, method: str, path: str, body: dict[str, Any] | None) -> tuple[int, dict[str, Any]]:
         self.calls.append(f"{method} {path}")
+        self.step()
         parts = path.strip("/").split("/")
         if method == "GET" and path == "/api/v1/services":
-            self.step()
             items = []
             for key, s in self.services.items():
                 namespace, name = key.split("/")

@@ -149,6 +149,8 @@ def pulumi_action_commands(path: Path) -> set[str]:
         for step in job.get("steps", []):
             if not str(step.get("uses", "")).startswith(PULUMI_ACTION + "@"):
                 continue
+            if "command" not in step.get("with", {}):
+                continue  # without a command the action only installs the CLI
             for inputs in _resolve_inputs(path.name, step.get("with", {})):
                 found.add(_pulumi_command_line(inputs))
     return found

@@ -23,8 +23,8 @@ def _servers(run: ProgramRun, role: str) -> list[dict]:
 
 def test_dev_is_one_server_and_one_agent(dev_run: ProgramRun) -> None:
     servers, agents = _servers(dev_run, "control-plane"), _servers(dev_run, "agent")
-    assert [(s["name"], s["serverType"]) for s in servers] == [("k3s-cp-0", "cx23")]
-    assert [(a["name"], a["serverType"]) for a in agents] == [("k3s-general-0", "cx33")]
+    assert [(s["name"], s["serverType"]) for s in servers] == [("dev-k3s-cp-0", "cpx22")]
+    assert [(a["name"], a["serverType"]) for a in agents] == [("dev-k3s-general-0", "cpx32")]
     assert not dev_run.of_type("hcloud:index/loadBalancer:LoadBalancer"), "dev needs no API load balancer"
 
 
@@ -94,12 +94,62 @@ def test_firewalls_admit_only_ssh_api_and_icmp(prod_run: ProgramRun) -> None:
         assert all(r["direction"] == "in" for r in fw_rules)
 
 
-def test_every_hcloud_resource_carries_stack_and_component_labels(prod_run: ProgramRun) -> None:
-    labelled = [r for r in prod_run.resources if r.type.startswith("hcloud:index/") and "labels" in r.inputs]
-    assert len(labelled) > 10
-    for resource in labelled:
-        labels = resource.plain_inputs["labels"]
-        assert labels["platform/stack"] == "prod", resource.name
+LABEL_CAPABLE = {
+    f"hcloud:index/{name[0].lower()}{name[1:]}:{name}"
+    for name in (
+        "Certificate",
+        "Firewall",
+        "FloatingIp",
+        "LoadBalancer",
+        "ManagedCertificate",
+        "Network",
+        "PlacementGroup",
+        "PrimaryIp",
+        "Server",
+        "Snapshot",
+        "SshKey",
+        "StorageBox",
+        "StorageBoxSnapshot",
+        "StorageBoxSubaccount",
+        "UploadedCertificate",
+        "Volume",
+        "Zone",
+        "ZoneRrset",
+    )
+}
+"""hcloud resource types that take `labels` (pulumi-hcloud 1.43.3's resources with a labels input)."""
+
+
+def test_the_label_capable_list_is_the_providers(prod_run: ProgramRun) -> None:
+    """Cross-check against the installed SDK, so a type that gains labels is added above."""
+    import inspect
+
+    import pulumi
+    import pulumi_hcloud
+
+    with_labels = {
+        f"hcloud:index/{name[0].lower()}{name[1:]}:{name}"
+        for name, cls in vars(pulumi_hcloud).items()
+        if inspect.isclass(cls)
+        and issubclass(cls, pulumi.CustomResource)
+        and "labels" in inspect.signature(cls._internal_init).parameters
+    }
+    assert with_labels == LABEL_CAPABLE
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_hcloud_resource_carries_stack_and_component_labels(
+    stack: str, dev_run: ProgramRun, prod_run: ProgramRun
+) -> None:
+    run = dev_run if stack == "dev" else prod_run
+    capable = [r for r in run.resources if r.type in LABEL_CAPABLE]
+    kinds = {r.type.rsplit(":", 1)[-1] for r in capable}
+    expected = {"Server", "Network", "Firewall", "PrimaryIp", "SshKey", "Volume", "PlacementGroup"}
+    assert expected | ({"LoadBalancer"} if stack == "prod" else set()) <= kinds
+    for resource in capable:
+        labels = resource.plain_inputs.get("labels")
+        assert labels, f"{resource.type} {resource.name} has no labels"
+        assert labels["platform/stack"] == stack, resource.name
         assert labels["platform/project"] == "platform", resource.name
         assert labels["platform/component"], resource.name
 
@@ -122,6 +172,10 @@ def test_user_data_and_kubeconfig_are_secrets(prod_run: ProgramRun) -> None:
 
 def test_outputs_list_nodes_with_addresses(prod_run: ProgramRun) -> None:
     nodes = prod_run.outputs["nodes"]
-    assert [n["name"] for n in nodes if n["role"] == "control-plane"] == ["k3s-cp-0", "k3s-cp-1", "k3s-cp-2"]
+    assert [n["name"] for n in nodes if n["role"] == "control-plane"] == [
+        "prod-k3s-cp-0",
+        "prod-k3s-cp-1",
+        "prod-k3s-cp-2",
+    ]
     assert all(n["privateIp"].startswith("10.0.") and n["publicIpv4"] for n in nodes)
     assert len(prod_run.outputs["apiEndpoints"]) == 3

@@ -14,8 +14,9 @@ from .user_data import k3s_config, k3s_nodes, written_files
 
 REPO = Path(__file__).resolve().parents[2]
 SHELL_SCRIPTS = sorted(
-    p for p in (REPO / "components").rglob("files/*") if p.is_file() and p.read_text().startswith("#!/bin/")
+    p for p in (REPO / "components").rglob("files/*") if p.is_file() and p.read_text().startswith("#!")
 )
+"""Every script in a files/ folder, whatever its shebang (`#!/bin/sh`, `#!/usr/bin/env bash`, ...)."""
 
 
 def _cloud_init_schema(path: Path) -> subprocess.CompletedProcess[str]:
@@ -58,15 +59,29 @@ def test_shellcheck_rejects_a_broken_script(tmp_path: Path) -> None:
     assert subprocess.run(["shellcheck", str(script)], capture_output=True, check=False).returncode != 0
 
 
-def test_scripts_on_servers_are_the_checked_files(prod_run: ProgramRun) -> None:
+def _executable(entry: dict) -> bool:
+    return int(str(entry.get("permissions", "0644")), 8) & 0o111 != 0
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_scripts_on_servers_are_the_checked_files(
+    stack: str, dev_run: ProgramRun, prod_run: ProgramRun
+) -> None:
+    """Every executable file or script any server receives (k3s nodes and the database VM) is one of
+    the files shellcheck checked above."""
+    run = dev_run if stack == "dev" else prod_run
     shipped = {
-        entry["content"]
-        for server in k3s_nodes(prod_run)
-        for entry in written_files(server).values()
-        if entry["content"].startswith("#!/bin/")
+        (server.name, path): entry["content"]
+        for server in run.of_type("hcloud:index/server:Server")
+        for path, entry in written_files(server).items()
+        if _executable(entry) or entry["content"].startswith("#!")
     }
-    assert shipped
-    assert shipped <= {p.read_text() for p in SHELL_SCRIPTS}
+    assert len({path for _, path in shipped}) >= 5
+    checked = {p.read_text() for p in SHELL_SCRIPTS}
+    unchecked = sorted(
+        f"{name}:{path}" for (name, path), content in shipped.items() if content not in checked
+    )
+    assert unchecked == []
 
 
 def test_k3s_config_is_private_and_hardened(prod_run: ProgramRun) -> None:

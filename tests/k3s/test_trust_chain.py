@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
+import subprocess
+from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from components.k3s.trust import CA_FILES, TLS_DIR
+from components.k3s.trust import CA_FILES, TLS_DIR, token_hash
 from offline.program import ProgramRun
 
 from .user_data import k3s_config, k3s_nodes, written_files
@@ -32,14 +33,22 @@ def _verify(child: x509.Certificate, issuer: x509.Certificate) -> bool:
     return True
 
 
+def _tls(run: ProgramRun, typ: str, name: str) -> dict:
+    (found,) = [r for r in run.of_type(f"tls:index/{typ}") if r.name == name]
+    return found.plain_inputs
+
+
 @pytest.mark.parametrize("name", CA_FILES)
 def test_every_ca_is_a_ca_that_may_sign(prod_run: ProgramRun, name: str) -> None:
-    files = _first_server_files(prod_run)
-    cert = _cert(files[f"{TLS_DIR}/{name}.crt"]["content"])
-    assert cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    assert usage.key_cert_sign
-    key_entry = files[f"{TLS_DIR}/{name}.key"]
+    """What reaches pulumi-tls (the real provider makes the certificate from these inputs)."""
+    resource = f"k3s-{name.replace('/', '-')}"
+    cert = _tls(prod_run, "selfSignedCert:SelfSignedCert", resource)
+    assert cert["isCaCertificate"] is True
+    assert {"cert_signing", "crl_signing", "digital_signature"} <= set(cert["allowedUses"])
+    assert cert["validityPeriodHours"] >= 10 * 365 * 24, "k3s's own CAs last ten years"
+    key = _tls(prod_run, "privateKey:PrivateKey", resource)
+    assert (key["algorithm"], key["ecdsaCurve"]) == ("ECDSA", "P256")
+    key_entry = _first_server_files(prod_run)[f"{TLS_DIR}/{name}.key"]
     assert key_entry["permissions"] == "0600"
     assert "PRIVATE KEY" in key_entry["content"]
 
@@ -51,11 +60,11 @@ def test_the_cas_are_distinct(prod_run: ProgramRun) -> None:
 
 
 def test_service_account_key_is_rsa(prod_run: ProgramRun) -> None:
-    from cryptography.hazmat.primitives import serialization
-
+    """kube-apiserver signs service-account tokens with RS256 by default: pulumi-tls is asked for RSA."""
+    key = _tls(prod_run, "privateKey:PrivateKey", "k3s-service-account")
+    assert key["algorithm"] == "RSA" and key["rsaBits"] >= 2048
     pem = _first_server_files(prod_run)[f"{TLS_DIR}/service.key"]["content"]
-    assert pem.startswith("-----BEGIN RSA PRIVATE KEY-----")
-    assert isinstance(serialization.load_pem_private_key(pem.encode(), None), rsa.RSAPrivateKey)
+    assert "PRIVATE KEY" in pem
 
 
 def test_admin_certificate_is_a_system_masters_client_cert_from_client_ca(prod_run: ProgramRun) -> None:
@@ -93,9 +102,32 @@ def test_kubeconfig_pins_server_ca_and_carries_the_admin_cert(prod_run: ProgramR
     assert kubeconfig["clusters"][0]["cluster"]["server"] == prod_run.outputs["apiEndpoint"]
 
 
-def test_token_hash_is_sha256_of_the_exact_server_ca_bytes(prod_run: ProgramRun) -> None:
-    ca_bytes = _first_server_files(prod_run)[f"{TLS_DIR}/server-ca.crt"]["content"].encode()
-    expected = hashlib.sha256(ca_bytes).hexdigest()
+K3S_TOKEN_VECTOR = (
+    Path(__file__).parent / "data" / "server-ca.crt",
+    "d88790e0e1815d7ce944d63301edab43c1cfbc57a306b24d02f5360f0751496e",
+)
+"""A one-certificate CA file and the CA hash k3s puts in its K10 token for it, worked out independently
+of the project's code: k3s's `hashCA` (pkg/clientaccess/token.go) hashes the literal bytes of a file
+holding one certificate (and the DER of the root for a bundle); the digest is `sha256sum`'s."""
+
+
+def test_token_hash_matches_the_k3s_vector() -> None:
+    path, expected = K3S_TOKEN_VECTOR
+    assert token_hash(path.read_text()) == expected
+
+
+def _ca_hash_as_k3s_computes_it(pem: str, tmp_path: Path) -> str:
+    """k3s's rule run with other tools: one certificate -> sha256sum of the file as written to disk."""
+    certificates = pem.count("-----BEGIN CERTIFICATE-----")
+    assert certificates == 1, "with a bundle k3s would hash the root's DER instead"
+    ca_file = tmp_path / "server-ca.crt"
+    ca_file.write_bytes(pem.encode())
+    return subprocess.run(["sha256sum", str(ca_file)], capture_output=True, text=True, check=True).stdout[:64]
+
+
+def test_every_join_token_pins_the_server_ca_written_to_disk(prod_run: ProgramRun, tmp_path: Path) -> None:
+    pem = _first_server_files(prod_run)[f"{TLS_DIR}/server-ca.crt"]["content"]
+    expected = _ca_hash_as_k3s_computes_it(pem, tmp_path)
     for server in k3s_nodes(prod_run):
         config = k3s_config(server)
         token = config["token"]

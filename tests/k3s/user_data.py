@@ -6,11 +6,12 @@ import yaml
 
 from offline.program import ProgramRun, Registration
 
+from ..cloud_init_files import written_files as _written_files
+
 
 def written_files(server: Registration) -> dict[str, dict]:
-    """path -> write_files entry of a server's user-data."""
-    document = yaml.safe_load(server.plain_inputs["userData"])
-    return {entry["path"]: entry for entry in document["write_files"]}
+    """path -> write_files entry of a server's user-data, contents as written on disk."""
+    return _written_files(server.plain_inputs["userData"])
 
 
 def k3s_config(server: Registration) -> dict:

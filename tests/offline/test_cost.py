@@ -34,12 +34,12 @@ def test_server_line_adds_backups_and_the_primary_ipv4_hetzner_creates_with_it()
         SERVER, "own", {"serverType": "cx33", "publicNets": [{"ipv4Enabled": True, "ipv4": 7.0}]}
     )
     items = {i.what: i.monthly for i in estimate([plain, backed_up, ipv6_only, own_ip], PRICES).items}
-    cx33, ipv4 = PRICES.server_types["cx33"], PRICES.primary_ipv4
+    # Literal euros from the dated table (hetzner-2026-06-15): cx33 8.49, primary IPv4 0.50, backups 20 %.
     assert items == {
-        "plain": round(cx33 + ipv4, 2),
-        "backed": round(cx33 * 1.2 + ipv4, 2),
-        "v6": cx33,
-        "own": cx33,  # the explicit PrimaryIp resource carries its own line
+        "plain": 8.99,
+        "backed": 10.69,  # 8.49 + 1.698 backups + 0.50, to the cent
+        "v6": 8.49,
+        "own": 8.49,  # the explicit PrimaryIp resource carries its own line
     }
 
 
@@ -52,8 +52,8 @@ def test_volumes_load_balancers_and_free_resources() -> None:
     ]
     result = estimate(resources, PRICES)
     assert {i.what: i.monthly for i in result.items} == {
-        "data": round(100 * PRICES.volume_per_gb, 2),
-        "api": PRICES.load_balancer_types["lb11"],
+        "data": 5.72,  # 100 GB at 0.0572
+        "api": 7.49,  # lb11
     }
     assert result.warnings == ()
 
@@ -75,13 +75,17 @@ def test_baseline_saving_traffic_overage_and_object_storage() -> None:
     baseline = load_baseline()
     servers = [registration(SERVER, "s", {"serverType": "cx23"})]
     result = estimate(servers, PRICES, baseline, object_storage=True)
-    assert result.saving_percent == round(100 * (baseline.total - result.total) / baseline.total, 1)
-    assert "object storage" in {i.kind for i in result.items}
+    # managed-today.yaml: 325 USD at 0.8982 = 291.915 EUR; here cx23 5.49 + IPv4 0.50 + object storage
+    # base 6.49 (0.1 TB stored, 1 TB included) = 12.48 EUR; saving 279.435 / 291.915 = 95.7 %.
+    assert baseline.total == pytest.approx(291.915)
+    assert result.total == pytest.approx(12.48)
+    assert result.saving_percent == 95.7
+    assert {i.kind: i.monthly for i in result.items} == {"server": 5.99, "object storage": 6.49}
     heavy = baseline.model_copy(
         update={"usage": baseline.usage.model_copy(update={"egress_tb_per_month": 25.0})}
     )
     overage = {i.kind: i.monthly for i in estimate(servers, PRICES, heavy).items}["traffic"]
-    assert overage == 5 * PRICES.traffic.overage_per_tb  # 25 TB out, 20 TB included with one server
+    assert overage == 5.00  # 25 TB out, 20 TB included with one server, 1.00 per TB beyond
 
 
 def test_user_price_table_overrides_and_a_broken_one_says_what_is_wrong(tmp_path: Path) -> None:

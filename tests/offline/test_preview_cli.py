@@ -150,7 +150,7 @@ def test_scaling_an_agent_pool_through_set_adds_servers_and_cost(
     assert code == 0
     before, after = json.loads(base.read_text()), json.loads(scaled.read_text())
     assert after["resourcesByType"]["hcloud:index/server:Server"] == SERVERS["dev"] + 3
-    agent = 8.49 + 0.50  # cx33 plus its primary IPv4, from the shipped table
+    agent = 35.49 + 0.50  # cpx32 plus its primary IPv4, from the shipped table
     assert after["cost"]["monthly"] == pytest.approx(before["cost"]["monthly"] + 3 * agent)
     assert (
         f"resources +{after['resources'] - before['resources']}, cost +{3 * agent:.2f} EUR per month" in text

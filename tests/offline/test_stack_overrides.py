@@ -25,7 +25,7 @@ def test_paths_address_nested_values_like_pulumi_config_set_path() -> None:
 def test_overrides_change_one_nested_value_and_keep_the_rest() -> None:
     settings = read_stack(PROJECT_DIR, "prod", {"cluster.agentPools[0].count": 50, "location": "fsn1"})
     cluster = json.loads(settings.config["platform:cluster"])
-    assert cluster["agentPools"][0] == {"name": "general", "count": 50, "serverType": "cx33"}
+    assert cluster["agentPools"][0] == {"name": "general", "count": 50, "serverType": "cpx32"}
     assert cluster["controlPlane"]["count"] == 3
     assert settings.config["platform:location"] == "fsn1"
     assert (

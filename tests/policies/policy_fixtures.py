@@ -84,6 +84,9 @@ K3S_CONFIG = {
         "audit-log-maxage=30",
         "admission-control-config-file=/etc/rancher/k3s/psa.yaml",
     ],
+    "etcd-snapshot-schedule-cron": "0 */6 * * *",
+    "etcd-s3": True,
+    "etcd-s3-config-secret": "k3s-etcd-s3",
 }
 PSA = """apiVersion: apiserver.config.k8s.io/v1
 kind: AdmissionConfiguration
@@ -460,10 +463,12 @@ def cluster_issuer(name: str = "letsencrypt-prod", server_url: str = LE_PRODUCTI
 
 TRAEFIK_VALUES = """ports:
   web:
-    redirections:
-      entryPoint: {to: websecure, scheme: https, permanent: true}
+    http:
+      redirections:
+        entryPoint: {to: websecure, scheme: https, permanent: true}
   websecure:
-    tls: {enabled: true}
+    http:
+      tls: {enabled: true}
 """
 
 

@@ -20,6 +20,9 @@ no_psa = {
     "kube-apiserver-arg": ["audit-log-path=/var/log/a.log", "audit-policy-file=/etc/a.yaml"],
 }
 
+ETCD_OFFSITE = "k3s-prod-etcd-offsite"
+local_snapshots_only = {k: v for k, v in K3S_CONFIG.items() if not k.startswith("etcd-s3")}
+
 CASES = [
     Case(
         HARDENING,
@@ -64,6 +67,38 @@ CASES = [
         "forwards port 6443",
     ),
 ]
+
+
+CASES += [
+    Case(
+        ETCD_OFFSITE,
+        [changed(control_plane(), "userData", k3s_user_data(local_snapshots_only))],
+        [control_plane()],
+        "keeps etcd snapshots only on its own disk in prod (`etcd-s3: true` is not set)",
+    ),
+    Case(
+        ETCD_OFFSITE,
+        [changed(control_plane(), "userData", k3s_user_data({**local_snapshots_only, "etcd-s3": True}))],
+        [
+            changed(
+                control_plane(),
+                "userData",
+                k3s_user_data({**local_snapshots_only, "etcd-s3": True, "etcd-s3-bucket": "acme-etcd"}),
+            )
+        ],
+        "names no bucket",
+    ),
+]
+
+
+def test_etcd_offsite_gate_has_a_named_exemption_and_stays_out_of_dev() -> None:
+    local_only = changed(control_plane(), "userData", k3s_user_data(local_snapshots_only))
+    assert fired(Pack().analyze(local_only), ETCD_OFFSITE)
+    exempt = {ETCD_OFFSITE: {"backedUpOtherwise": "nightly Velero backup of etcd to the ops bucket"}}
+    assert fired(Pack(exempt).analyze(local_only), ETCD_OFFSITE) == []
+    assert fired(Pack({ETCD_OFFSITE: {"environment": "dev"}}).analyze(local_only), ETCD_OFFSITE) == []
+    agent = server("agent-1", "agent", user_data=k3s_user_data(local_snapshots_only))
+    assert fired(Pack().analyze(agent), ETCD_OFFSITE) == []
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)

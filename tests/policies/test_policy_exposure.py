@@ -100,6 +100,7 @@ def test_redirect_by_middleware_or_websecure_only_entrypoint() -> None:
     "values",
     [
         "ports:\n  web:\n    redirectTo:\n      port: websecure\n",
+        "ports:\n  web:\n    redirections:\n      entryPoint: {to: websecure}\n",
         "additionalArguments:\n  - --entryPoints.web.http.redirections.entryPoint.to=websecure\n",
     ],
 )

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import offline.cli
 from offline.policy.gate import run_policy_pack
@@ -28,6 +29,7 @@ from offline.policy.pack import StackContext
 from offline.program import ProgramRun, Registration
 from offline.wire import is_secret, reveal, secret
 
+from ..cloud_init_files import decoded
 from . import policy_fixtures as fx
 from .policy_wire import POLICIES_DIR, Res
 
@@ -114,10 +116,20 @@ def _delete(resource: Registration, key: str) -> None:
     resource.dependencies = [d for d in resource.dependencies if d not in gone]
 
 
+def _plain_user_data(user_data: str) -> str:
+    """The same document with every write_files entry as plain text (as someone editing it by hand)."""
+    document = yaml.safe_load(user_data)
+    document["write_files"] = [
+        {**{k: v for k, v in entry.items() if k != "encoding"}, "content": decoded(entry)}
+        for entry in document["write_files"]
+    ]
+    return "#cloud-config\n" + yaml.safe_dump(document, sort_keys=False)
+
+
 def _edit_user_data(role: str, change: Callable[[str], str]) -> Edit:
     def edit(resources: list[Registration]) -> list[Registration]:
         for server in _servers(resources, role):
-            text = reveal(server.inputs["userData"])
+            text = _plain_user_data(reveal(server.inputs["userData"]))
             assert change(text) != text, "the variant must change the rendered user-data"
             _set(server, "userData", secret(change(text)))
         return resources
@@ -267,6 +279,13 @@ VARIANTS = [
         "k3s-api-not-on-public-lb",
         "forwards port 6443",
         edit=_public_api_lb,
+    ),
+    Variant(
+        "prod-etcd-snapshots-local-only",
+        "prod",
+        "k3s-prod-etcd-offsite",
+        "keeps etcd snapshots only on its own disk in prod",
+        sets=("cluster.etcdBackup.offsite=false",),
     ),
     Variant(
         "prod-k3s-without-secrets-encryption",

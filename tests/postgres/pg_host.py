@@ -26,7 +26,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from components.config.postgres import PostgresBackupConfig, PostgresConfig
-from components.postgres.component import SUPERUSER, PostgresServerArgs, database_spec
+from components.postgres.component import (
+    NODE_POSTGRES_IP_SERVERNAME,
+    SUPERUSER,
+    PostgresServerArgs,
+    database_spec,
+)
 from components.postgres.render import (
     FILES,
     STANZA,
@@ -95,7 +100,10 @@ def _certificates(directory: Path) -> Path:
         .not_valid_before(now - datetime.timedelta(hours=1))
         .not_valid_after(now + datetime.timedelta(days=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName(NODE_POSTGRES_IP_SERVERNAME)]
+            ),
+            critical=False,
         )
         .sign(ca_key, hashes.SHA256())
     )

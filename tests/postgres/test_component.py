@@ -9,6 +9,7 @@ from components.postgres.component import connection_url
 from components.postgres.scram import scram_sha256_verifier
 from components.postgres.tuning import tuned_settings
 from offline.program import ProgramError, ProgramRun, run_program
+from offline.wire import is_secret
 
 
 def _one(run: ProgramRun, typ: str, name: str):
@@ -19,7 +20,7 @@ def _one(run: ProgramRun, typ: str, name: str):
 def test_dev_database_vm_is_private_labelled_and_replaceable(dev_run: ProgramRun) -> None:
     server = _one(dev_run, "hcloud:index/server:Server", "postgres-server")
     inputs = server.plain_inputs
-    assert inputs["serverType"] == "cx33"
+    assert inputs["serverType"] == "cpx32"
     assert inputs["labels"]["platform/role"] == "database"
     assert inputs["labels"]["platform/component"] == "postgres"
     assert [n["ip"] for n in inputs["networks"]] == ["10.0.1.20"]
@@ -40,12 +41,13 @@ def test_prod_database_vm_and_volume_are_protected(prod_run: ProgramRun) -> None
     assert volume.protect and volume.plain_inputs["deleteProtection"]
 
 
-def test_user_data_is_a_secret(dev_run: ProgramRun) -> None:
-    server = _one(dev_run, "hcloud:index/server:Server", "postgres-server")
-    assert (
-        server.plain_inputs["userData"] in dev_run.secret_values
-        or "userData" in server.additional_secret_outputs
-    )
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_user_data_is_a_secret(stack: str, dev_run: ProgramRun, prod_run: ProgramRun) -> None:
+    """The user-data (database passwords, TLS key, S3 keys) reaches the engine, and so the state, as a
+    secret input; `additional_secret_outputs` would only hide the output."""
+    server = _one(dev_run if stack == "dev" else prod_run, "hcloud:index/server:Server", "postgres-server")
+    assert is_secret(server.inputs["userData"])
+    assert "userData" in server.additional_secret_outputs
 
 
 def test_managed_mode_creates_no_server() -> None:

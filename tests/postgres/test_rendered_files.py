@@ -12,6 +12,8 @@ import yaml
 from components.postgres.render import FILES, SCRIPTS
 from offline.program import ProgramRun
 
+from ..cloud_init_files import written_files
+
 SCRIPTS_DIR = "/usr/local/lib/platform-postgres"
 RULES = FILES / "postgres-backup.rules.yaml"
 RULE_TESTS = FILES / "postgres-backup.rules.test.yaml"
@@ -19,8 +21,7 @@ RULE_TESTS = FILES / "postgres-backup.rules.test.yaml"
 
 def _database_files(run: ProgramRun) -> dict[str, dict]:
     (server,) = [s for s in run.of_type("hcloud:index/server:Server") if s.name == "postgres-server"]
-    document = yaml.safe_load(server.plain_inputs["userData"])
-    return {entry["path"]: entry for entry in document["write_files"]}
+    return written_files(server.plain_inputs["userData"])
 
 
 def test_every_database_script_passes_shellcheck() -> None:

@@ -14,7 +14,7 @@ FULL_CONFIG = SupabaseConfig(
     studio_allowed_cidrs=["203.0.113.7/32"],
     functions=FunctionsConfig(enabled=True),
 )
-DATABASE = Database(host="10.0.1.20", port="5432", name="app", admin_user="postgres", verify_ca=True)
+DATABASE = Database(host="10.0.1.20", port="5432", name="app", admin_user="supabase_root")
 OBJECTS = ObjectStorage(
     endpoint="https://fsn1.your-objectstorage.com", bucket="supabase", region="fsn1", force_path_style=True
 )

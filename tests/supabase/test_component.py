@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -10,10 +11,13 @@ from typing import Any
 import jwt
 import pulumi
 import pytest
+import yaml
 
 from components.config.supabase import FunctionsConfig, SupabaseConfig
 from components.supabase import Supabase, SupabaseArgs
+from components.supabase.bootstrap import INPUTS_DIGEST_ANNOTATION, inputs_digest
 from components.supabase.component import function_files
+from components.supabase.credentials import VERIFIER_VARIABLES
 from components.supabase.keys import ISSUER
 from offline.mocks import PlatformMocks
 from offline.wire import is_secret, reveal
@@ -309,3 +313,176 @@ def test_every_object_is_valid_for_the_pinned_kubernetes(
     }
     assert len(objects) > 30
     assert schema_errors(objects) == {}
+
+
+# Contracts of the services that cannot run here (Kong, Realtime, PostgREST, Studio, functions) --
+
+
+def _deployment(recorder: Recorder, name: str) -> dict[str, Any]:
+    return next(d for d in recorder.of_kind("apps/v1:Deployment") if d["metadata"]["name"] == name)
+
+
+def _container(recorder: Recorder, name: str) -> dict[str, Any]:
+    (container,) = _deployment(recorder, name)["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def _plain_env(container: dict[str, Any]) -> dict[str, str]:
+    return {e["name"]: e["value"] for e in container["env"] if "value" in e}
+
+
+def _scratch_paths(recorder: Recorder, name: str) -> set[str]:
+    pod = _deployment(recorder, name)["spec"]["template"]["spec"]
+    scratch = {v["name"] for v in pod["volumes"] if "emptyDir" in v}
+    (container,) = pod["containers"]
+    return {m["mountPath"] for m in container["volumeMounts"] if m["name"] in scratch}
+
+
+def test_mount_paths_are_unique_in_every_container(self_hosted: tuple[Recorder, dict[str, Any]]) -> None:
+    """The API server refuses a Deployment with two mounts at one path (validateVolumeMounts)."""
+    for deployment in self_hosted[0].of_kind("apps/v1:Deployment"):
+        pod = deployment["spec"]["template"]["spec"]
+        names = [v["name"] for v in pod["volumes"]]
+        assert len(names) == len(set(names)), deployment["metadata"]["name"]
+        for container in pod["containers"]:
+            paths = [m["mountPath"] for m in container["volumeMounts"]]
+            assert len(paths) == len(set(paths)), f"{deployment['metadata']['name']}: {sorted(paths)}"
+
+
+KONG_LIBRARIES = "/usr/local/kong/lib"
+"""Where the Kong image keeps the OpenSSL 3 and other libraries its nginx loads (RUNPATH), per
+Kong/kong scripts/explain_manifest/fixtures/debian-12-amd64.txt: `/usr/local/kong/lib/libssl.so.3`."""
+
+
+def test_kong_works_in_a_scratch_prefix_without_hiding_its_libraries(
+    self_hosted: tuple[Recorder, dict[str, Any]],
+) -> None:
+    recorder, _ = self_hosted
+    container = _container(recorder, "kong")
+    for mount in container["volumeMounts"]:
+        path = mount["mountPath"].rstrip("/")
+        assert not KONG_LIBRARIES.startswith(path + "/"), f"{path} hides {KONG_LIBRARIES}"
+    assert _plain_env(container)["KONG_PREFIX"] in _scratch_paths(recorder, "kong")
+
+
+REALTIME_RUN_SH_STEPS = ("/app/bin/migrate", "/app/bin/realtime eval 'Realtime.Release.seeds(Realtime.Repo)'")
+"""The steps of the Realtime image's entrypoint (supabase/realtime run.sh at 833cf36), which runs
+each under `sudo -E -u nobody` and then execs the server."""
+
+
+def test_realtime_starts_without_sudo_as_its_non_root_user(
+    self_hosted: tuple[Recorder, dict[str, Any]],
+) -> None:
+    """allowPrivilegeEscalation: false sets no_new_privs, so the image's sudo-based run.sh fails."""
+    container = _container(self_hosted[0], "realtime")
+    assert container["securityContext"]["runAsUser"] != 0
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    command = container["command"]
+    assert command and "/app/run.sh" not in command
+    script = command[-1]
+    assert "sudo" not in script
+    positions = [script.index(step) for step in REALTIME_RUN_SH_STEPS]
+    assert positions == sorted(positions)
+    assert script.rstrip().endswith("exec /app/bin/server")
+
+
+def test_realtime_tenant_connects_over_tls(self_hosted: tuple[Recorder, dict[str, Any]]) -> None:
+    """The seed writes the tenant with ssl_enforced false (priv/repo/seeds.exs); the database accepts
+    only TLS, so the start command sets it true after seeding and before the server starts."""
+    container = _container(self_hosted[0], "realtime")
+    script = container["command"][-1]
+    seeded = script.index("Realtime.Release.seeds")
+    fixed = script.index('["ssl_enforced", "postgres_cdc_rls"]')
+    assert seeded < fixed < script.index("exec /app/bin/server")
+    assert "jsonb_set(settings, ARRAY[$1], to_jsonb(true)) WHERE type = $2" in script
+
+
+def test_every_database_client_verifies_the_server(self_hosted: tuple[Recorder, dict[str, Any]]) -> None:
+    recorder, _ = self_hosted
+    (env_secret,) = [r for r in recorder.resources if r.name == "supabase-env"]
+    urls = {k: v for k, v in env_secret.inputs["stringData"].items() if k.endswith("database-url")}
+    assert sorted(urls) == [
+        "auth-database-url",
+        "functions-database-url",
+        "rest-database-url",
+        "storage-database-url",
+    ]
+    for key, url in urls.items():
+        assert url.endswith("?sslmode=verify-full&sslrootcert=/etc/supabase/db-ca/ca.crt"), key
+    realtime = _plain_env(_container(recorder, "realtime"))
+    assert realtime["DB_SSL"] == "true"
+    mounted = {m["mountPath"] for m in _container(recorder, "realtime")["volumeMounts"]}
+    assert realtime["DB_SSL_CA_CERT"].rsplit("/", 1)[0] in mounted
+    meta = _container(recorder, "meta")
+    assert _plain_env(meta)["PG_META_DB_SSL_MODE"] == "verify-full"
+    (root_cert,) = [e for e in meta["env"] if e["name"] == "PG_META_DB_SSL_ROOT_CERT"]
+    assert root_cert["valueFrom"] == {"configMapKeyRef": {"name": "supabase-db-ca", "key": "ca.crt"}}
+    (ca,) = [
+        c for c in recorder.of_kind("core/v1:ConfigMap") if c["metadata"].get("name") == "supabase-db-ca"
+    ]
+    assert ca["data"] == {"ca.crt": CA_PEM}
+
+
+def test_no_service_connects_as_the_superuser(self_hosted: tuple[Recorder, dict[str, Any]]) -> None:
+    """Only the bootstrap Job logs in as db_admin_user; Studio, meta and functions use the demoted role."""
+    recorder, _ = self_hosted
+    (env_secret,) = [r for r in recorder.resources if r.name == "supabase-env"]
+    values = env_secret.inputs["stringData"]
+    assert "admin-password" not in values.values()
+    studio = _plain_env(_container(recorder, "studio"))
+    meta = _plain_env(_container(recorder, "meta"))
+    functions_user = values["functions-database-url"].split("://", 1)[1].split(":", 1)[0]
+    assert (
+        studio["POSTGRES_USER_READ_WRITE"] == meta["PG_META_DB_USER"] == functions_user == "supabase_postgres"
+    )
+
+
+def test_studio_is_routed_only_for_requests_through_the_ingress(
+    self_hosted: tuple[Recorder, dict[str, Any]],
+) -> None:
+    """Kong trusts X-Forwarded-For from the whole pod network, and Studio and the functions call
+    Kong from inside it: a spoofed allowed address must not open Studio, so Studio's route needs the
+    header only the Ingress adds."""
+    recorder, _ = self_hosted
+    kong = yaml.safe_load(
+        next(r.inputs for r in recorder.resources if r.name == "supabase-kong" and r.type.endswith("Secret"))[
+            "stringData"
+        ]["kong.yml"]
+    )
+    (dashboard,) = [s for s in kong["services"] if s["name"] == "dashboard"]
+    (route,) = dashboard["routes"]
+    ((header, (token,)),) = route["headers"].items()
+    assert len(token) >= 32
+    (middleware,) = [r for r in recorder.resources if r.type == "kubernetes:traefik.io/v1alpha1:Middleware"]
+    assert middleware.inputs["spec"] == {"headers": {"customRequestHeaders": {header: token}}}
+    (ingress,) = recorder.of_kind("networking.k8s.io/v1:Ingress")
+    assert ingress["metadata"]["annotations"]["traefik.ingress.kubernetes.io/router.middlewares"] == (
+        "supabase-studio-gate@kubernetescrd"
+    )
+    (strip,) = [p for p in kong["plugins"] if p["name"] == "pre-function"]
+    assert strip["config"]["access"] == [f'kong.service.request.clear_header("{header}")']
+    pods = json.dumps([d["spec"] for d in recorder.of_kind("apps/v1:Deployment")])
+    env_secret = json.dumps(next(r.inputs for r in recorder.resources if r.name == "supabase-env"))
+    assert token not in pods and token not in env_secret
+    kong_plugins = _plain_env(_container(recorder, "kong"))["KONG_PLUGINS"].split(",")
+    assert "pre-function" in kong_plugins
+
+
+def test_bootstrap_reruns_when_a_password_changes(self_hosted: tuple[Recorder, dict[str, Any]]) -> None:
+    recorder, _ = self_hosted
+    (job,) = recorder.of_kind("batch/v1:Job")
+    annotations = job["spec"]["template"]["metadata"]["annotations"]
+    inputs = next(r.inputs for r in recorder.resources if r.name == "supabase-bootstrap-inputs")["stringData"]
+    verifiers = [inputs[f"{variable.upper()}"] for variable in VERIFIER_VARIABLES.values()]
+    assert annotations[INPUTS_DIGEST_ANNOTATION] == hashlib.sha256("\n".join(verifiers).encode()).hexdigest()
+    rotated = [*verifiers[:-1], verifiers[-1] + "x"]
+    assert inputs_digest(rotated) != annotations[INPUTS_DIGEST_ANNOTATION]
+
+
+def test_the_api_exposes_the_schemas_managed_projects_expose(
+    self_hosted: tuple[Recorder, dict[str, Any]],
+) -> None:
+    """Managed projects serve `public` and `graphql_public` by default (API settings, Exposed schemas)."""
+    recorder, _ = self_hosted
+    assert _plain_env(_container(recorder, "rest"))["PGRST_DB_SCHEMAS"] == "public,graphql_public"
+    assert _plain_env(_container(recorder, "studio"))["PGRST_DB_SCHEMAS"] == "public,graphql_public"

@@ -18,6 +18,7 @@ SETTINGS = KongSettings(
     realtime_target="realtime.supabase.svc.cluster.local:4000",
     studio_allowed_cidrs=("203.0.113.7/32",),
     functions_enabled=True,
+    studio_gate_token="gate-token-value",
 )
 
 
@@ -121,3 +122,10 @@ def test_values_cannot_break_out_of_their_yaml_scalar() -> None:
 def test_a_missing_placeholder_value_is_an_error() -> None:
     with pytest.raises(KeyError, match=r"\['anon_key'\]"):
         fill_placeholders("key: {{ anon_key }}", {})
+
+
+def test_functions_never_see_a_client_sent_sb_api_key() -> None:
+    """Upstream's functions-v1 removes it (the gateway sets it from a key it checked); a function must
+    not take a caller's header for one."""
+    functions = plugins(by_path(render())["/functions/v1/"])
+    assert functions["request-transformer"]["remove"] == {"headers": ["sb-api-key"]}

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-import yaml
 
 from components.config import ConfigError
-from components.postgres.component import SUPERUSER
+from components.postgres.component import NODE_POSTGRES_IP_SERVERNAME, SUPERUSER
 from offline.program import ProgramError, ProgramRun, run_program
+
+from ..cloud_init_files import written_files
 
 SELF_HOSTED: dict[str, Any] = {
     "supabase.mode": "self-hosted",
@@ -46,8 +47,7 @@ def _in_namespace(run: ProgramRun, kind: str, namespace: str) -> list[dict[str, 
 
 def _cloud_files(run: ProgramRun) -> dict[str, str]:
     user_data = run.by_name("postgres-server").plain_inputs["userData"]
-    document = yaml.safe_load(user_data.removeprefix("#cloud-config\n"))
-    return {f["path"].rsplit("/", 1)[-1]: f["content"] for f in document["write_files"]}
+    return {path.rsplit("/", 1)[-1]: f["content"] for path, f in written_files(user_data).items()}
 
 
 def test_supabase_services_run_in_their_namespace(run: ProgramRun) -> None:
@@ -115,3 +115,11 @@ def test_self_hosted_supabase_refuses_what_it_cannot_run_on(overrides: dict[str,
     assert isinstance(failure.value.cause, ConfigError)
     assert key in str(failure.value.cause)
     assert "supabase" in str(failure.value.cause)
+
+
+def test_database_certificate_names_what_postgres_meta_checks(run: ProgramRun) -> None:
+    """node-postgres verifies a server reached by IP against `localhost` (tests/supabase/test_postgres_meta.py
+    runs postgres-meta against a certificate with exactly these names)."""
+    csr = run.by_name("postgres-server-csr")
+    assert csr.plain_inputs["ipAddresses"] == ["10.0.1.20"]
+    assert NODE_POSTGRES_IP_SERVERNAME in csr.plain_inputs["dnsNames"]

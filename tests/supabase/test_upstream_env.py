@@ -7,7 +7,6 @@ the release in components/versions.py; a deliberate difference must be declared 
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 from pathlib import Path
@@ -17,6 +16,7 @@ import yaml
 
 from components import versions
 from components.supabase.services import ServiceSpec, self_hosted_services
+from tests.pending_outputs import outputs_event_loop
 from tests.supabase.settings import DATABASE, FULL_CONFIG, OBJECTS
 
 UPSTREAM = yaml.safe_load((Path(__file__).parent / "data" / "upstream_env.yaml").read_text())
@@ -27,13 +27,8 @@ SERVICES = sorted(UPSTREAM["services"])
 def specs() -> dict[str, ServiceSpec]:
     """Built when a test runs, never at import: building them makes Pulumi Outputs, and Outputs made
     while pytest collects outlive their event loop and stall the next program run in the session."""
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
-    try:
+    with outputs_event_loop():
         built = self_hosted_services(FULL_CONFIG, DATABASE, OBJECTS, ("10.42.0.0/16",))
-    finally:
-        asyncio.set_event_loop(None)
-        loop.close()
     return {spec.name: spec for spec in built}
 
 

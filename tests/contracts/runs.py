@@ -1,0 +1,22 @@
+"""The runs the contract tests read: dev, prod, and prod with the autoscaled pool (the only stack that
+installs the cluster-autoscaler chart). One run per stack per session."""
+
+from __future__ import annotations
+
+import functools
+
+from offline.program import ProgramRun, run_program
+from tests.day2.graph import stack_config
+from tests.pilot_runs import stack_run
+
+STACKS = ("dev", "prod", "prod-autoscaler")
+
+_AUTOSCALER = {"enabled": True, "minNodes": 0, "maxNodes": 5, "serverType": "cpx42"}
+
+
+@functools.cache
+def contract_run(stack: str) -> ProgramRun:
+    if stack == "prod-autoscaler":
+        cluster = {**stack_config("prod", "cluster"), "autoscaler": _AUTOSCALER}
+        return run_program("prod", overrides={"cluster": cluster})
+    return stack_run(stack)
