@@ -24,7 +24,7 @@
 # Usage: scripts/build-pulumi.sh
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-# shellcheck source=scripts/lib/tool-cache.sh
+# shellcheck source=/dev/null
 . "$root/scripts/lib/tool-cache.sh"
 
 PULUMI_CLI_VERSION=3.274.0
