@@ -88,6 +88,7 @@ def _context(args: argparse.Namespace) -> Context:
         project=settings.project,
         stack=args.stack,
         outputs=outputs,
+        settings_config=dict(settings.config),
         config=stack_config(settings),
         kube=kube,
         prometheus=prometheus,

@@ -36,6 +36,8 @@ class Context:
     project: str
     stack: str
     outputs: dict[str, Any]
+    settings_config: dict[str, str]
+    """The stack's config as the engine hands it to a policy pack (`project:key` to string)."""
     config: StackConfig
     """The stack's settings: targets, and the phases switched on."""
     kube: KubeClient | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from components.config import StackConfig
 
-from . import cluster, database, jobs, object_store, security, service
+from . import cluster, database, jobs, live_policy, object_store, security, service
 from .gates import GateSpec
 
 
@@ -33,6 +33,7 @@ GATES: tuple[GateSpec, ...] = (
     GateSpec("1", "every PVC Bound", cluster.volumes_bound, _always),
     GateSpec("1", "every Certificate Ready", cluster.certificates_ready, _always),
     GateSpec("1", "no pod crash-looping", cluster.no_crash_loops, _always),
+    GateSpec("1", "policy pack on the live objects", live_policy.policy_verdict, _always),
     GateSpec("1", "availability (SLO rules)", service.availability, _app),
     GateSpec("1", "p95 < 400 ms (SLO rules)", service.latency, _app),
     GateSpec("1", "load run", service.load_run, _app),

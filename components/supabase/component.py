@@ -343,7 +343,6 @@ class Supabase(pulumi.ComponentResource):
     ) -> None:
         host = args.config.host
         # Marks requests that came through the Ingress: Kong routes only those to Studio (kong.yml).
-        token: pulumi.Input[str] = credentials.studio_gate_token
         gate = k8s.apiextensions.CustomResource(
             f"{self._name}-studio-gate",
             api_version="traefik.io/v1alpha1",

@@ -58,7 +58,8 @@ GATEWAY_URL = "http://kong:8000"
 """How services inside the namespace reach the gateway (upstream: http://api-gw:8000)."""
 
 EXPOSED_SCHEMAS = "public,graphql_public"
-"""What PostgREST serves: managed projects' default (upstream's compose adds `storage`, see docs/supabase.md)."""
+"""What PostgREST serves: managed projects' default (upstream's compose also adds `storage`;
+docs/supabase.md lists the differences)."""
 MAX_ROWS = "1000"
 STORAGE_TENANT_ID = "stub"
 """Upstream's STORAGE_TENANT_ID; a single-tenant Storage keeps it."""
