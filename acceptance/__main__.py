@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from offline.program import PROJECT_DIR
-from offline.stack_file import read_stack, stack_config
+from offline.stack_file import parse_assignments, read_stack, stack_config
 from preflight.hcloud_api import DEFAULT_ENDPOINT, HcloudApi
 
 from .gates import Context, PhaseResult, run_gate
@@ -54,6 +54,13 @@ def _parser() -> argparse.ArgumentParser:
         help="this machine is outside adminCidrs: check the API does not answer it",
     )
     parser.add_argument("--gate", action="append", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="PATH=VALUE",
+        help="override a setting of the stack file, as the offline preview does; repeatable",
+    )
     parser.add_argument("--format", choices=("text", "markdown"), default="text")
     return parser
 
@@ -73,7 +80,7 @@ def _outputs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _context(args: argparse.Namespace) -> Context:
-    settings = read_stack(PROJECT_DIR, args.stack)
+    settings = read_stack(PROJECT_DIR, args.stack, parse_assignments(args.set, parse_json=True))
     outputs = _outputs(args)
     kubeconfig = args.kubeconfig.read_text() if args.kubeconfig else outputs.get("kubeconfig")
     kube = KubeClient.from_kubeconfig(kubeconfig) if kubeconfig else None

@@ -4,6 +4,7 @@ so a change made with kubectl, or a default a controller filled in, is judged to
 
 from __future__ import annotations
 
+import urllib.error
 from typing import Any
 
 from offline.policy.gate import analyze
@@ -24,6 +25,10 @@ LIVE_KINDS = (
     ("networking.k8s.io/v1", "ingresses", "Ingress"),
     ("policy/v1", "poddisruptionbudgets", "PodDisruptionBudget"),
     ("autoscaling/v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler"),
+    ("cert-manager.io/v1", "clusterissuers", "ClusterIssuer"),
+    ("cert-manager.io/v1", "certificates", "Certificate"),
+    ("traefik.io/v1alpha1", "middlewares", "Middleware"),
+    ("traefik.io/v1alpha1", "ingressroutes", "IngressRoute"),
 )
 """(apiVersion, plural, kind) of what the pack's Kubernetes policies judge."""
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
@@ -72,7 +77,13 @@ def live_objects(ctx: Context) -> list[Registration]:
     kube = ctx.need_kube()
     found = []
     for api_version, plural, kind in LIVE_KINDS:
-        for obj in kube.items(_path(api_version, plural)):
+        try:
+            objects = kube.items(_path(api_version, plural))
+        except urllib.error.HTTPError as error:
+            if error.code == 404:
+                continue  # that kind's CRD is not installed: nothing of it runs
+            raise
+        for obj in objects:
             if obj.get("metadata", {}).get("namespace") in SYSTEM_NAMESPACES or (
                 kind == "Namespace" and obj["metadata"]["name"] in SYSTEM_NAMESPACES
             ):

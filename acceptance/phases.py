@@ -24,6 +24,10 @@ def _object_store(config: StackConfig) -> bool:
     return config.object_store.enabled
 
 
+def _self_hosted_supabase(config: StackConfig) -> bool:
+    return config.supabase.self_hosted
+
+
 def _database_vm(config: StackConfig) -> bool:
     return config.postgres.mode == "vm"
 
@@ -44,6 +48,9 @@ GATES: tuple[GateSpec, ...] = (
     GateSpec("3", "bucket versioning", object_store.bucket_versioning, _object_store),
     GateSpec("4", "backups fresh", database.backups_fresh, _database_vm),
     GateSpec("4", "restore drill", database.restore_drill, _database_vm),
+    GateSpec(
+        "5", "Studio closed or allow-listed", security.studio_closed_or_allow_listed, _self_hosted_supabase
+    ),
 )
 """In the order they run; phase numbers are the plan's (docs/acceptance.md)."""
 

@@ -3,11 +3,15 @@ really admit, read from the API, and whether the Kubernetes API answers from out
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import socket
 import urllib.parse
 
+import yaml
+
 from components.naming import LABEL_PREFIX
+from components.supabase.component import NAMESPACE as SUPABASE_NAMESPACE
 
 from .gates import Context, GateResult, NotMeasurableError
 
@@ -85,5 +89,39 @@ def api_closed_from_outside(ctx: Context) -> list[GateResult]:
             "no answer",
             not answering,
             "the control-plane firewall admits more than adminCidrs (see the firewall gate)",
+        )
+    ]
+
+
+def studio_closed_or_allow_listed(ctx: Context) -> list[GateResult]:
+    """Studio as Kong runs it: the dashboard route of the live Kong configuration (a Secret in the
+    supabase namespace) is either terminated (closed) or limited to a list without the whole internet."""
+    kube = ctx.need_kube()
+    configs = [
+        base64.b64decode(secret["data"]["kong.yml"]).decode()
+        for secret in kube.items(f"/api/v1/namespaces/{SUPABASE_NAMESPACE}/secrets")
+        if "kong.yml" in (secret.get("data") or {})
+    ]
+    if len(configs) != 1:
+        raise NotMeasurableError(
+            f"expected one Kong configuration in namespace {SUPABASE_NAMESPACE}, found {len(configs)}"
+        )
+    services = yaml.safe_load(configs[0]).get("services", [])
+    dashboard = next((service for service in services if service.get("name") == "dashboard"), None)
+    plugins = {plugin["name"]: plugin.get("config") or {} for plugin in (dashboard or {}).get("plugins", [])}
+    if dashboard is None or "request-termination" in plugins:
+        measured, passed = "closed", True
+    else:
+        allowed = list(plugins.get("ip-restriction", {}).get("allow") or [])
+        world = [c for c in allowed if ipaddress.ip_network(c, strict=False).prefixlen == 0]
+        measured = f"allow-listed: {', '.join(allowed)}" if allowed else "open: no ip-restriction"
+        passed = bool(allowed) and not world
+    return [
+        GateResult(
+            "Studio closed or allow-listed",
+            measured,
+            "closed, or an allow-list without /0",
+            passed,
+            "supabase.studioAllowedCidrs: your office or VPN range, then pulumi up",
         )
     ]

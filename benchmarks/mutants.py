@@ -215,7 +215,7 @@ MUTANTS: tuple[Mutant, ...] = (
         "components/observability/values.py",
         '"retention": retention,',
         '"retentionn": retention,',
-        ("tests/contracts/", _PILOT),
+        ("tests/test_observability_retention.py", "tests/contracts/"),
         "Helm value key: Prometheus retention misspelt, silently ignored by the chart (audit M4)",
     ),
     Mutant(
@@ -257,8 +257,8 @@ MUTANTS: tuple[Mutant, ...] = (
         "components/object_store/seaweedfs.py",
         '            "allowPrivilegeEscalation": False,\n            "runAsNonRoot": True,',
         '            "allowPrivilegeEscalation": False,\n            "runAsNonRoot": False,',
-        ("tests/object_store/", _SCHEMAS, _POLICY_STACKS),
-        "securityContext field: SeaweedFS containers may run as root",
+        ("tests/object_store/test_seaweedfs_pod_security.py", "tests/object_store/"),
+        "securityContext field: SeaweedFS containers may run as root (Pod Security refuses the pods)",
     ),
     Mutant(
         "seaweedfs-single-copy",

@@ -70,6 +70,13 @@ def _record(tool: str) -> None:
         _records[key].add(tool)
 
 
+def _is_project_file(argument: str) -> bool:
+    try:
+        return len(argument) < 256 and (PROJECT_DIR / argument).is_file()
+    except OSError:
+        return False
+
+
 def _tool(argv: Any) -> str | None:
     """The tool a subprocess runs (a project script counts as "own-script")."""
     first = argv if isinstance(argv, str | os.PathLike) else (argv[0] if argv else "")
@@ -85,7 +92,7 @@ def _tool(argv: Any) -> str | None:
         return "crd-validator"
     if name in {"bash", "sh"} and not isinstance(argv, str):
         rest = [str(a) for a in argv[1:]]
-        scripts = [a for a in rest if (PROJECT_DIR / a).is_file() or str(PROJECT_DIR) in a]
+        scripts = [a for a in rest if str(PROJECT_DIR) in a or _is_project_file(a)]
         return "own-script" if scripts or "-c" in rest else name
     if text.startswith(_POSTGRES_PREFIX) or name in STRICT | BROADER:
         return name

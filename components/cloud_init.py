@@ -28,6 +28,7 @@ class WriteFile:
     content: str
     permissions: str = "0644"
     owner: str = "root:root"
+    """cloud-init's own defaults; the rendered entry names only what differs."""
 
     @classmethod
     def from_file(cls, source: Path, path: str, permissions: str = "0644") -> WriteFile:
@@ -46,6 +47,23 @@ def encoded_content(content: str) -> dict[str, str]:
     return {"encoding": "gz+b64", "content": packed}
 
 
+DEFAULT_PERMISSIONS = "0644"
+DEFAULT_OWNER = "root:root"
+"""What cloud-init's write_files uses when an entry names none (cc_write_files, Debian's distro)."""
+
+
+def write_files_entry(
+    path: str, content: str, permissions: str, owner: str = DEFAULT_OWNER
+) -> dict[str, str]:
+    """One write_files entry; cloud-init's defaults are left out (every byte counts toward 32 KiB)."""
+    entry = {"path": path, **encoded_content(content)}
+    if permissions != DEFAULT_PERMISSIONS:
+        entry["permissions"] = permissions
+    if owner != DEFAULT_OWNER:
+        entry["owner"] = owner
+    return entry
+
+
 @dataclass(frozen=True)
 class CloudConfig:
     """The parts of a #cloud-config document this program uses."""
@@ -61,8 +79,7 @@ class CloudConfig:
             "package_upgrade": False,
             "packages": self.packages,
             "write_files": [
-                {"path": f.path, **encoded_content(f.content), "permissions": f.permissions, "owner": f.owner}
-                for f in self.write_files
+                write_files_entry(f.path, f.content, f.permissions, f.owner) for f in self.write_files
             ],
             **self.extra,
             "runcmd": self.runcmd,

@@ -212,6 +212,11 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return str(stable_number(typ, name)), {**inputs, **outputs}
         if typ.startswith("kubernetes:"):
             metadata = inputs.get("metadata") or {}
+            if isinstance(inputs.get("metadata"), dict) and not metadata.get("name"):
+                # pulumi-kubernetes auto-names an object without metadata.name `<resource name>-<8 chars>`;
+                # objects that refer to it use that output name, so it must not come back empty.
+                metadata = {**metadata, "name": f"{name}-{stable_number(typ, name) % 16**8:08x}"}
+                inputs = {**inputs, "metadata": metadata}
             namespace = metadata.get("namespace")
             object_name = metadata.get("name") or inputs.get("name") or name
             return (f"{namespace}/{object_name}" if namespace else object_name), inputs

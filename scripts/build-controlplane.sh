@@ -9,7 +9,7 @@
 # Usage: scripts/build-controlplane.sh
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-# shellcheck source=scripts/lib/tool-cache.sh
+# shellcheck source=/dev/null
 . "$root/scripts/lib/tool-cache.sh"
 
 if ! command -v go >/dev/null 2>&1; then

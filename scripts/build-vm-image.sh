@@ -65,6 +65,7 @@ recipe() (
     --customize-hook="install -m 0644 '$here/vm-image/vmtest-environment.service' \"\$1\"/etc/systemd/system/" \
     --customize-hook="install -m 0644 '$here/vm-image/90-vmtest.cfg' \"\$1\"/etc/cloud/cloud.cfg.d/" \
     --customize-hook='chroot "$1" systemctl enable vmtest-environment.service' \
+    --customize-hook='sed -i "s/^# *en_US.UTF-8 UTF-8/en_US.UTF-8 UTF-8/" "$1"/etc/locale.gen && chroot "$1" locale-gen' \
     --customize-hook='echo "/dev/vda / ext4 defaults,errors=remount-ro 0 1" >"$1"/etc/fstab' \
     --customize-hook='rm -f "$1"/etc/apt/sources.list "$1"/etc/apt/sources.list.d/* "$1"/etc/hostname' \
     --customize-hook='chroot "$1" dpkg -l >"$1"/root/packages.txt' \

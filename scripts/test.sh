@@ -14,4 +14,6 @@ scripts/build-pulumi.sh >/dev/null        # the Pulumi CLI (+ stand-in language 
 "$uv" run --frozen ruff check .
 "$uv" run --frozen ruff format --check .
 "$uv" run --frozen mypy .
-exec "$uv" run --frozen pytest "$@"
+# The VM boot tests (tests/vm) run apart, with scripts/test-vm.sh: on a machine without hardware
+# virtualisation they take over an hour of software emulation (docs/vm-tests.md).
+exec "$uv" run --frozen pytest -m "not vm" "$@"

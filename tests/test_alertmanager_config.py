@@ -88,3 +88,12 @@ def test_webhook_urls_only_live_in_a_secret() -> None:
     assert is_secret(secret.inputs["stringData"])
     assert "discord.com" not in str(mask(secret.inputs))
     assert "discord.com" in secret.plain_inputs["stringData"]["alertmanager.yaml"]
+
+
+def test_on_call_hears_when_a_page_resolves() -> None:
+    """Every channel of the notify receiver sends the resolution too (only the heartbeat does not)."""
+    config = yaml.safe_load(_rendered("prod"))
+    (notify,) = [r for r in config["receivers"] if r["name"] == "notify"]
+    channels = [c for key, configs in notify.items() if key.endswith("_configs") for c in configs]
+    assert len(channels) == 2, "prod notifies through Discord and the webhook"
+    assert all(c["send_resolved"] is True for c in channels)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from ..cloud_init import encoded_content
+from ..cloud_init import write_files_entry
 from .render import (
     SCRIPTS,
     SYSTEMD_UNITS,
@@ -51,8 +51,8 @@ class Schedules:
 
 
 def _file(path: str, content: str, permissions: str) -> dict[str, str]:
-    """A write_files entry; large files are compressed (Hetzner's 32 KiB user-data limit)."""
-    return {"path": path, **encoded_content(content), "owner": "root:root", "permissions": permissions}
+    """A write_files entry, owned by root; compressed where that is shorter (Hetzner's 32 KiB limit)."""
+    return write_files_entry(path, content, permissions)
 
 
 def user_data(

@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from offline.program import ProgramRun, Registration
+from tests.contracts.charts import TRAEFIK_CHART, chart_releases
 from tests.contracts.runs import STACKS, contract_run
+from tests.k3s.user_data import k3s_nodes
 from tests.upstream_data import upstream_file
 
 LIMITS_FILE = "hetzner/api-limits.md"
@@ -102,9 +104,35 @@ def limit_problems(run: ProgramRun) -> list[str]:
     return problems
 
 
+def _ingress_target_problems(run: ProgramRun) -> list[str]:
+    """The load balancer the CCM creates for Traefik targets every node (no node-selector annotation),
+    autoscaled ones included."""
+    (traefik,) = [r for r in chart_releases(run) if r.chart == TRAEFIK_CHART]
+    annotations = traefik.values["service"]["annotations"]
+    if "load-balancer.hetzner.cloud/node-selector" in annotations:
+        return []
+    lb_type = annotations["load-balancer.hetzner.cloud/type"]
+    autoscaled = sum(
+        int(group["maxSize"])
+        for r in chart_releases(run)
+        if r.chart == "cluster-autoscaler"
+        for group in r.values["autoscalingGroups"]
+    )
+    return ingress_target_problems(lb_type, len(k3s_nodes(run)) + autoscaled)
+
+
+def ingress_target_problems(lb_type: str, nodes: int) -> list[str]:
+    limit = LIMITS.get(f"{lb_type} targets")
+    if limit is None:
+        return [f"ingress load balancer: no documented target limit for {lb_type} in {LIMITS_FILE}"]
+    if nodes > limit[0]:
+        return [f"ingress load balancer ({lb_type}): {nodes} nodes as targets, at most {limit[0]}"]
+    return []
+
+
 def _load_balancer_target_problems(run: ProgramRun, servers: list[Registration]) -> list[str]:
     """A label-selector target counts every server it selects."""
-    problems = []
+    problems = _ingress_target_problems(run)
     balancers = {lb.id: lb for lb in run.of_type("hcloud:index/loadBalancer:LoadBalancer")}
     for target in run.of_type("hcloud:index/loadBalancerTarget:LoadBalancerTarget"):
         inputs = target.plain_inputs
@@ -165,3 +193,13 @@ def test_a_resource_over_a_limit_is_reported() -> None:
     assert "server name 'k3s_cp_0' is not an RFC 1123 hostname" in problems
     assert "k3s_cp_0: more than 5 firewalls" in problems
     assert f"{volume.name}: size 5 GB" in problems
+
+
+def test_an_ingress_load_balancer_with_more_nodes_than_targets_is_reported() -> None:
+    assert ingress_target_problems("lb11", 25) == []
+    assert ingress_target_problems("lb11", 26) == [
+        "ingress load balancer (lb11): 26 nodes as targets, at most 25"
+    ]
+    assert ingress_target_problems("lb31", 3) == [
+        f"ingress load balancer: no documented target limit for lb31 in {LIMITS_FILE}"
+    ]

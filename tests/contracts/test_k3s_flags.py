@@ -40,11 +40,16 @@ def unknown_keys(config: dict[str, Any], role: str, k3s_version: str = versions.
     return sorted(k for k in config if k.removesuffix("+") not in k3s_flags(role, k3s_version))
 
 
-def _drop_in_keys() -> list[str]:
-    """Keys platform-install-k3s writes into config.yaml.d at boot (the private interface and IP)."""
-    script = INSTALL_SCRIPT.read_text()
-    (template,) = re.findall(r"printf '([^']*)' [^>]*> /etc/rancher/k3s/config\.yaml\.d/", script)
-    return [line.split(":", 1)[0] for line in template.split("\\n") if line]
+def drop_in_keys(script: str) -> dict[str, list[str]]:
+    """config.yaml.d file -> keys, for every `printf '<yaml>' ... > <file>` of platform-install-k3s that
+    writes into config.yaml.d (directly or through a variable assigned such a path)."""
+    variables = dict(re.findall(r'^\s*(\w+)="?([^"\n]*config\.yaml\.d/[^"\n]*)"?$', script, re.MULTILINE))
+    found = {}
+    for template, target in re.findall(r"printf '([^']*)'[^>\n]*> \"?([^\"\s]+)\"?", script):
+        path = variables.get(target.removeprefix("$").strip("{}"), target)
+        if "config.yaml.d/" in path:
+            found[path.rsplit("/", 1)[1]] = [line.split(":", 1)[0] for line in template.split("\\n") if line]
+    return found
 
 
 def _configs() -> dict[str, tuple[str, dict[str, Any]]]:
@@ -65,11 +70,21 @@ def test_every_config_key_is_a_flag_of_the_pinned_k3s(node: str) -> None:
     role, config = CONFIGS[node]
     assert config, f"{node} has an empty config.yaml"
     assert unknown_keys(config, role) == []
-    assert unknown_keys(dict.fromkeys(_drop_in_keys()), role) == []
 
 
-def test_the_boot_drop_in_is_read() -> None:
-    assert _drop_in_keys() == ["flannel-iface", "node-ip"]
+def test_every_drop_in_written_at_boot_holds_flags_of_its_role() -> None:
+    drop_ins = drop_in_keys(INSTALL_SCRIPT.read_text())
+    assert drop_ins["20-private-network.yaml"] == ["flannel-iface", "node-ip"]
+    for role in ("server", "agent"):
+        assert unknown_keys(dict.fromkeys(drop_ins["20-private-network.yaml"]), role) == []
+    # Only a server's first boot initialises the cluster.
+    assert unknown_keys(dict.fromkeys(drop_ins["10-initialise-cluster.yaml"]), "server") == []
+
+
+def test_a_drop_in_written_through_a_variable_is_found() -> None:
+    script = 'd="$c/config.yaml.d/30-x.yaml"\nprintf \'node-labels: %s\\n\' "$v" > "$d"\n'
+    assert drop_in_keys(script) == {"30-x.yaml": ["node-labels"]}
+    assert unknown_keys({"node-labels": []}, "agent") == ["node-labels"]
 
 
 def test_an_unknown_or_role_foreign_key_is_reported() -> None:

@@ -86,7 +86,7 @@ class UnmappedSettingError(AssertionError):
 
 @dataclass(frozen=True)
 class FirstServer:
-    """The first k3s server (the one with `cluster-init`) as the program renders it."""
+    """The first k3s server as the program renders it."""
 
     name: str
     config: dict[str, Any]
@@ -95,8 +95,11 @@ class FirstServer:
 
 
 def first_server(run: ProgramRun) -> FirstServer:
-    servers = [node for node in k3s_nodes(run) if k3s_config(node).get("cluster-init")]
-    assert len(servers) == 1, f"expected one server with cluster-init, got {[s.name for s in servers]}"
+    """The server that brings the cluster's CAs (the first one; in HA it initialises etcd through a
+    first-boot drop-in, alone it has `cluster-init` in config.yaml)."""
+    ca_file = f"{TLS_DIR}/server-ca.crt"
+    servers = [node for node in k3s_nodes(run) if ca_file in written_files(node)]
+    assert len(servers) == 1, f"expected one server with {ca_file}, got {[s.name for s in servers]}"
     (server,) = servers
     files = {path: entry["content"] for path, entry in written_files(server).items()}
     return FirstServer(server.name, k3s_config(server), files)

@@ -8,7 +8,10 @@ creates them). Helm releases are not objects: their values are checked by the ch
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +77,7 @@ def _system_upgrade_controller_crd() -> Path:
     return upstream_file(f"system-upgrade-controller/{tag}/upgrade.cattle.io_plans.yaml")
 
 
+@functools.cache
 def upstream_crds() -> list[dict[str, Any]]:
     files = [
         *(path for chart, version in sorted(PINNED_CHARTS.items())
@@ -98,11 +102,20 @@ def _integers(value: Any) -> Any:
     return value
 
 
+def _named(resource_name: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """An object without metadata.name gets one as the Kubernetes provider's auto-naming gives it:
+    the resource name and a suffix (random there, derived from the name here so runs repeat)."""
+    if obj.get("metadata", {}).get("name"):
+        return obj
+    suffix = hashlib.sha256(resource_name.encode()).hexdigest()[:8]
+    return {**obj, "metadata": {**obj.get("metadata", {}), "name": f"{resource_name}-{suffix}"}}
+
+
 def rendered_objects(run: ProgramRun) -> list[tuple[str, dict[str, Any]]]:
     """(Pulumi resource name, object) of every Kubernetes object, namespaces first, then in the
     preview's dependency order."""
     ordered = [
-        (r.name, _integers(r.plain_inputs))
+        (r.name, _named(r.name, _integers(r.plain_inputs)))
         for r in dependency_order(run.resources)
         if r.custom and r.type.startswith("kubernetes:") and r.type not in NOT_OBJECTS
     ]
@@ -117,7 +130,7 @@ def wait_established(api: Api, names: list[str]) -> None:
         for name in sorted(waiting):
             answer = api.get(f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")
             conditions = (
-                (answer.body.get("status") or {}).get("conditions", []) if answer.status == 200 else []
+                (answer.body.get("status") or {}).get("conditions") or [] if answer.status == 200 else []
             )
             if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
                 waiting.discard(name)
@@ -151,7 +164,10 @@ def _default_service_account(api: Api, namespace: str) -> None:
 
 
 def apply_everything(api: Api, run: ProgramRun) -> Applied:
-    crds = {doc["metadata"]["name"]: api.apply(doc) for doc in upstream_crds()}
+    # Concurrently, as a chart install sends them: the API server's CRD handling dominates otherwise.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = pool.map(api.apply, upstream_crds())
+        crds = {doc["metadata"]["name"]: answer for doc, answer in zip(upstream_crds(), answers, strict=True)}
     wait_established(api, [name for name, answer in crds.items() if answer.accepted])
     objects: dict[str, Answer] = {}
     not_applied: dict[str, str] = {}

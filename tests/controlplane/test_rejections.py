@@ -39,27 +39,28 @@ def test_two_volume_mounts_at_one_path_are_refused(control_plane: ControlPlane, 
     )
 
 
-def _certificate(control_plane: ControlPlane) -> dict[str, Any]:
-    certificates = [obj for _, obj in rendered_objects(control_plane.run) if obj["kind"] == "Certificate"]
-    assert certificates, "the program renders no cert-manager Certificate"
-    return copy.deepcopy(certificates[0])
+def _prometheus_rule(control_plane: ControlPlane) -> dict[str, Any]:
+    rules = [obj for _, obj in rendered_objects(control_plane.run) if obj["kind"] == "PrometheusRule"]
+    assert rules, "the program renders no PrometheusRule"
+    return copy.deepcopy(rules[0])
 
 
 def test_a_custom_resource_with_an_unknown_field_is_refused(
     control_plane: ControlPlane, applied: Applied
 ) -> None:
-    certificate = _certificate(control_plane)
-    certificate["spec"]["renewBeforeDays"] = 30
-    answer = control_plane.api.apply(certificate, dry_run=True)
+    rule = _prometheus_rule(control_plane)
+    group = rule["spec"]["groups"][0]
+    group["alertAfter"] = "10m"
+    answer = control_plane.api.apply(rule, dry_run=True)
     assert not answer.accepted
-    assert ".spec.renewBeforeDays: field not declared in schema" in answer.message
+    assert f'.spec.groups[name="{group["name"]}"].alertAfter: field not declared in schema' in answer.message
 
 
 def test_a_custom_resource_with_an_invalid_value_is_refused(
     control_plane: ControlPlane, applied: Applied
 ) -> None:
-    certificate = _certificate(control_plane)
-    certificate["spec"]["privateKey"] = {"algorithm": "DSA"}
-    answer = control_plane.api.apply(certificate, dry_run=True)
+    rule = _prometheus_rule(control_plane)
+    rule["spec"]["groups"][0]["rules"][0]["for"] = "5 minutes"
+    answer = control_plane.api.apply(rule, dry_run=True)
     assert answer.status == 422, answer.message
-    assert 'spec.privateKey.algorithm: Unsupported value: "DSA"' in answer.message
+    assert 'spec.groups[0].rules[0].for: Invalid value: "5 minutes"' in answer.message

@@ -116,7 +116,10 @@ def test_the_comment_carries_both_stacks_verdicts_and_costs(posted: tuple[str, s
     assert "on the base branch" not in prod
     # Both real stacks pass the policy pack: the job's verdict is 0 and no report shows a failure.
     assert outputs["verdict"] == "0"
-    assert "❌" not in body and body.count(": ✅ passes") == 2
+    # Each stack twice: as it is, and as a new stack (DEPLOYED_STACKS is unset here: neither exists yet).
+    assert "❌" not in body and body.count(": ✅ passes") == 4
+    for stack in ("dev", "prod"):
+        assert f"offline `preview --fresh` (as a new stack) on platform/{stack}: ✅ passes" in body
     assert body.removeprefix(MARKER + "\n") == summary  # the run summary has the same report
 
 
@@ -127,4 +130,4 @@ def test_the_reviewed_snapshot_shows_both_stacks_passing() -> None:
     text = raw.decode("utf-8", errors="strict")
     assert text.startswith(MARKER)
     assert "| **total** |" in text and "0123456789abcdef" in text
-    assert "❌" not in text and text.count(": ✅ passes") == 2
+    assert "❌" not in text and text.count(": ✅ passes") == 4  # known values and new stack, per stack

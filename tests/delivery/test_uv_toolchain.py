@@ -24,8 +24,9 @@ BARE_PATH = "/usr/bin:/bin"
 
 def _readme_environment_line() -> str:
     """The line of the README's deploy commands that sets up the environment, as a user copies it."""
-    deploy = README.read_text().split("### 3. Deploy", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
-    (line,) = [line for line in deploy.splitlines() if "scripts/pulumi-env.sh" in line]
+    deploy = README.read_text().split("### 3. Deploy", 1)[1].split("\n### ", 1)[0]
+    blocks = [part.split("```", 1)[0] for part in deploy.split("```sh")[1:]]
+    (line,) = [line for block in blocks for line in block.splitlines() if "scripts/pulumi-env.sh" in line]
     return line
 
 

@@ -132,7 +132,7 @@ def test_the_label_capable_list_is_the_providers(prod_run: ProgramRun) -> None:
         for name, cls in vars(pulumi_hcloud).items()
         if inspect.isclass(cls)
         and issubclass(cls, pulumi.CustomResource)
-        and "labels" in inspect.signature(cls._internal_init).parameters
+        and "labels" in inspect.signature(cls._internal_init).parameters  # type: ignore[attr-defined]
     }
     assert with_labels == LABEL_CAPABLE
 

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from components import versions
 from offline.program import ProgramError, ProgramRun, run_program
 
+from ..upstream_data import upstream_file
 from .user_data import k3s_config, k3s_nodes, written_files
 
 SCRIPT_PATH = "/usr/local/sbin/platform-install-k3s"
@@ -66,6 +68,7 @@ FAKE_INSTALLER = """#!/bin/sh
   [ -x "$INSTALL_K3S_BIN_DIR/k3s" ] && echo "installer sees an executable k3s"
   for f in "$K3S_CONFIG_DIR"/config.yaml.d/*.yaml; do
     echo "dropin $(basename "$f"): $(tr '\\n' ' ' < "$f")"
+    cp "$f" "$SEEN"
   done
 } >> "$CALLS"
 """
@@ -126,7 +129,9 @@ def node(tmp_path: Path) -> Node:
         "K3S_DATA_DIR": str(tmp_path / "data"),
         "K3S_BIN_DIR": str(tmp_path / "bin-target"),
         "PEER_ATTEMPTS": "1",
+        "SEEN": str(tmp_path / "seen"),
     }
+    (tmp_path / "seen").mkdir()
     return Node(tmp_path, env)
 
 
@@ -222,6 +227,13 @@ def test_the_first_boot_of_an_ha_cluster_initialises_once(node: Node, prod_run: 
     assert all(f"--cacert {node.root}/data/server/tls/server-ca.crt" in p for p in probes)
     assert 'dropin 10-initialise-cluster.yaml: cluster-init: true server: "" ' in calls
     assert node.dropins == ["20-private-network.yaml"], "the initialise drop-in outlived the first start"
+    # k3s refuses to start on an unknown key: every key the script writes is a `k3s server` flag.
+    flags = upstream_file(f"k3s/{versions.K3S_VERSION}/server-flags.txt").read_text().splitlines()
+    known = {line.split("\t", 1)[0] for line in flags}
+    seen = {f.name: yaml.safe_load(f.read_text()) for f in (node.root / "seen").iterdir()}
+    assert set(seen) == {"10-initialise-cluster.yaml", "20-private-network.yaml"}
+    assert seen["10-initialise-cluster.yaml"] == {"cluster-init": True, "server": ""}
+    assert {key for dropin in seen.values() for key in dropin} <= known
 
 
 def test_a_rebuilt_first_server_joins_the_running_cluster(node: Node, prod_run: ProgramRun) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from offline.program import ProgramRun
+from offline.program import ProgramRun, Registration
 
 from .user_data import k3s_nodes, written_files
 
@@ -73,7 +73,7 @@ def _k3s_drop_ins(server_files: dict[str, dict]) -> dict[str, str]:
 def test_hardening_beats_a_cloud_init_drop_in_that_allows_passwords(
     prod_run: ProgramRun, tmp_path: Path
 ) -> None:
-    roles = {}
+    roles: dict[str, Registration] = {}
     for server in k3s_nodes(prod_run):
         roles.setdefault(server.plain_inputs["labels"]["platform/role"], server)
     assert set(roles) == {"control-plane", "agent"}

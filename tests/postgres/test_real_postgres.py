@@ -128,6 +128,7 @@ def test_metrics_file_is_valid_exposition_and_reports_the_backup(host: PgHost) -
     newest = max(info["backup"], key=lambda b: b["timestamp"]["stop"])
     reported = float(values['pgbackrest_last_good_backup_timestamp_seconds{stanza="main"}'])
     assert reported == newest["timestamp"]["stop"], "the newest backup pgBackRest itself lists"
+    assert [repo["cipher"] for repo in info["repo"]] == ["aes-256-cbc"], "the repository is encrypted"
     assert values['pgbackrest_last_backup_timestamp_seconds{stanza="main",type="diff"}'] == "0"
     assert values["postgres_up"] == "1"
     assert values["postgres_archiver_failed_total"] == "0"

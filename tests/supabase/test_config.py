@@ -8,6 +8,7 @@ import pytest
 
 from components.config import ConfigError, parse_stack_config
 from components.config.secrets import SECRET_SPECS
+from tests.pending_outputs import outputs_event_loop
 
 BASE: dict[str, Any] = {
     "environment": "dev",
@@ -29,7 +30,8 @@ def parse(supabase: dict[str, Any], secrets: dict[str, str] | None = None) -> An
     given = {spec.key: "stand-in" for spec in SECRET_SPECS if not spec.key.startswith("supabase")}
     given |= secrets or {}
     values: dict[str, Any] = {**BASE, "supabase": supabase, **given}
-    return parse_stack_config("platform", values, {f"platform:{key}" for key in given})
+    with outputs_event_loop():  # the secrets become Outputs: finish them (tests/pending_outputs.py)
+        return parse_stack_config("platform", values, {f"platform:{key}" for key in given})
 
 
 @pytest.mark.parametrize(

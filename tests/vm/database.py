@@ -26,7 +26,7 @@ from .environment import Environment
 from .image import vm_image
 from .machine import GuestService, Machine, MachineSpec, Volume
 from .rendered import RenderedServer, output, rendered_server, servers_with_role
-from .services import FileServer, MotoS3, TestCa, free_port
+from .services import FileServer, MotoS3, ServicesCa, free_port
 
 S3_HOST = "objects.vmtest.test"
 APT_ADDRESS = GuestService("198.51.100.80", 80, 0)
@@ -93,7 +93,7 @@ def database_vm(workdir: Path, run: ProgramRun, user_data: str | None = None) ->
 
     image = vm_image()
     workdir.mkdir(parents=True, exist_ok=True)
-    ca = TestCa()
+    ca = ServicesCa()
     tls = ca.issue([S3_HOST, "127.0.0.1"], workdir / "tls")
     ca_file = workdir / "tls" / "services-ca.crt"
     ca_file.write_text(ca.pem)

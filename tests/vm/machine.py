@@ -241,7 +241,7 @@ class Machine:
     def run(self, command: str, timeout: float = 600) -> Completed:
         return self.agent.run(command, timeout)
 
-    def wait_for_cloud_init(self, timeout: float = 2400) -> Completed:
+    def wait_for_cloud_init(self, timeout: float = 5400) -> Completed:
         """Blocks until cloud-init's final stage has ended (boot-finished is written even when a
         module failed); returns `cloud-init status --long`, whose return code says whether all passed."""
         self.wait_for_agent()
@@ -250,7 +250,7 @@ class Machine:
             self._check_running()
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{self.spec.name}: cloud-init not finished after {timeout} s")
-            time.sleep(5)
+            time.sleep(15)  # each look runs a process in the guest: cheap on KVM, not under TCG
         return self.run("cloud-init status --long")
 
     def reboot(self) -> None:

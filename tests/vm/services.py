@@ -47,7 +47,7 @@ def free_port() -> int:
 
 
 @dataclass
-class TestCa:
+class ServicesCa:
     """A CA made for one test session; the guest trusts it (environment.py), nothing else does."""
 
     key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))

@@ -18,7 +18,7 @@ import pytest
 from .database import APT_ADDRESS, PGDG_STAND_IN_LOG, DatabaseVm, database_run, database_vm
 from .machine import PUBLIC_NETWORK
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.vm]
 
 TIMERS = (
     "pgbackrest-full.timer",

@@ -31,9 +31,9 @@ from .guest_agent import Completed
 from .image import vm_image
 from .machine import PRIVATE_MAC, GuestService, Machine, MachineSpec
 from .rendered import RenderedServer, file_content, rendered_server, servers_with_role
-from .services import FileServer, TestCa
+from .services import FileServer, ServicesCa
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.vm]
 
 INSTALL_SCRIPT = "/usr/local/sbin/platform-install-k3s"
 K3S_ENV = "/etc/platform/k3s.env"
@@ -113,7 +113,7 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Node]]
     hosts = download_hosts(rendered["server"])
     workdir = tmp_path_factory.mktemp("k3s")
     image = vm_image()
-    ca = TestCa()
+    ca = ServicesCa()
     tls = ca.issue(sorted(hosts), workdir / "tls")
     with contextlib.ExitStack() as stack:
         apt = FileServer(folder=image.repository)
