@@ -4,7 +4,7 @@ Each `CliProject` is a copy of the files a `pulumi` run reads (Pulumi.yaml, the 
 and the policy pack), a `file://` state backend, a passphrase secrets provider and a Pulumi home of its
 own, all in one temporary folder, so the repository's stack files never get an `encryptionsalt` or a
 secret. Every command runs in a network namespace of its own (`unshare --net`: loopback only), with
-the update check and plugin downloads switched off, so nothing can reach the network.
+the update check and plugin downloads switched off and uv offline, so nothing can reach the network.
 """
 
 from __future__ import annotations
@@ -12,14 +12,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import PIPE
 
 from tests.upstream_data import REPO_ROOT
 
 BUILD_SCRIPT = REPO_ROOT / "scripts" / "build-pulumi.sh"
-ENSURE_UV = REPO_ROOT / "scripts" / "ensure-uv.sh"
+PULUMI_ENV = REPO_ROOT / "scripts" / "pulumi-env.sh"
+BASE_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
 PASSPHRASE = "cli-test-passphrase"
 # What `pulumi` reads for a run: the project and stack files, the program, the policy pack.
 PROJECT_FILES = (
@@ -32,6 +35,7 @@ PROJECT_FILES = (
 )
 PROJECT_DIRS = ("components", "policies")
 # The placeholders the README's commands use, and what a test types instead.
+RUN_TIMEOUT_SECONDS = 900
 README_PLACEHOLDERS = {"<token>": "h" * 64}  # a Hetzner token is exactly 64 characters
 
 
@@ -45,8 +49,9 @@ class Binaries:
     """The real `pulumi` binary."""
     language_host: Path
     """Folder of the stand-in `pulumi-language-python` and the SDK's `pulumi-language-python-exec`."""
-    uv: Path
-    """The uv binary the project's `uv` toolchain runs (scripts/ensure-uv.sh)."""
+    deploy_env: dict[str, str]
+    """What the README's deploy section adds to the environment (`eval "$(scripts/pulumi-env.sh)"`):
+    uv on PATH for the `uv` toolchain, UV_FROZEN."""
 
 
 def _script_output(script: Path) -> list[str]:
@@ -59,11 +64,31 @@ def _script_output(script: Path) -> list[str]:
     return done.stdout.strip().splitlines()
 
 
+def deploy_environment() -> dict[str, str]:
+    """The variables `eval "$(scripts/pulumi-env.sh)"` sets or changes, on top of BASE_PATH."""
+    base = {"PATH": BASE_PATH, "HOME": os.environ.get("HOME", "/root")}
+    done = subprocess.run(
+        ["bash", "-c", f'eval "$({PULUMI_ENV})" && env -0'],
+        env=base,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise CliBuildError(f"scripts/pulumi-env.sh failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    after = dict(item.split("=", 1) for item in done.stdout.split("\0") if "=" in item)
+    return {
+        key: value
+        for key, value in after.items()
+        if base.get(key) != value and key not in ("PWD", "SHLVL", "_")
+    }
+
+
 def build_binaries() -> Binaries:
     """Builds (or finds in the cache) the CLI and the stand-in language host."""
     cli_dir, host_dir = (Path(line) for line in _script_output(BUILD_SCRIPT)[-2:])
-    binaries = Binaries(cli_dir / "pulumi", host_dir, Path(_script_output(ENSURE_UV)[-1]))
-    for program in (binaries.cli, host_dir / "pulumi-language-python", binaries.uv):
+    binaries = Binaries(cli_dir / "pulumi", host_dir, deploy_environment())
+    for program in (binaries.cli, host_dir / "pulumi-language-python"):
         if not os.access(program, os.X_OK):
             raise CliBuildError(f"{program} is missing or not executable after the build")
     return binaries
@@ -85,8 +110,9 @@ class CliProject:
     root: Path
     """Scratch folder: `project/` (the copy), `state/` (file backend), `home/` (PULUMI_HOME)."""
     language_host: bool = False
-    """Whether the stand-in language host (and uv) is on PATH; without it a preview stops where the
-    engine loads the language host, which isolates what the real binary alone checks."""
+    """Whether the stand-in language host is on PATH, in the README's deploy environment; without it a
+    preview stops where the engine loads the language host, which isolates what the real binary alone
+    checks."""
 
     @classmethod
     def create(cls, binaries: Binaries, root: Path, *, language_host: bool = False) -> CliProject:
@@ -108,11 +134,8 @@ class CliProject:
         return self.root / "project"
 
     def env(self) -> dict[str, str]:
-        path = [self.binaries.cli.parent]
-        if self.language_host:
-            path += [self.binaries.language_host, self.binaries.uv.parent]
-        return {
-            "PATH": ":".join(map(str, [*path, "/usr/local/bin", "/usr/bin", "/bin"])),
+        env = {
+            "PATH": f"{self.binaries.cli.parent}:{BASE_PATH}",
             "HOME": os.environ.get("HOME", str(self.root / "home")),  # uv's cache of the locked wheels
             "PULUMI_HOME": str(self.root / "home"),
             "PULUMI_BACKEND_URL": f"file://{self.root / 'state'}",
@@ -122,22 +145,35 @@ class CliProject:
             "UV_OFFLINE": "1",
             "NO_COLOR": "1",
         }
+        if self.language_host:  # the README's deploy environment, and the stand-in host on PATH
+            env.update(self.binaries.deploy_env)
+            env["PATH"] = f"{self.binaries.cli.parent}:{self.binaries.language_host}:{env['PATH']}"
+        return env
 
     def run(self, *args: str) -> subprocess.CompletedProcess[str]:
         """`pulumi ARGS` in the project copy, non-interactive, inside a network namespace of its own."""
-        argv = [
-            "unshare",
-            "--net",
-            "--",
-            str(self.binaries.cli),
-            *args,
-            "--non-interactive",
-            "--color",
-            "never",
-        ]
-        return subprocess.run(
-            argv, cwd=self.project, env=self.env(), capture_output=True, text=True, timeout=900, check=False
-        )
+        flags = ("--non-interactive", "--color", "never")
+        # A fresh network namespace has only a loopback interface, and that one down: the engine talks
+        # to its plugins over 127.0.0.1, so bring it up first.
+        netns = ("unshare", "--net", "--", "sh", "-c", 'ip link set lo up && exec "$@"', "sh")
+        argv = [*netns, str(self.binaries.cli), *args, *flags]
+        # A session of its own, so a timeout ends the plugins the engine started too.
+        with subprocess.Popen(
+            argv,
+            cwd=self.project,
+            env=self.env(),
+            stdout=PIPE,
+            stderr=PIPE,
+            text=True,
+            start_new_session=True,
+        ) as process:
+            try:
+                stdout, stderr = process.communicate(timeout=RUN_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                stdout, stderr = process.communicate()
+                stderr += f"\n(killed after {RUN_TIMEOUT_SECONDS} s)"
+        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
 
     def ok(self, *args: str) -> str:
         """Like `run`, but a failure is the test's failure, with everything the CLI printed."""

@@ -169,7 +169,8 @@ func (h *host) RunPlugin(
 	if err != nil {
 		return err
 	}
-	cmd, err := tc.ModuleCommand(stream.Context(), "pulumi.policy", append(req.GetArgs(), ".")...)
+	args := append([]string{"-u", "-m", "pulumi.policy"}, req.GetArgs()...)
+	cmd, err := tc.Command(stream.Context(), append(args, ".")...)
 	if err != nil {
 		return err
 	}
