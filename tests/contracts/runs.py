@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 
 from offline.program import ProgramRun, run_program
+from tests.contracts.charts import ChartValues, chart_releases
 from tests.day2.graph import stack_config
 from tests.pilot_runs import stack_run
 
@@ -20,3 +21,12 @@ def contract_run(stack: str) -> ProgramRun:
         cluster = {**stack_config("prod", "cluster"), "autoscaler": _AUTOSCALER}
         return run_program("prod", overrides={"cluster": cluster})
     return stack_run(stack)
+
+
+def one_release_per_chart() -> dict[str, ChartValues]:
+    """One release per chart over every contract stack (the values these tests read are the same in each)."""
+    found: dict[str, ChartValues] = {}
+    for stack in STACKS:
+        for release in chart_releases(contract_run(stack)):
+            found.setdefault(release.chart, release)
+    return found

@@ -19,8 +19,8 @@ import pytest
 
 from components.k3s.addons import METADATA_CLIENTS, METADATA_GID
 from tests.contracts.chart_workloads import CHART_WORKLOADS, container_context, rendered, value
-from tests.contracts.charts import ChartValues, chart_releases, helm_merge, lookup
-from tests.contracts.runs import STACKS, contract_run
+from tests.contracts.charts import ChartValues, helm_merge, lookup
+from tests.contracts.runs import STACKS, contract_run, one_release_per_chart
 from tests.contracts.test_chart_values import merged_values
 from tests.k8s_schema import kubernetes_objects
 
@@ -112,15 +112,7 @@ def own_access(pod: Mapping[str, Any]) -> dict[str, bool]:
     }
 
 
-def _releases() -> dict[str, ChartValues]:
-    found: dict[str, ChartValues] = {}
-    for stack in STACKS:
-        for release in chart_releases(contract_run(stack)):
-            found.setdefault(release.chart, release)
-    return found
-
-
-RELEASES = _releases()
+RELEASES = one_release_per_chart()
 
 
 @pytest.mark.parametrize("chart", sorted(RELEASES))

@@ -24,12 +24,11 @@ from tests.contracts.charts import (
     ChartValues,
     Path,
     chart_defaults,
-    chart_releases,
     helm_merge,
     template_paths,
 )
 from tests.contracts.known_keys import is_known
-from tests.contracts.runs import STACKS, contract_run
+from tests.contracts.runs import STACKS, contract_run, one_release_per_chart
 from tests.contracts.test_chart_values import merged_values
 from tests.k8s_schema import kubernetes_objects
 
@@ -74,16 +73,7 @@ def _namespace_levels() -> dict[str, str]:
     return levels
 
 
-def _releases() -> dict[str, ChartValues]:
-    """One release per chart (the values are the same in every stack for what these tests read)."""
-    found: dict[str, ChartValues] = {}
-    for stack in STACKS:
-        for release in chart_releases(contract_run(stack)):
-            found.setdefault(release.chart, release)
-    return found
-
-
-RELEASES = _releases()
+RELEASES = one_release_per_chart()
 LEVELS = _namespace_levels()
 
 
