@@ -151,12 +151,7 @@ def main() -> None:
     parser.add_argument("--heartbeat", type=int, default=150)
     options = parser.parse_args()
 
-    host = PgHost.create()
-    try:
-        host.initdb()
-        host.start()
-        host.create_roles()
-        host.pgbackrest("stanza-create")
+    with PgHost.serving() as host:
         host.run(["createdb", "-h", host.layout.socket_directory, "-p", str(host.layout.port), "bench"])
         host.run(
             [
@@ -179,8 +174,6 @@ def main() -> None:
             "backup_restore": backup_restore_vs_dump(host),
             "crash": data_loss_after_crash(host, options.heartbeat),
         }
-    finally:
-        host.destroy()
     for section, values in report.items():
         print(section)
         for key, value in values.items():
