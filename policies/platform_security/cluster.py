@@ -88,18 +88,27 @@ def hardening_gaps(cloud_config: CloudConfig) -> list[str]:
     return gaps
 
 
+def _server_user_data(subject: Subject, without_it: str) -> tuple[Any, str]:
+    """A k3s server's user-data as cloud-init reads it, or None and the violation that says why not.
+
+    During preview the user-data is unknown and the SDK reports the policy as "can't run" before this."""
+    user_data = subject.props.get("userData")
+    if not isinstance(user_data, str) or not user_data.strip():
+        return None, f"k3s server '{subject.name}' has no user-data, so {without_it}."
+    try:
+        return parse_user_data(user_data), ""
+    except UserDataError as err:
+        return None, f"k3s server '{subject.name}' user-data cannot be read as cloud-init would: {err}."
+
+
 def _check_server_hardening(subject: Subject, settings: Settings) -> Iterable[str]:
     if role(subject) != "control-plane":
         return
-    user_data = subject.props.get("userData")  # unknown during preview: the SDK reports "can't run"
-    if not isinstance(user_data, str) or not user_data.strip():
-        yield f"k3s server '{subject.name}' has no user-data, so none of its hardening is configured."
+    document, problem = _server_user_data(subject, "none of its hardening is configured")
+    if document is None:
+        yield problem
         return
-    try:
-        gaps = hardening_gaps(parse_user_data(user_data))
-    except UserDataError as err:
-        yield f"k3s server '{subject.name}' user-data cannot be read as cloud-init would: {err}."
-        return
+    gaps = hardening_gaps(document)
     if gaps:
         yield (
             f"k3s server '{subject.name}' is missing: {'; '.join(gaps)}. These come from the K3sCluster "
@@ -139,15 +148,11 @@ def _offsite_etcd_gap(config: dict[str, Any]) -> str | None:
 def _check_etcd_offsite(subject: Subject, settings: Settings) -> Iterable[str]:
     if not settings.is_prod or role(subject) != "control-plane" or settings["backedUpOtherwise"]:
         return
-    user_data = subject.props.get("userData")  # unknown during preview: the SDK reports "can't run"
-    if not isinstance(user_data, str) or not user_data.strip():
-        yield f"k3s server '{subject.name}' has no user-data, so no etcd snapshot leaves it."
+    document, problem = _server_user_data(subject, "no etcd snapshot leaves it")
+    if document is None:
+        yield problem
         return
-    try:
-        config = k3s_config(parse_user_data(user_data))
-    except UserDataError as err:
-        yield f"k3s server '{subject.name}' user-data cannot be read as cloud-init would: {err}."
-        return
+    config = k3s_config(document)
     gap = f"there is no k3s config at {K3S_CONFIG}" if config is None else _offsite_etcd_gap(config)
     if gap:
         yield (

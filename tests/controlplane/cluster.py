@@ -146,6 +146,12 @@ def _wait_for_etcd(url: str, context: ssl.SSLContext, process: subprocess.Popen[
         time.sleep(0.2)
 
 
+def _launch(command: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start one server process with its output (stdout and stderr) in `log_path`."""
+    with log_path.open("wb") as log:
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+
+
 def start(binaries: Binaries, run: ProgramRun, workdir: Path) -> ControlPlane:
     """Lay out the first server's files in `workdir`, start etcd and kube-apiserver, and wait for the
     API with the program's readiness gate. The caller stops it (`ControlPlane.stop`)."""
@@ -160,24 +166,17 @@ def start(binaries: Binaries, run: ProgramRun, workdir: Path) -> ControlPlane:
     )
     try:
         etcd_log = workdir / "etcd.log"
-        with etcd_log.open("wb") as log:
-            processes.append(
-                subprocess.Popen(
-                    [str(binaries.etcd), *etcd_args(first.name, server, etcd_port, peer_port)],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
+        processes.append(
+            _launch([str(binaries.etcd), *etcd_args(first.name, server, etcd_port, peer_port)], etcd_log)
+        )
         _wait_for_etcd(etcd_url, plane.etcd_context(), processes[0], etcd_log)
         api_log = workdir / "kube-apiserver.log"
-        with api_log.open("wb") as log:
-            processes.append(
-                subprocess.Popen(
-                    [str(binaries.kube_apiserver), *apiserver_args(first.config, server, api_port, etcd_url)],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
+        processes.append(
+            _launch(
+                [str(binaries.kube_apiserver), *apiserver_args(first.config, server, api_port, etcd_url)],
+                api_log,
             )
+        )
         gate = _readiness_inputs(run)
         try:
             _, plane.readiness_attempts = wait_until_ready(
