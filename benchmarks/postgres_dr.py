@@ -124,6 +124,8 @@ class Server:
         self.memory = memory
         self.clients = clients
         self.conf = Path(host.layout.conf_dir, "postgresql.conf")
+        self.huge_pages = 0
+        """Huge pages reserved for the tuned server, as bootstrap.sh does on the VM."""
 
     def sock(self) -> list[str]:
         return ["-h", self.host.layout.socket_directory, "-p", str(self.host.layout.port)]
@@ -142,6 +144,8 @@ class Server:
         # Huge pages are not charged to the memory cgroup: the rest of the RAM is its limit.
         huge_bytes = int(NR_HUGEPAGES.read_text()) * _meminfo("Hugepagesize") * 1024
         self.memory.limit(self.memory.limit_bytes - huge_bytes)
+        if pages:
+            self.huge_pages = int(NR_HUGEPAGES.read_text())
         with self.memory.entered():
             self.host.start()
         return self.show(self.host.spec.tuned_settings)
@@ -431,7 +435,8 @@ def run(target: Target, plan: Plan, ablate: bool, publish: bool) -> None:
     setup = (
         f"Stack {target.stack}: database server {target.server_type.name} ({target.server_type.vcpus} vCPU, "
         f"{target.server_type.memory_gib} GB: the server's memory cgroup limit, peak "
-        f"{peak / 1024**3:.1f} GiB, limit reached {hits} times), pgbench scale {plan.scale}, "
+        f"{peak / 1024**3:.1f} GiB, limit reached {hits} times; tuned: {server.huge_pages} huge pages), "
+        f"pgbench scale {plan.scale}, "
         f"{target.clients} clients"
     )
     if ablate:
