@@ -292,6 +292,13 @@ def fingerprint(run: ProgramRun, resolved: Mapping[str, str] | None = None) -> d
     }
 
 
+def _field_change(field: str, before: Any, after: Any) -> str:
+    if isinstance(before, list) and isinstance(after, list):
+        gone, new = sorted(set(before) - set(after)), sorted(set(after) - set(before))
+        return f"{field}: " + " ".join([*(f"-{x}" for x in gone), *(f"+{x}" for x in new)])
+    return f"{field}: {before!r} -> {after!r}"
+
+
 def compare(baseline: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
     """What differs, one line per resource or output; empty when the engine would change nothing.
 
@@ -315,7 +322,7 @@ def compare(baseline: Mapping[str, Any], current: Mapping[str, Any]) -> list[str
         )
         if fields or keys:
             what = [
-                *(f"{f}: {before.get(f)!r} -> {after.get(f)!r}" for f in fields),
+                *(_field_change(f, before.get(f), after.get(f)) for f in fields),
                 *(f"inputs.{k}" for k in keys),
             ]
             lines.append(f"changed: {urn}: {'; '.join(what)}")
