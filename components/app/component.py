@@ -20,12 +20,12 @@ from ..k8s_namespace import (
 )
 from ..naming import base_labels
 from ..postgres import PostgresServer
-from ..workloads.component import RATE_LIMIT_MIDDLEWARE
 from .web import (
     CANARY,
     DATABASE_SECRET,
     ENV_SECRET,
     PORT_NAME,
+    RATE_LIMIT_MIDDLEWARE,
     SECRET_ENV_KEYS,
     WEB,
     host_rule,

@@ -29,8 +29,9 @@ from ..config.secrets import StackSecrets
 from ..config.stack import StackConfig
 from ..naming import base_labels
 from ..network import Network
+from ..observability.rules import rule_files_in
 from .cloud_init import Schedules, VmSecrets, user_data
-from .render import DatabaseSpec, HostLayout, S3Repository
+from .render import FILES, DatabaseSpec, HostLayout, S3Repository
 from .scram import scram_sha256_verifier
 from .tuning import tuned_settings
 
@@ -169,6 +170,11 @@ class PostgresServer(pulumi.ComponentResource):
             secret_data = self._vm(args)
         self.connection_data = secret_data
         """The connection Secret's keys, for components that place it in their own namespace."""
+        self.alert_rule_files = rule_files_in(FILES) if self.mode == "vm" else ()
+        """The backup and restore-drill alerts: only the VM runs pgBackRest (managed has its own)."""
+        endpoint = self.metrics_endpoint
+        self.scrape_targets: dict[str, str] = {"database": endpoint} if endpoint else {}
+        """The VM's node-exporter for Prometheus, outside the cluster (none in managed mode)."""
 
         self.register_outputs(
             {
