@@ -23,7 +23,7 @@ from exports import export_outputs
 loaded = load_stack_config()  # fails with one clear message before any resource is registered
 config, secrets = loaded.config, loaded.secrets
 
-hcloud_provider = hcloud.Provider("hcloud", token=secrets.require("hcloudToken"))
+hcloud_provider = hcloud.Provider("hcloud", token=secrets.hcloud_token)
 on_hcloud = pulumi.ResourceOptions(providers={"hcloud": hcloud_provider})
 
 network = Network("network", NetworkArgs.from_config(config), on_hcloud)

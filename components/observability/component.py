@@ -61,8 +61,8 @@ class ObservabilityArgs:
         return cls(
             config.observability,
             config.cluster_issuer,
-            secrets.require("alertDiscordWebhookUrl") if "discord" in receivers else None,
-            secrets.require("alertWebhookUrl") if "webhook" in receivers else None,
+            secrets.alert_discord_webhook_url if "discord" in receivers else None,
+            secrets.alert_webhook_url if "webhook" in receivers else None,
             ALERT_RULE_FILES + tuple(path for source in rules_from for path in source.alert_rule_files),
             dict(scrape_targets or {}),
         )

@@ -112,12 +112,12 @@ class SupabaseArgs:
         self_hosted = supabase.self_hosted
         return cls(
             config=supabase,
-            managed_url=secrets.get("supabaseUrl"),
-            managed_anon_key=secrets.get("supabaseAnonKey"),
-            managed_service_role_key=secrets.get("supabaseServiceRoleKey"),
+            managed_url=secrets.supabase_url,
+            managed_anon_key=secrets.supabase_anon_key,
+            managed_service_role_key=secrets.supabase_service_role_key,
             database=SupabaseDatabase.of(database, config.postgres.database) if self_hosted else None,
             storage=SupabaseStorage.of(store, supabase.storage_bucket) if self_hosted and store else None,
-            smtp_password=secrets.get("supabaseSmtpPassword"),
+            smtp_password=secrets.supabase_smtp_password,
             cluster_issuer=config.cluster_issuer,
             trusted_proxy_cidrs=(config.cluster.cluster_cidr,),
         )
