@@ -75,7 +75,8 @@ class AppArgs:
 
 
 class App(pulumi.ComponentResource):
-    """Web/API Deployment(s), Service(s), autoscaler, disruption budget, routing and TLS."""
+    """The web/API in the `app` namespace: Deployment with probes, Service, HPA, PDB, an optional
+    weighted canary, the env and database-connection Secrets, routing with TLS."""
 
     urls: list[str]
     namespace: k8s.core.v1.Namespace

@@ -69,7 +69,9 @@ class ObservabilityArgs:
 
 
 class Observability(pulumi.ComponentResource):
-    """Metrics, logs, dashboards and alert routing for the cluster and the app's SLOs."""
+    """kube-prometheus-stack (Prometheus, Alertmanager, Grafana), Loki with Alloy, alert routes (Discord,
+    webhook, dead man's switch), the platform's node and SLO rules plus those other components bring,
+    dashboards, and scrape targets outside the cluster (the database VM)."""
 
     grafana_admin_password: pulumi.Output[str]
     grafana_url: str | None

@@ -142,7 +142,11 @@ def connection_url(user: str, password: str, host: str, port: int, database: str
 
 
 class PostgresServer(pulumi.ComponentResource):
-    """The application's PostgreSQL and the keys of the Secret that tells the cluster how to reach it
+    """The application's PostgreSQL: a managed service's URL, or the database VM with its volume, CA and
+    server certificate, generated role passwords, tuned PostgreSQL, pgBackRest to off-site S3 with WAL
+    archiving, a restore drill and a node-exporter.
+
+    Either way it hands on the keys of the Secret that tells the cluster how to reach it
     (`connection_data`; the App places that Secret in its own namespace)."""
 
     def __init__(self, name: str, args: PostgresServerArgs, opts: pulumi.ResourceOptions | None = None):

@@ -134,11 +134,13 @@ class SupabaseArgs:
 
 
 class Supabase(pulumi.ComponentResource):
-    """The app's Supabase settings in either mode; in self-hosted mode also the services themselves.
+    """The app's Supabase. Managed: nothing registered, the hosted project's URL and keys are handed to
+    the App. Self-hosted: Kong, Auth, REST, Realtime, Storage, imgproxy, meta, Studio and Edge Functions
+    on the Postgres VM and the object store, with their JWT keys, bootstrap Job, NetworkPolicies and
+    gateway Ingress.
 
-    Managed mode registers nothing of its own: it hands the hosted project's URL and keys on (the
-    app puts them in its Secret). Self-hosted mode runs the services and hands on the gateway's URL
-    and the keys derived from the generated JWT secret, under the same stack-secret names.
+    Self-hosted mode hands on the gateway's URL and the keys derived from the generated JWT secret,
+    under the same stack-secret names the managed mode reads.
     """
 
     url: pulumi.Output[str] | None

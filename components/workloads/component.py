@@ -40,7 +40,8 @@ class WorkloadsArgs:
 
 
 class Workloads(pulumi.ComponentResource):
-    """Worker Deployments with disruption budgets, CronJobs and their alert windows, the API rate limit."""
+    """In the App's namespace: worker Deployments with disruption budgets, CronJobs with their alert
+    windows, and the public API's rate-limit Middleware."""
 
     alert_rule_files: ClassVar[tuple[Path, ...]] = rule_files_in(FILES)
     """The cron jobs' alerts; static, so Observability (built first) can take them from the class."""
