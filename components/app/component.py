@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 
 from ..config import AppConfig, StackConfig, StackSecrets
 from ..ingress import Ingress
+from ..ingress.traefik_values import WEBSECURE_ONLY_ANNOTATION
 from ..k8s_namespace import (
     MONITORING_NAMESPACE,
     PROMETHEUS_PODS,
@@ -219,7 +220,7 @@ class App(pulumi.ComponentResource):
                     labels=labels,
                     annotations={
                         "cert-manager.io/cluster-issuer": args.ingress.cluster_issuer,
-                        "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
+                        **WEBSECURE_ONLY_ANNOTATION,
                         **(
                             {
                                 "traefik.ingress.kubernetes.io/router.middlewares": ",".join(

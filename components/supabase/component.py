@@ -12,6 +12,7 @@ import pulumi_kubernetes as k8s
 
 from ..config import StackConfig, StackSecrets
 from ..config.supabase import SupabaseConfig
+from ..ingress.traefik_values import WEBSECURE_ONLY_ANNOTATION
 from ..k8s_namespace import TRAEFIK_NAMESPACE, TRAEFIK_PODS, platform_namespace
 from ..naming import base_labels
 from ..object_store import ObjectStore
@@ -404,7 +405,7 @@ class Supabase(pulumi.ComponentResource):
                 "labels": base_labels(COMPONENT),
                 "annotations": {
                     "cert-manager.io/cluster-issuer": args.cluster_issuer,
-                    "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
+                    **WEBSECURE_ONLY_ANNOTATION,
                     "traefik.ingress.kubernetes.io/router.tls": "true",
                     "traefik.ingress.kubernetes.io/router.middlewares": (
                         f"{NAMESPACE}-{STUDIO_GATE_MIDDLEWARE}@kubernetescrd"
