@@ -1,6 +1,7 @@
 """A real SeaweedFS on loopback: one master, volume servers, and a filer serving the S3 API, the layout
 the `seaweedfs` chart deploys (components/object_store/seaweedfs.py), started from the `weed` that
-`scripts/build-seaweedfs.sh` builds."""
+`scripts/build-seaweedfs.sh` builds. Like the chart's 4.44 templates, one replication setting goes to
+the master (-defaultReplication) and the filer (-defaultReplicaPlacement)."""
 
 from __future__ import annotations
 
@@ -143,6 +144,7 @@ class SeaweedStore:
             f"-port.grpc={filer_grpc}",
             f"-master={master_address}",
             f"-defaultStoreDir={self.folder / 'filer'}",
+            f"-defaultReplicaPlacement={replication}",
             f"-localSocket={self.folder / 'filer.sock'}",
             "-s3",
             f"-s3.port={s3_http}",

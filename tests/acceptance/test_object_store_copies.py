@@ -1,4 +1,4 @@
-"""Phase 3's "copies per object" gate against a real SeaweedFS (master, two volume servers, filer with
+"""Phase 3's object-store gates ("copies per object", and bucket versioning too) against a real SeaweedFS (master, two volume servers, filer with
 the S3 gateway on loopback), started with the replication our chart values render and the S3
 identities the object store component writes. Objects go in through the S3 API with the app's key; the
 gate reads the master's own volume map.
@@ -41,7 +41,9 @@ def _dev_store() -> tuple[InClusterStoreConfig, list[str]]:
 
 
 def _rendered_replication(values: dict[str, Any]) -> str:
-    """The master's -defaultReplication as the chart's master StatefulSet picks it from our values."""
+    """The master's -defaultReplication (and the filer's -defaultReplicaPlacement) as the chart's 4.44
+    StatefulSets pick it from our values: global.seaweedfs.replicationPlacement when
+    global.seaweedfs.enableReplication, else master.defaultReplication."""
     shared = values["global"]["seaweedfs"]
     return str(
         shared["replicationPlacement"]
@@ -81,11 +83,13 @@ def _s3(store: SeaweedStore, keys: tuple[str, str]) -> Any:
     )
 
 
-def _fill(store: SeaweedStore, buckets: list[str]) -> None:
+def _fill(store: SeaweedStore, buckets: list[str], versioned: list[str]) -> None:
     """The bucket bootstrap's part (admin key), then the app writing objects (its scoped key)."""
     admin, app = _s3(store, ADMIN), _s3(store, APP)
     for bucket in buckets:
         admin.create_bucket(Bucket=bucket)
+    for bucket in versioned:
+        admin.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     for bucket in buckets:
         for number in range(3):
             app.put_object(Bucket=bucket, Key=f"objects/{number}.txt", Body=f"{bucket} {number}".encode())
@@ -94,6 +98,14 @@ def _fill(store: SeaweedStore, buckets: list[str]) -> None:
 
 def _gate(tmp_path: Path, store: SeaweedStore) -> Any:
     return acceptance(tmp_path, *GATE, "--seaweedfs-master", store.master)
+
+
+def _with_versioning(store: SeaweedStore) -> list[str]:
+    """The versioning gate too, signed with the admin key, against the same SeaweedFS's S3 API."""
+    return ["--gate", "bucket versioning", "--s3-endpoint", store.s3]
+
+
+VERSIONING_KEYS = {"S3_ACCESS_KEY_ID": ADMIN[0], "S3_SECRET_ACCESS_KEY": ADMIN[1]}
 
 
 @pytest.fixture
@@ -116,11 +128,19 @@ def test_two_copies_pass_until_a_volume_server_is_lost(tmp_path: Path, replicate
     assert verdicts(empty) == {f"bucket {b} copies per object": "FAIL" for b in buckets}, empty.stdout
     assert "no volume yet" in empty.stdout
 
-    _fill(replicated, buckets)
-    healthy = _gate(tmp_path, replicated)
-    assert verdicts(healthy) == {f"bucket {b} copies per object": "pass" for b in buckets}, (
-        healthy.stdout + healthy.stderr
+    _fill(replicated, buckets, versioned=["uploads"])  # dev: only uploads asks for versioning
+    healthy = acceptance(
+        tmp_path,
+        *GATE,
+        "--seaweedfs-master",
+        replicated.master,
+        *_with_versioning(replicated),
+        env=VERSIONING_KEYS,
     )
+    assert verdicts(healthy) == {
+        **{f"bucket {b} copies per object": "pass" for b in buckets},
+        **{f"bucket {b} versioning": "pass" for b in buckets},
+    }, healthy.stdout + healthy.stderr
     assert healthy.returncode == 0
     assert "2 copies (fewest of" in healthy.stdout
 
@@ -144,9 +164,15 @@ def test_one_copy_fails_the_gate(tmp_path: Path, weed: Path, s3_config: Path) ->
         volume_servers=in_cluster.volume_servers,
         s3_config=s3_config,
     ) as store:
-        _fill(store, buckets)
-        result = _gate(tmp_path, store)
-    assert verdicts(result) == {f"bucket {b} copies per object": "FAIL" for b in buckets}, result.stdout
+        _fill(store, buckets, versioned=[])  # and the bootstrap's versioning step forgotten
+        result = acceptance(
+            tmp_path, *GATE, "--seaweedfs-master", store.master, *_with_versioning(store), env=VERSIONING_KEYS
+        )
+    assert verdicts(result) == {
+        **{f"bucket {b} copies per object": "FAIL" for b in buckets},
+        "bucket uploads versioning": "FAIL",
+        "bucket exports versioning": "pass",
+    }, result.stdout
     assert "1 copy (fewest of" in result.stdout and result.returncode == 1
 
 
