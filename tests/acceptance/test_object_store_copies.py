@@ -1,7 +1,7 @@
-"""Phase 3's object-store gates ("copies per object", and bucket versioning too) against a real SeaweedFS (master, two volume servers, filer with
-the S3 gateway on loopback), started with the replication our chart values render and the S3
-identities the object store component writes. Objects go in through the S3 API with the app's key; the
-gate reads the master's own volume map.
+"""Phase 3's object-store gates ("copies per object", and bucket versioning) against a real SeaweedFS:
+master, two volume servers and the filer with the S3 gateway on loopback, started with the replication
+our chart values render and the S3 identities the object store component writes. Objects go in through
+the S3 API with the app's key; the gate reads the master's own volume map.
 
 The `weed` here is built from the Go module proxy (scripts/build-seaweedfs.sh), a newer SeaweedFS than
 the chart's 4.44: the script says why."""
