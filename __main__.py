@@ -21,7 +21,7 @@ from components.workloads import RULE_FILES_DIR, Workloads, WorkloadsArgs
 loaded = load_stack_config()  # fails with one clear message before any resource is registered
 config, secrets = loaded.config, loaded.secrets
 
-hcloud_provider = hcloud.Provider("hcloud", token=secrets.require("hcloudToken"))
+hcloud_provider = hcloud.Provider("hcloud", token=secrets.hcloud_token)
 on_hcloud = pulumi.ResourceOptions(providers={"hcloud": hcloud_provider})
 
 network = Network("network", NetworkArgs.from_config(config), on_hcloud)
@@ -70,10 +70,10 @@ supabase = Supabase(
     "supabase",
     SupabaseArgs(
         config=config.supabase,
-        managed_url=secrets.get("supabaseUrl"),
-        managed_anon_key=secrets.get("supabaseAnonKey"),
-        managed_service_role_key=secrets.get("supabaseServiceRoleKey"),
-        smtp_password=secrets.get("supabaseSmtpPassword"),
+        managed_url=secrets.supabase_url,
+        managed_anon_key=secrets.supabase_anon_key,
+        managed_service_role_key=secrets.supabase_service_role_key,
+        smtp_password=secrets.supabase_smtp_password,
         cluster_issuer=config.cluster_issuer,
         trusted_proxy_cidrs=(config.cluster.cluster_cidr,),
         **self_hosted_inputs,

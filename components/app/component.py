@@ -63,11 +63,11 @@ class AppArgs:
         the same names (self-hosted mode, where they are generated rather than configured)."""
         if config.app is None:
             raise ValueError("App needs the `app` section of the stack config")
-        keys = sorted(set(SECRET_ENV_KEYS.values()))
+        client = supabase if supabase is not None else secrets.supabase_client
         middlewares = (RATE_LIMIT_MIDDLEWARE,) if config.workloads.rate_limit else ()
         return cls(
             config.app,
-            {key: supabase[key] if supabase else secrets.require(key) for key in keys},
+            {key: client[key] for key in sorted(set(SECRET_ENV_KEYS.values()))},
             ingress,
             database.connection_data,
             middlewares,

@@ -16,7 +16,7 @@ import pulumi.runtime.config as runtime_config
 from pydantic import ValidationError
 
 from .base import InvalidSettingError
-from .secrets import SECRET_SPECS, StackSecrets
+from .secrets import SECRET_SPECS, StackSecrets, attribute_name
 from .stack import StackConfig
 
 
@@ -116,10 +116,10 @@ def parse_stack_config(project: str, values: Mapping[str, Any], secret_keys: set
                 f"pulumi config set --secret {spec.key} <value>"
             )
             continue
-        secrets[spec.key] = pulumi.Output.secret(str(values[spec.key]))
+        secrets[attribute_name(spec.key)] = pulumi.Output.secret(str(values[spec.key]))
     if problems:
         raise ConfigError("invalid stack configuration:\n  " + "\n  ".join(problems))
-    return LoadedConfig(config, StackSecrets(secrets))
+    return LoadedConfig(config, StackSecrets(**secrets))
 
 
 def load_stack_config() -> LoadedConfig:

@@ -49,17 +49,16 @@ class K3sClusterArgs:
 
     @classmethod
     def from_config(cls, config: StackConfig, network: Network, secrets: StackSecrets) -> K3sClusterArgs:
-        access, secret = secrets.get("etcdS3AccessKey"), secrets.get("etcdS3SecretKey")
         return cls(
             config.cluster,
             config.location,
             config.protected,
             network,
-            secrets.require("hcloudToken"),
+            secrets.hcloud_token,
             network_cidr=config.network.cidr,
             is_prod=config.is_prod,
-            etcd_s3_keys=(access, secret) if access is not None and secret is not None else None,
-            autoscaler_hcloud_token=secrets.get("autoscalerHcloudToken"),
+            etcd_s3_keys=secrets.etcd_s3_keys,
+            autoscaler_hcloud_token=secrets.autoscaler_hcloud_token,
         )
 
 

@@ -57,9 +57,7 @@ class ObjectStoreArgs:
         after: Sequence[pulumi.Resource] = (),
     ) -> ObjectStoreArgs:
         store = config.object_store
-        keys = None
-        if store.mode == "hetzner":
-            keys = (secrets.require("objectStorageAccessKey"), secrets.require("objectStorageSecretKey"))
+        keys = secrets.object_storage_keys if store.mode == "hetzner" else None
         return cls(
             store,
             store.hetzner_location(config.location),

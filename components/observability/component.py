@@ -58,8 +58,8 @@ class ObservabilityArgs:
         return cls(
             config.observability,
             config.cluster_issuer,
-            secrets.require("alertDiscordWebhookUrl") if "discord" in receivers else None,
-            secrets.require("alertWebhookUrl") if "webhook" in receivers else None,
+            secrets.alert_discord_webhook_url if "discord" in receivers else None,
+            secrets.alert_webhook_url if "webhook" in receivers else None,
             rule_files_in(FILES) + extra_rule_files,
             dict(scrape_targets or {}),
         )

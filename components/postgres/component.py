@@ -98,9 +98,9 @@ class PostgresServerArgs:
             infra_subnet_id=network.infra_subnet_id,
             ssh_key_ids=tuple(network.ssh_key_ids),
             firewall_id=network.database_firewall_id,
-            s3_access_key=secrets.get("postgresS3AccessKey"),
-            s3_secret_key=secrets.get("postgresS3SecretKey"),
-            managed_url=secrets.get("postgresManagedUrl"),
+            s3_access_key=secrets.postgres_s3_access_key,
+            s3_secret_key=secrets.postgres_s3_secret_key,
+            managed_url=secrets.postgres_managed_url,
             logical_replication=config.supabase.self_hosted,
             supabase_admin=config.supabase.self_hosted,
         )
