@@ -56,6 +56,8 @@ def bucket_versioning(ctx: Context) -> list[GateResult]:
     return results
 
 
+SHOWN = 3
+"""Under-replicated volumes named in the report; the rest are counted."""
 PORT_FORWARD = f"kubectl port-forward -n object-store svc/{MASTER_SERVICE} {MASTER_PORT}"
 
 
@@ -92,14 +94,15 @@ def copies_per_object(ctx: Context) -> list[GateResult]:
             measured, passed = "no volume yet (nothing stored in the bucket)", False
         else:
             fewest = min(len(servers) for servers in volumes.values())
-            short = sorted(
+            short = [
                 f"volume {vid} on {', '.join(sorted(servers))}"
-                for vid, servers in volumes.items()
+                for vid, servers in sorted(volumes.items())
                 if len(servers) < wanted
-            )
-            measured = f"{fewest} cop{'y' if fewest == 1 else 'ies'} (fewest of {len(volumes)} volumes)" + (
-                f"; short: {'; '.join(short)}" if short else ""
-            )
+            ]
+            measured = f"{fewest} cop{'y' if fewest == 1 else 'ies'} (fewest of {len(volumes)} volumes)"
+            if short:
+                more = f"; and {len(short) - SHOWN} more" if len(short) > SHOWN else ""
+                measured += f"; short: {'; '.join(short[:SHOWN])}{more}"
             passed = fewest >= wanted
         results.append(
             GateResult(
