@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
 from croniter import croniter
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .base import InvalidSettingError, PinnedImage, Section, repeated
+from .cron_gap import longest_gap_seconds
 
 _DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,40}[a-z0-9])?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -167,21 +167,6 @@ class WorkerConfig(ContainerConfig):
         if not value.startswith("/"):
             raise ValueError(f"{value!r} is not an absolute HTTP path such as /healthz")
         return value
-
-
-def longest_gap_seconds(schedule: str, time_zone: str) -> int:
-    """The longest time between two consecutive runs of `schedule` over a year (or 2000 runs)."""
-    start = datetime(2026, 1, 1, tzinfo=ZoneInfo(time_zone))
-    runs = croniter(schedule, start)
-    previous = runs.get_next(datetime)
-    longest = timedelta(0)
-    for _ in range(2000):
-        following = runs.get_next(datetime)
-        longest = max(longest, following.astimezone(UTC) - previous.astimezone(UTC))
-        previous = following
-        if following - start > timedelta(days=400):
-            break
-    return int(longest.total_seconds())
 
 
 class CronJobConfig(ContainerConfig):
