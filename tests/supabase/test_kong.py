@@ -169,4 +169,3 @@ def test_deck_rejects_two_routes_of_one_name() -> None:
         config["services"][1]["routes"][0]["name"] = config["services"][0]["routes"][0]["name"]
 
     assert "inserting route auth-v1-open-verify: entity already exists" in deck_errors(_broken(duplicate))
-
