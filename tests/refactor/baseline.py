@@ -23,7 +23,7 @@ from typing import Any
 
 from offline.program import PROJECT_DIR
 
-from .fingerprint import CASES, fingerprint, render
+from .fingerprint import CASES, fingerprint, render, resolve
 
 BASELINE_DIR = Path(__file__).parent / "baseline"
 
@@ -40,7 +40,7 @@ def _emit(directory: Path, source: str) -> None:
             "source": source,
             "stack": case.stack,
             "overrides": dict(case.overrides),
-            **fingerprint(render(case)),
+            **fingerprint(run := render(case), resolve(run, ())[0]),
         }
         (directory / f"{name}.json").write_text(_one_line_per_entry(document))
 
