@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
-from croniter import croniter
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from .base import (
@@ -23,6 +21,7 @@ from .base import (
     parse_duration,
     repeated,
 )
+from .cron_gap import longest_gap_seconds
 
 _DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,40}[a-z0-9])?$")
 _RESERVED_ENV = frozenset(
@@ -135,21 +134,6 @@ class WorkerConfig(ContainerConfig):
 
     termination_grace_seconds: int = Field(default=30, ge=1, le=3600)
     """Time the worker gets after SIGTERM to finish its current item before it is killed."""
-
-
-def longest_gap_seconds(schedule: str, time_zone: str) -> int:
-    """The longest time between two consecutive runs of `schedule` over a year (or 2000 runs)."""
-    start = datetime(2026, 1, 1, tzinfo=ZoneInfo(time_zone))
-    runs = croniter(schedule, start)
-    previous = runs.get_next(datetime)
-    longest = timedelta(0)
-    for _ in range(2000):
-        following = runs.get_next(datetime)
-        longest = max(longest, following.astimezone(UTC) - previous.astimezone(UTC))
-        previous = following
-        if following - start > timedelta(days=400):
-            break
-    return int(longest.total_seconds())
 
 
 class CronJobConfig(ContainerConfig):
