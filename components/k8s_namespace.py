@@ -20,6 +20,7 @@ PodSecurity = Literal["restricted", "baseline", "privileged"]
 METADATA_SERVICE = "169.254.169.254/32"
 """Hetzner's metadata service serves the node's user-data (cluster secrets): no pod may reach it."""
 
+TRAEFIK_NAMESPACE = "kube-system"
 TRAEFIK_PODS = {"app.kubernetes.io/name": "traefik"}
 """Labels of k3s's Traefik pods in kube-system (set by its chart)."""
 

@@ -41,6 +41,11 @@ class Registration:
     ignore_changes: list[str]
     delete_before_replace: bool
     additional_secret_outputs: list[str]
+    aliases: list[dict[str, Any]] = field(default_factory=list)
+    """As the SDK sends them: `{"urn": ...}` or `{"spec": {"name", "type", "parentUrn" | "noParent"}}`;
+    the engine resolves them against the state (tests/refactor does the same)."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The other resource options the engine keeps (customTimeouts, replaceOnChanges, deletedWith, ...)."""
     id: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
@@ -100,6 +105,21 @@ def _has_unknown(value: Any) -> bool:
     return value == UNKNOWN
 
 
+_OPTIONS = (
+    "customTimeouts",
+    "replaceOnChanges",
+    "retainOnDelete",
+    "deletedWith",
+    "replaceWith",
+    "replacementTrigger",
+    "importId",
+    "hideDiffs",
+    "version",
+    "pluginDownloadURL",
+)
+"""Resource options of a RegisterResourceRequest (JSON names) recorded in `Registration.options`."""
+
+
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: PlatformMocks, on_register: Callable[[Registration], None] | None) -> None:
         super().__init__(mocks)
@@ -134,6 +154,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             ignore_changes=list(request.ignoreChanges),
             delete_before_replace=bool(request.deleteBeforeReplace),
             additional_secret_outputs=list(request.additionalSecretOutputs),
+            aliases=[json_format.MessageToDict(alias) for alias in request.aliases],
+            options={k: v for k, v in json_format.MessageToDict(request).items() if k in _OPTIONS},
             property_dependencies={
                 key: list(deps.urns) for key, deps in request.propertyDependencies.items() if deps.urns
             },
@@ -170,6 +192,7 @@ def run_program(
     *,
     stand_in_missing_secrets: bool = True,
     fresh: bool = False,
+    mocks: PlatformMocks | None = None,
 ) -> ProgramRun:
     """Run `__main__.py` for `stack` under the mocks (`fresh`: as the first preview of a new stack).
 
@@ -180,7 +203,7 @@ def run_program(
     settings = read_stack(
         project_dir, stack, overrides, secret_overrides, stand_in_missing_secrets=stand_in_missing_secrets
     )
-    return run_with_settings(settings, project_dir, fresh=fresh)
+    return run_with_settings(settings, project_dir, fresh=fresh, mocks=mocks)
 
 
 def run_with_settings(
@@ -188,15 +211,17 @@ def run_with_settings(
     project_dir: Path = PROJECT_DIR,
     *,
     fresh: bool = False,
+    mocks: PlatformMocks | None = None,
     on_register: Callable[[Registration], None] | None = None,
 ) -> ProgramRun:
     """Run `__main__.py` with config already read (so a policy pack can be started with the same).
 
     `fresh` runs it in preview mode as the engine does for a stack that does not exist yet (see
     offline.mocks): provider-computed values unknown, Kubernetes resources under an unconfigured
-    provider unseen. `on_register` sees each registration as it is recorded, in order."""
+    provider unseen. `mocks` replaces the default PlatformMocks (tests/refactor pins its stand-ins).
+    `on_register` sees each registration as it is recorded, in order."""
     stack = settings.stack
-    mocks = PlatformMocks(fresh=fresh)
+    mocks = mocks or PlatformMocks(fresh=fresh)
     monitor = _RecordingMonitor(mocks, on_register)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

@@ -11,6 +11,7 @@ scripts/install-node-tools.sh
 scripts/install-postgres-meta.sh >/dev/null
 scripts/build-controlplane.sh >/dev/null  # kube-apiserver + etcd for tests/controlplane (cached per version)
 scripts/build-pulumi.sh >/dev/null        # the Pulumi CLI (+ stand-in language host) for tests/cli (cached)
+scripts/build-seaweedfs.sh >/dev/null     # SeaweedFS `weed` for the object-store acceptance test (cached)
 "$uv" run --frozen ruff check .
 "$uv" run --frozen ruff format --check .
 "$uv" run --frozen mypy .

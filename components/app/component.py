@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 
 from ..config import AppConfig, StackConfig, StackSecrets
 from ..ingress import Ingress
+from ..ingress.traefik_values import WEBSECURE_ONLY_ANNOTATION
 from ..k8s_namespace import (
     MONITORING_NAMESPACE,
     PROMETHEUS_PODS,
@@ -20,12 +21,12 @@ from ..k8s_namespace import (
 )
 from ..naming import base_labels
 from ..postgres import PostgresServer
-from ..workloads.component import RATE_LIMIT_MIDDLEWARE
 from .web import (
     CANARY,
     DATABASE_SECRET,
     ENV_SECRET,
     PORT_NAME,
+    RATE_LIMIT_MIDDLEWARE,
     SECRET_ENV_KEYS,
     WEB,
     host_rule,
@@ -63,11 +64,11 @@ class AppArgs:
         the same names (self-hosted mode, where they are generated rather than configured)."""
         if config.app is None:
             raise ValueError("App needs the `app` section of the stack config")
-        keys = sorted(set(SECRET_ENV_KEYS.values()))
+        client = supabase if supabase is not None else secrets.supabase_client
         middlewares = (RATE_LIMIT_MIDDLEWARE,) if config.workloads.rate_limit else ()
         return cls(
             config.app,
-            {key: supabase[key] if supabase else secrets.require(key) for key in keys},
+            {key: client[key] for key in sorted(set(SECRET_ENV_KEYS.values()))},
             ingress,
             database.connection_data,
             middlewares,
@@ -75,7 +76,8 @@ class AppArgs:
 
 
 class App(pulumi.ComponentResource):
-    """Web/API Deployment(s), Service(s), autoscaler, disruption budget, routing and TLS."""
+    """The web/API in the `app` namespace: Deployment with probes, Service, HPA, PDB, an optional
+    weighted canary, the env and database-connection Secrets, routing with TLS."""
 
     urls: list[str]
     namespace: k8s.core.v1.Namespace
@@ -218,7 +220,7 @@ class App(pulumi.ComponentResource):
                     labels=labels,
                     annotations={
                         "cert-manager.io/cluster-issuer": args.ingress.cluster_issuer,
-                        "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
+                        **WEBSECURE_ONLY_ANNOTATION,
                         **(
                             {
                                 "traefik.ingress.kubernetes.io/router.middlewares": ",".join(

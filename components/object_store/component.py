@@ -57,9 +57,7 @@ class ObjectStoreArgs:
         after: Sequence[pulumi.Resource] = (),
     ) -> ObjectStoreArgs:
         store = config.object_store
-        keys = None
-        if store.mode == "hetzner":
-            keys = (secrets.require("objectStorageAccessKey"), secrets.require("objectStorageSecretKey"))
+        keys = secrets.object_storage_keys if store.mode == "hetzner" else None
         return cls(
             store,
             store.hetzner_location(config.location),
@@ -71,7 +69,9 @@ class ObjectStoreArgs:
 
 
 class ObjectStore(pulumi.ComponentResource):
-    """The store itself (in-cluster mode), its buckets (created by a bootstrap Job), and credentials."""
+    """S3-compatible storage: Hetzner Object Storage, or SeaweedFS in the cluster with generated keys;
+    its buckets (a bootstrap Job), and in each consumer namespace the credentials Secret and (in-cluster)
+    the network path to the store."""
 
     endpoint: str
     """S3 endpoint URL reachable from the cluster."""
