@@ -6,7 +6,9 @@ import pulumi
 import pulumi_hcloud as hcloud
 
 from components.app import App, AppArgs
+from components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from components.config import load_stack_config
+from components.day2 import Day2, Day2Args
 from components.ingress import Ingress, IngressArgs
 from components.k3s import K3sCluster, K3sClusterArgs
 from components.k3s.user_data import FILES as K3S_FILES
@@ -25,9 +27,13 @@ hcloud_provider = hcloud.Provider("hcloud", token=secrets.require("hcloudToken")
 on_hcloud = pulumi.ResourceOptions(providers={"hcloud": hcloud_provider})
 
 network = Network("network", NetworkArgs.from_config(config), on_hcloud)
-cluster = K3sCluster("k3s", K3sClusterArgs.from_config(config, network, secrets), on_hcloud)
+cluster = K3sCluster("k3s", K3sClusterArgs.from_config(config, network), on_hcloud)
+day2 = Day2("k3s", Day2Args.from_config(config, secrets, cluster, network), on_hcloud)
+addons = ClusterAddons(
+    "k3s", ClusterAddonsArgs.from_config(config, secrets, cluster, network, after=day2.resources), on_hcloud
+)
 database = PostgresServer("postgres", PostgresServerArgs.from_config(config, secrets, network), on_hcloud)
-on_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
+on_cluster = pulumi.ResourceOptions(providers={"kubernetes": addons.provider})
 ingress = Ingress("ingress", IngressArgs.from_config(config), on_cluster)
 component_rules = (
     rule_files_in(K3S_FILES)
@@ -45,7 +51,7 @@ observability = Observability(
 store = None
 if config.object_store.enabled:
     store = ObjectStore(
-        "object-store", ObjectStoreArgs.from_config(config, secrets, after=cluster.addons), on_cluster
+        "object-store", ObjectStoreArgs.from_config(config, secrets, after=addons.addons), on_cluster
     )
     pulumi.export(
         "objectStore", {"endpoint": store.endpoint, "region": store.region, "buckets": store.buckets}
