@@ -21,6 +21,7 @@ from preflight.hcloud_api import DEFAULT_ENDPOINT, HcloudApi
 
 from .gates import Context, PhaseResult, run_gate
 from .kube import KubeClient
+from .object_store import MASTER_PORT, PORT_FORWARD
 from .phases import gates_for
 from .prometheus import PrometheusClient
 from .report import render_markdown, render_text
@@ -42,6 +43,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--app-url", help="URL for the load run (default: the first of the `appUrls` output)")
     parser.add_argument(
         "--s3-endpoint", help="object store URL (default: the `objectStore` output's endpoint)"
+    )
+    parser.add_argument(
+        "--seaweedfs-master",
+        help=f"SeaweedFS master URL of the in-cluster store, e.g. http://127.0.0.1:{MASTER_PORT} while "
+        f"`{PORT_FORWARD}` runs",
     )
     parser.add_argument("--db-shell", help="runs one command line on the database server, e.g. 'ssh root@IP'")
     parser.add_argument("--db-scripts", default="/usr/local/lib/platform-postgres", help=argparse.SUPPRESS)
@@ -102,6 +108,7 @@ def _context(args: argparse.Namespace) -> Context:
         hcloud=HcloudApi(os.environ.get("HCLOUD_ENDPOINT", DEFAULT_ENDPOINT), token) if token else None,
         app_url=args.app_url or next(iter(outputs.get("appUrls") or []), ""),
         s3_endpoint=args.s3_endpoint or "",
+        seaweedfs_master=args.seaweedfs_master or "",
         db_shell=shlex.split(args.db_shell) if args.db_shell else [],
         db_scripts=args.db_scripts,
         window=args.window,

@@ -45,6 +45,8 @@ class Context:
     hcloud: HcloudApi | None = None
     app_url: str = ""
     s3_endpoint: str = ""
+    seaweedfs_master: str = ""
+    """HTTP address of the in-cluster store's SeaweedFS master, e.g. through a port-forward."""
     db_shell: list[str] = field(default_factory=list)
     """Command that runs one shell command line on the database server, e.g. ssh root@HOST."""
     db_scripts: str = "/usr/local/lib/platform-postgres"

@@ -24,6 +24,10 @@ def _object_store(config: StackConfig) -> bool:
     return config.object_store.enabled
 
 
+def _in_cluster_store(config: StackConfig) -> bool:
+    return config.object_store.mode == "in-cluster"
+
+
 def _self_hosted_supabase(config: StackConfig) -> bool:
     return config.supabase.self_hosted
 
@@ -46,6 +50,7 @@ GATES: tuple[GateSpec, ...] = (
     GateSpec("2", "cron jobs on time", jobs.cron_jobs_on_time, _cron_jobs),
     GateSpec("2", "job failure alerts", jobs.failure_alerts_loaded, _cron_jobs),
     GateSpec("3", "bucket versioning", object_store.bucket_versioning, _object_store),
+    GateSpec("3", "copies per object", object_store.copies_per_object, _in_cluster_store),
     GateSpec("4", "backups fresh", database.backups_fresh, _database_vm),
     GateSpec("4", "restore drill", database.restore_drill, _database_vm),
     GateSpec(

@@ -37,7 +37,7 @@ class ClusterAddonsArgs:
         network: Network,
         after: Sequence[pulumi.Resource] = (),
     ) -> ClusterAddonsArgs:
-        return cls(cluster, network, secrets.require("hcloudToken"), config.location, config.protected, after)
+        return cls(cluster, network, secrets.hcloud_token, config.location, config.protected, after)
 
 
 class ClusterAddons(pulumi.ComponentResource):

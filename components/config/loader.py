@@ -16,7 +16,7 @@ import pulumi.runtime.config as runtime_config
 from pydantic import ValidationError
 
 from .base import InvalidSettingError
-from .secrets import SECRET_SPECS, StackSecrets
+from .secrets import SECRET_SPECS, StackSecrets, attribute_name
 from .stack import StackConfig
 
 
@@ -48,6 +48,8 @@ def decode_value(raw: Any) -> Any:
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
+    if loc[-1:] == ("[key]",):  # a bad key of a mapping: name the mapping, the value shows the key
+        loc = loc[:-2]
     path = ""
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
@@ -116,10 +118,10 @@ def parse_stack_config(project: str, values: Mapping[str, Any], secret_keys: set
                 f"pulumi config set --secret {spec.key} <value>"
             )
             continue
-        secrets[spec.key] = pulumi.Output.secret(str(values[spec.key]))
+        secrets[attribute_name(spec.key)] = pulumi.Output.secret(str(values[spec.key]))
     if problems:
         raise ConfigError("invalid stack configuration:\n  " + "\n  ".join(problems))
-    return LoadedConfig(config, StackSecrets(secrets))
+    return LoadedConfig(config, StackSecrets(**secrets))
 
 
 def load_stack_config() -> LoadedConfig:

@@ -6,6 +6,7 @@ anything is registered. Each one says when it is required.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -120,17 +121,58 @@ SECRET_SPECS: tuple[SecretSpec, ...] = (
 )
 
 
+S3Keys = tuple[pulumi.Output[str], pulumi.Output[str]]
+"""(access key, secret key) of an S3 bucket."""
+
+
+def attribute_name(key: str) -> str:
+    """The `StackSecrets` attribute of a stack-file key: `etcdS3AccessKey` -> `etcd_s3_access_key`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
 @dataclass(frozen=True)
 class StackSecrets:
-    """The secret values of a stack, each a secret `pulumi.Output[str]` or None when not set."""
+    """The secret values of a stack: one attribute per `SecretSpec` (named by `attribute_name`), each a
+    secret `pulumi.Output[str]`, or None when not set. A misspelt name is a type error, not a None.
 
-    values: dict[str, pulumi.Output[str]]
+    The loader has refused a stack that lacks a secret its configuration requires (`required_when`),
+    so a component that needs one may rely on it being set in that configuration.
+    """
 
-    def get(self, key: str) -> pulumi.Output[str] | None:
-        return self.values.get(key)
+    hcloud_token: pulumi.Output[str]
+    object_storage_access_key: pulumi.Output[str] | None = None
+    object_storage_secret_key: pulumi.Output[str] | None = None
+    alert_discord_webhook_url: pulumi.Output[str] | None = None
+    alert_webhook_url: pulumi.Output[str] | None = None
+    supabase_url: pulumi.Output[str] | None = None
+    supabase_anon_key: pulumi.Output[str] | None = None
+    supabase_service_role_key: pulumi.Output[str] | None = None
+    postgres_s3_access_key: pulumi.Output[str] | None = None
+    postgres_s3_secret_key: pulumi.Output[str] | None = None
+    postgres_managed_url: pulumi.Output[str] | None = None
+    etcd_s3_access_key: pulumi.Output[str] | None = None
+    etcd_s3_secret_key: pulumi.Output[str] | None = None
+    autoscaler_hcloud_token: pulumi.Output[str] | None = None
+    supabase_smtp_password: pulumi.Output[str] | None = None
 
-    def require(self, key: str) -> pulumi.Output[str]:
-        value = self.values.get(key)
-        if value is None:  # the loader already refused a missing required secret; this guards misuse
-            raise KeyError(f"secret {key} was not loaded; declare it in SECRET_SPECS")
-        return value
+    @property
+    def object_storage_keys(self) -> S3Keys | None:
+        return _pair(self.object_storage_access_key, self.object_storage_secret_key)
+
+    @property
+    def etcd_s3_keys(self) -> S3Keys | None:
+        return _pair(self.etcd_s3_access_key, self.etcd_s3_secret_key)
+
+    @property
+    def supabase_client(self) -> dict[str, pulumi.Output[str]]:
+        """The managed project's URL and keys, keyed like `Supabase.client_secrets` (the set ones)."""
+        values = {
+            "supabaseUrl": self.supabase_url,
+            "supabaseAnonKey": self.supabase_anon_key,
+            "supabaseServiceRoleKey": self.supabase_service_role_key,
+        }
+        return {key: value for key, value in values.items() if value is not None}
+
+
+def _pair(access: pulumi.Output[str] | None, secret: pulumi.Output[str] | None) -> S3Keys | None:
+    return (access, secret) if access is not None and secret is not None else None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 
 from ..config import ClusterConfig, StackConfig, StackSecrets
+from ..config.secrets import S3Keys
 from ..k3s import K3sCluster
 from ..k3s.component import POOL_LABEL
 from ..network import Network
@@ -23,7 +24,7 @@ class Day2Args:
     location: str
     network: Network
     hcloud_token: pulumi.Output[str]
-    etcd_s3_keys: tuple[pulumi.Output[str], pulumi.Output[str]] | None = None
+    etcd_s3_keys: S3Keys | None = None
     """(access key, secret key) of the off-site etcd snapshot bucket; needed when offsite is on."""
     autoscaler_hcloud_token: pulumi.Output[str] | None = None
     """Token for the cluster-autoscaler; hcloud_token when None."""
@@ -32,15 +33,14 @@ class Day2Args:
     def from_config(
         cls, config: StackConfig, secrets: StackSecrets, cluster: K3sCluster, network: Network
     ) -> Day2Args:
-        access, secret = secrets.get("etcdS3AccessKey"), secrets.get("etcdS3SecretKey")
         return cls(
             cluster,
             config.cluster,
             config.location,
             network,
-            secrets.require("hcloudToken"),
-            etcd_s3_keys=(access, secret) if access is not None and secret is not None else None,
-            autoscaler_hcloud_token=secrets.get("autoscalerHcloudToken"),
+            secrets.hcloud_token,
+            etcd_s3_keys=secrets.etcd_s3_keys,
+            autoscaler_hcloud_token=secrets.autoscaler_hcloud_token,
         )
 
 

@@ -14,13 +14,14 @@ import pulumi_kubernetes as k8s
 from ..config import ClusterConfig, StackConfig
 from ..naming import base_labels
 from ..network import Network
+from ..observability.rules import rule_files_in
 from .admin_api import AdminApi
 from .etcd_backup import EtcdBackupPlan
 from .kubeconfig import render_kubeconfig
 from .node_config import ClusterSettings, NodeSettings, agent_config, server_config
 from .readiness import ApiReadiness
 from .trust import ClusterTrust
-from .user_data import NodeBoot, node_user_data
+from .user_data import FILES, NodeBoot, node_user_data
 
 API_PORT = 6443
 READINESS_TIMEOUT_SECONDS = 900
@@ -63,6 +64,8 @@ class K3sCluster(pulumi.ComponentResource):
     nodes: list[NodeInfo]
     cluster_identity: str
     """pulumi-kubernetes' cluster identifier: names this stack's cluster, holds no credential."""
+    alert_rule_files = rule_files_in(FILES)
+    """Day-2 alerts (upgrades, kured, etcd snapshots, certificates) for Observability."""
 
     def __init__(self, name: str, args: K3sClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:K3sCluster", name, None, opts)

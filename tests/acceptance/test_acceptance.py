@@ -252,8 +252,13 @@ def _db_args(host: PgHost) -> list[str]:
 def test_database_gates_fail_before_the_first_backup_and_pass_after(tmp_path: Path, database: PgHost) -> None:
     before = acceptance(tmp_path, "--gate", "backups fresh", "--gate", "restore drill", *_db_args(database))
     assert before.returncode == 1
-    assert verdicts(before)["last full backup"] == "FAIL" and "never" in before.stdout
-    assert verdicts(before)["restore drill"] == "FAIL"
+    assert verdicts(before) == {
+        "last full backup": "FAIL",
+        "last backup (full or differential)": "FAIL",
+        "newest archived WAL": "FAIL",
+        "restore drill": "FAIL",
+    }, before.stdout + before.stderr
+    assert "no backup set found to restore" in before.stdout
 
     database.script("backup.sh", "full")
     database.psql("create table drill_rows(id int primary key); insert into drill_rows values (1)", db="app")

@@ -72,9 +72,5 @@ def test_smtp_login_needs_the_password_secret() -> None:
     smtp = {"host": "smtp.example.com", "user": "mailer", "adminEmail": "no-reply@example.com"}
     with pytest.raises(ConfigError, match="pulumi config set --secret supabaseSmtpPassword"):
         parse({**SELF_HOSTED, "smtp": smtp})
-    assert (
-        parse({**SELF_HOSTED, "smtp": smtp}, {"supabaseSmtpPassword": "s3cret"}).secrets.get(
-            "supabaseSmtpPassword"
-        )
-        is not None
-    )
+    loaded = parse({**SELF_HOSTED, "smtp": smtp}, {"supabaseSmtpPassword": "s3cret"})
+    assert loaded.secrets.supabase_smtp_password is not None
