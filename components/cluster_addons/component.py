@@ -41,7 +41,9 @@ class ClusterAddonsArgs:
 
 
 class ClusterAddons(pulumi.ComponentResource):
-    """The cluster's cloud integration, and the provider for everything that runs on the cluster.
+    """Hetzner's cloud controller (load balancers, node lifecycle) and CSI driver (volumes), the teardown
+    that removes their load balancers and volumes before they go, and the Kubernetes provider every
+    workload uses.
 
     `provider` depends on the teardown, which depends on the add-ons and `after`. `pulumi destroy` then
     runs in this order: workloads, the teardown (removes load balancers and volumes), add-ons and day 2,

@@ -45,8 +45,10 @@ class Day2Args:
 
 
 class Day2(pulumi.ComponentResource):
-    """Day-2 machinery of `cluster`, on its add-ons provider (so destroyed after the cloud teardown).
+    """Day 2 of the cluster: system-upgrade-controller with the k3s upgrade Plans, kured, the off-site etcd
+    snapshot Secret, and the optional cluster-autoscaler.
 
+    It runs on the cluster's `addons_provider`, so `pulumi destroy` removes it after the cloud teardown.
     These resources were children of `K3sCluster` before #19 and keep their state through an alias to it.
     """
 

@@ -53,7 +53,9 @@ class NodeInfo:
 
 
 class K3sCluster(pulumi.ComponentResource):
-    """A k3s cluster whose trust is made before its servers, so every join pins the cluster CA."""
+    """A k3s cluster whose trust is made before its servers, so every join pins the cluster CA: CAs and
+    tokens, primary IPs, the private API load balancer (HA), servers, agents, the /readyz gate, the
+    kubeconfig and the provider the cluster's own add-ons use."""
 
     addons_provider: k8s.Provider
     """For what the cluster runs for itself (ClusterAddons, Day2). Workloads use ClusterAddons.provider,
