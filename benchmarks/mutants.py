@@ -130,7 +130,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "upgrade-concurrency",
-        "components/k3s/upgrades.py",
+        "components/day2/upgrades.py",
         '        "concurrency": 1,\n        "version": k3s_version,',
         '        "concurrency": 3,\n        "version": k3s_version,',
         ("tests/day2/test_upgrades.py",),
