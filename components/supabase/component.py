@@ -415,8 +415,8 @@ class Supabase(pulumi.ComponentResource):
                 },
             },
             spec={
-                "ingress_class_name": "traefik",
-                "tls": [{"hosts": [host], "secret_name": "supabase-gateway-tls"}],
+                "ingressClassName": "traefik",
+                "tls": [{"hosts": [host], "secretName": "supabase-gateway-tls"}],
                 "rules": [
                     {
                         "host": host,
@@ -424,7 +424,7 @@ class Supabase(pulumi.ComponentResource):
                             "paths": [
                                 {
                                     "path": "/",
-                                    "path_type": "Prefix",
+                                    "pathType": "Prefix",
                                     "backend": {"service": {"name": "kong", "port": {"number": 8000}}},
                                 }
                             ]
