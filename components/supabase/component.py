@@ -13,7 +13,7 @@ import pulumi_kubernetes as k8s
 from ..config import StackConfig, StackSecrets
 from ..config.supabase import SupabaseConfig
 from ..ingress.traefik_values import WEBSECURE_ONLY_ANNOTATION
-from ..k8s_namespace import TRAEFIK_NAMESPACE, TRAEFIK_PODS, platform_namespace
+from ..k8s_namespace import platform_namespace
 from ..naming import base_labels
 from ..object_store import ObjectStore
 from ..postgres import PostgresServer
@@ -241,7 +241,6 @@ class Supabase(pulumi.ComponentResource):
         policies.job_policy(prefix, job_labels=JOB_LABELS, namespace=ns, database=peer, opts=in_ns)
 
         mounts = self._mounts(args, kong_secret, ns, in_ns)
-        ingress_controller = policies.IngressController(TRAEFIK_NAMESPACE, TRAEFIK_PODS)
         after_bootstrap = pulumi.ResourceOptions(parent=self, depends_on=[namespace, job, db_ca])
         for spec in specs:
             resource_name = f"{prefix}-{spec.name}"
@@ -261,7 +260,6 @@ class Supabase(pulumi.ComponentResource):
                 namespace=ns,
                 database=peer,
                 external=self._external_egress(spec, args),
-                ingress_controller=ingress_controller,
                 opts=in_ns,
             )
         self._ingress(args, credentials, ns, in_ns)
