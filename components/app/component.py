@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..config import AppConfig, StackConfig, StackSecrets
+from ..config import AppConfig, StackConfig
 from ..ingress import Ingress
 from ..ingress.traefik_values import WEBSECURE_ONLY_ANNOTATION
 from ..k8s_namespace import (
@@ -23,6 +23,7 @@ from ..k8s_namespace import (
 from ..naming import base_labels
 from ..object_store import ObjectStore
 from ..postgres import PostgresServer
+from ..supabase import Supabase
 from .web import (
     CANARY,
     DATABASE_SECRET,
@@ -59,17 +60,16 @@ class AppArgs:
     def from_config(
         cls,
         config: StackConfig,
-        secrets: StackSecrets,
         ingress: Ingress,
         database: PostgresServer,
-        supabase: Mapping[str, pulumi.Output[str]] | None = None,
+        supabase: Supabase,
         object_store: ObjectStore | None = None,
     ) -> AppArgs:
-        """`supabase`: the Supabase component's client secrets, which replace the stack secrets of
-        the same names (self-hosted mode, where they are generated rather than configured)."""
+        """The Supabase URL and keys come from the Supabase component in either mode (the hosted
+        project's stack secrets, or the self-hosted gateway and its generated keys)."""
         if config.app is None:
             raise ValueError("App needs the `app` section of the stack config")
-        client = supabase if supabase is not None else secrets.supabase_client
+        client = supabase.client_secrets
         middlewares = (RATE_LIMIT_MIDDLEWARE,) if config.workloads.rate_limit else ()
         return cls(
             config.app,
