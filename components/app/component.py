@@ -16,11 +16,11 @@ from ..k8s_namespace import (
     PROMETHEUS_PODS,
     TRAEFIK_PODS,
     PlatformNamespace,
-    allow_egress_outside_cluster,
+    allow_egress_except_metadata,
     allow_ingress,
     platform_namespace,
 )
-from ..naming import base_labels
+from ..naming import Component, base_labels
 from ..object_store import ObjectStore
 from ..postgres import PostgresServer
 from ..supabase import Supabase
@@ -38,7 +38,7 @@ from .web import (
     weighted_service,
 )
 
-COMPONENT = "app"
+COMPONENT = Component.APP
 NAMESPACE = "app"
 TLS_SECRET = "web-tls"
 
@@ -101,7 +101,7 @@ class App(pulumi.ComponentResource):
         if args.object_store is not None:
             args.object_store.grant(namespace, self)
         # Supabase and the database are outside the cluster; the metadata service stays blocked.
-        allow_egress_outside_cluster(f"{name}-egress", namespace, COMPONENT, opts=in_ns)
+        allow_egress_except_metadata(f"{name}-egress", namespace, COMPONENT, opts=in_ns)
         allow_ingress(
             f"{name}-from-traefik",
             namespace,

@@ -24,7 +24,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..config.day2 import EtcdBackupConfig
-from ..naming import base_labels
+from ..naming import Component, base_labels
 
 S3_CONFIG_SECRET = "k3s-etcd-s3"
 DEFAULT_FOLDER = "etcd-snapshots"
@@ -94,7 +94,7 @@ class EtcdBackupPlan:
         return k8s.core.v1.Secret(
             f"{name}-etcd-s3",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=S3_CONFIG_SECRET, namespace="kube-system", labels=base_labels("k3s-cluster")
+                name=S3_CONFIG_SECRET, namespace="kube-system", labels=base_labels(Component.K3S_CLUSTER)
             ),
             type="Opaque",
             string_data={
