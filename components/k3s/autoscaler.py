@@ -26,8 +26,6 @@ from ..naming import Component, base_labels
 
 NAMESPACE = "cluster-autoscaler"
 SECRET = "cluster-autoscaler-hcloud"
-NODE_GROUP_LABEL = "hcloud/node-group"
-"""Label the autoscaler puts on every server it creates (value: the node group name)."""
 _COMPONENT = Component.AUTOSCALER
 
 
