@@ -52,9 +52,7 @@ if config.object_store.enabled:
 supabase = Supabase("supabase", SupabaseArgs.from_config(config, secrets, database, store), on_cluster)
 app = None
 if config.app is not None:
-    client_secrets = supabase.client_secrets if config.supabase.self_hosted else None
-    app_args = AppArgs.from_config(config, secrets, ingress, database, client_secrets, store)
-    app = App("app", app_args, on_cluster)
+    app = App("app", AppArgs.from_config(config, ingress, database, supabase, store), on_cluster)
 if app is not None and config.workloads.enabled:
     after = [observability, ingress, *(store.ready if store else [])]
     Workloads("workloads", WorkloadsArgs(config.workloads, app.namespace, after), on_cluster)

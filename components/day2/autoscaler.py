@@ -20,14 +20,12 @@ import pulumi_kubernetes as k8s
 
 from .. import release_timeouts, versions
 from ..config.day2 import AutoscalerConfig
-from ..k8s_namespace import allow_egress_outside_cluster, platform_namespace
-from ..naming import base_labels
+from ..k8s_namespace import allow_egress_except_metadata, platform_namespace
+from ..naming import Component, base_labels
 
 NAMESPACE = "cluster-autoscaler"
 SECRET = "cluster-autoscaler-hcloud"
-NODE_GROUP_LABEL = "hcloud/node-group"
-"""Label the autoscaler puts on every server it creates (value: the node group name)."""
-_COMPONENT = "autoscaler"
+_COMPONENT = Component.AUTOSCALER
 
 
 def node_group_name(pool: str) -> str:
@@ -135,7 +133,7 @@ def install_autoscaler(
     """The Secret and the chart; the chart waits for `subnet` (the Network's), where nodes go."""
     namespace = platform_namespace(f"{name}-autoscaler", NAMESPACE, _COMPONENT, opts)
     # The Kubernetes API (host network addresses) and the Hetzner Cloud API.
-    allow_egress_outside_cluster(f"{name}-autoscaler-egress", namespace, _COMPONENT, opts=opts)
+    allow_egress_except_metadata(f"{name}-autoscaler-egress", namespace, _COMPONENT, opts=opts)
     in_namespace = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace]))
     secret = k8s.core.v1.Secret(
         f"{name}-autoscaler-hcloud",

@@ -7,7 +7,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..k3s.etcd_backup import S3_CONFIG_SECRET, EtcdBackupPlan
-from ..naming import base_labels
+from ..naming import Component, base_labels
 
 
 def etcd_s3_secret(
@@ -21,7 +21,7 @@ def etcd_s3_secret(
     return k8s.core.v1.Secret(
         f"{name}-etcd-s3",
         metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=S3_CONFIG_SECRET, namespace="kube-system", labels=base_labels("k3s-cluster")
+            name=S3_CONFIG_SECRET, namespace="kube-system", labels=base_labels(Component.K3S_CLUSTER)
         ),
         type="Opaque",
         string_data={

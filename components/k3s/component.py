@@ -12,7 +12,7 @@ import pulumi_hcloud as hcloud
 import pulumi_kubernetes as k8s
 
 from ..config import ClusterConfig, StackConfig
-from ..naming import base_labels
+from ..naming import Component, base_labels
 from ..network import Network
 from ..observability.rules import rule_files_in
 from .admin_api import AdminApi
@@ -77,7 +77,7 @@ class K3sCluster(pulumi.ComponentResource):
         # Pulumi-level protection in prod: `pulumi destroy` refuses before it deletes anything, until
         # `protect: false` + `pulumi up` (or `pulumi state unprotect`) lifts it deliberately.
         self._protected = pulumi.ResourceOptions(parent=self, protect=args.protected)
-        self._labels = base_labels("k3s-cluster")
+        self._labels = base_labels(Component.K3S_CLUSTER)
         cluster = args.cluster
         plan = args.network.ip_plan
         self.trust = ClusterTrust(name, self._child)

@@ -1,6 +1,6 @@
 """A readiness gate: a dynamic resource whose creation waits, bounded in time, for the API's /readyz.
 
-It stands between the servers and the first Kubernetes object (DESIGN decision 4), so `pulumi up`
+It stands between the servers and the first Kubernetes object (ADR 0006), so `pulumi up`
 reports "the API never became ready after N s" instead of a confusing Kubernetes provider error.
 
 The gate is given every server's API endpoint and opens when any of them answers: a control plane

@@ -9,7 +9,7 @@ import pulumi_hcloud as hcloud
 
 from ..config import StackConfig
 from ..config.catalog import NETWORK_ZONES
-from ..naming import base_labels, stack_labels
+from ..naming import Component, base_labels, stack_labels
 from .firewall_rules import control_plane_rules, host_rules
 from .ip_plan import IpPlan
 from .ssh_keys import server_ssh_keys
@@ -76,7 +76,7 @@ class Network(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        labels = base_labels("network")
+        labels = base_labels(Component.NETWORK)
         self.ip_plan = IpPlan(args.cidr)
 
         network = hcloud.Network(

@@ -15,11 +15,11 @@ from ..config import ObservabilityConfig, StackConfig, StackSecrets
 from ..k8s_namespace import (
     MONITORING_NAMESPACE,
     TRAEFIK_PODS,
-    allow_egress_outside_cluster,
+    allow_egress_except_metadata,
     allow_ingress,
     platform_namespace,
 )
-from ..naming import base_labels
+from ..naming import Component, base_labels
 from .alertmanager import alertmanager_config, render
 from .rules import FILES, AlertRuleSource, load_rule_spec, rule_files_in, unique_names
 from .values import (
@@ -31,7 +31,7 @@ from .values import (
     loki_values,
 )
 
-COMPONENT = "observability"
+COMPONENT = Component.OBSERVABILITY
 DASHBOARDS = ("slo-dashboard.json",)
 ALERT_RULE_FILES = rule_files_in(FILES)
 """The platform's own rules (node, cluster, SLO alerts)."""
@@ -92,8 +92,8 @@ class Observability(pulumi.ComponentResource):
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         # Prometheus scrapes every namespace and the nodes, Alertmanager posts to Discord, Grafana and
         # Alloy read the API server: egress is open except the metadata service.
-        allow_egress_outside_cluster(f"{name}-egress", namespace, COMPONENT, opts=in_ns)
-        allow_egress_outside_cluster(f"{name}-node-egress", node_namespace, COMPONENT, opts=in_ns)
+        allow_egress_except_metadata(f"{name}-egress", namespace, COMPONENT, opts=in_ns)
+        allow_egress_except_metadata(f"{name}-node-egress", node_namespace, COMPONENT, opts=in_ns)
         allow_ingress(
             f"{name}-same-namespace",
             namespace,
