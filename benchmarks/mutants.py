@@ -331,8 +331,7 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "supabase-capabilities-kept",
         "components/supabase/workload.py",
-        '        "capabilities": {"drop": ["ALL"]},\n'
-        '        "readOnlyRootFilesystem": spec.read_only_root,',
+        '        "capabilities": {"drop": ["ALL"]},\n        "readOnlyRootFilesystem": spec.read_only_root,',
         '        "capabilities": {"drop": []},\n        "readOnlyRootFilesystem": spec.read_only_root,',
         ("tests/supabase/",),
         "securityContext field: Supabase containers keep every Linux capability",
