@@ -57,31 +57,39 @@ def _policy(
     )
 
 
+class PlatformNamespace(k8s.core.v1.Namespace):
+    """A Namespace whose name is also known as plain text (`name`), so whoever is handed the namespace
+    names it in selectors and resource names without a second, separately passed string that could drift.
+    """
+
+    def __init__(
+        self, resource_name: str, name: str, labels: Mapping[str, str], opts: pulumi.ResourceOptions
+    ) -> None:
+        super().__init__(
+            resource_name, metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=dict(labels)), opts=opts
+        )
+        self.name = name
+
+
 def platform_namespace(
     resource_name: str,
     name: str,
     component: str,
     opts: pulumi.ResourceOptions,
     pod_security: PodSecurity = "restricted",
-) -> k8s.core.v1.Namespace:
+) -> PlatformNamespace:
     """A namespace with a Pod Security level, default-deny in and out, and DNS allowed.
 
     `pod_security` other than `restricted` needs a reason at the call site; audit and warn stay on
     `restricted` so every deviation shows up in the audit log.
     """
-    namespace = k8s.core.v1.Namespace(
-        resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=name,
-            labels={
-                **base_labels(component),
-                "pod-security.kubernetes.io/enforce": pod_security,
-                "pod-security.kubernetes.io/audit": "restricted",
-                "pod-security.kubernetes.io/warn": "restricted",
-            },
-        ),
-        opts=opts,
-    )
+    labels = {
+        **base_labels(component),
+        "pod-security.kubernetes.io/enforce": pod_security,
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/warn": "restricted",
+    }
+    namespace = PlatformNamespace(resource_name, name, labels, opts)
     inside = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace]))
     _policy(
         f"{resource_name}-default-deny",

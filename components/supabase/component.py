@@ -70,6 +70,8 @@ class SupabaseStorage:
     bucket: ObjectStorage
     access_key_id: pulumi.Input[str]
     secret_access_key: pulumi.Input[str]
+    store: ObjectStore | None = None
+    """The store itself, which gives the services' namespace its credentials and network path."""
 
     @classmethod
     def of(cls, store: ObjectStore, bucket: str) -> SupabaseStorage:
@@ -77,6 +79,7 @@ class SupabaseStorage:
             ObjectStorage(store.endpoint, bucket, store.region, store.force_path_style),
             store.access_key_id,
             store.secret_access_key,
+            store,
         )
 
 
@@ -155,8 +158,6 @@ class Supabase(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         config = args.config
         self.dashboard_password = None
-        self.namespace: k8s.core.v1.Namespace | None = None
-        """Self-hosted: the services' namespace (the object store grants it access)."""
 
         if config.self_hosted:
             missing = args.missing_for_self_hosted()
@@ -207,7 +208,8 @@ class Supabase(pulumi.ComponentResource):
 
         # Restricted Pod Security: every service runs non-root without capabilities (services.py).
         namespace = platform_namespace(f"{prefix}-namespace", NAMESPACE, COMPONENT, self._child)
-        self.namespace = namespace
+        if args.storage.store is not None:
+            args.storage.store.grant(namespace, self)
         ns = namespace.metadata.name
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 
