@@ -22,14 +22,8 @@ from . import network_policy as policies
 from .bootstrap import JOB_LABELS, bootstrap_job
 from .credentials import Credentials
 from .kong import STUDIO_GATE_HEADER, KongSettings, render_kong_config
-from .services import (
-    DASHBOARD_DB_ROLE,
-    DB_CA_CONFIGMAP,
-    Database,
-    ObjectStorage,
-    ServiceSpec,
-    self_hosted_services,
-)
+from .services import self_hosted_services
+from .spec import DASHBOARD_DB_ROLE, DB_CA_CONFIGMAP, Database, ObjectStorage, ServiceSpec
 from .workload import COMPONENT, Mount, deployment, service
 
 NAMESPACE = "supabase"
@@ -206,7 +200,7 @@ class Supabase(pulumi.ComponentResource):
         self.service_role_key = credentials.service_role_key
         self.dashboard_password = credentials.dashboard_password
 
-        # Restricted Pod Security: every service runs non-root without capabilities (services.py).
+        # Restricted Pod Security: every service runs non-root without capabilities (workload.py).
         namespace = platform_namespace(f"{prefix}-namespace", NAMESPACE, COMPONENT, self._child)
         if args.storage.store is not None:
             args.storage.store.grant(namespace, self)
