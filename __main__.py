@@ -1,6 +1,9 @@
-"""One stack of the platform: configuration first, then components in dependency order, then outputs."""
+"""One stack of the platform: configuration first, then components in dependency order, then outputs.
 
-from typing import Any
+Network ── K3sCluster ──┬── Ingress ── App ── Workloads
+PostgresServer ─────────┼── Observability (alert rules from the components, the VM's exporter)
+                        └── ObjectStore ── Supabase (managed: the hosted project's keys)
+"""
 
 import pulumi
 import pulumi_hcloud as hcloud
@@ -9,14 +12,13 @@ from components.app import App, AppArgs
 from components.config import load_stack_config
 from components.ingress import Ingress, IngressArgs
 from components.k3s import K3sCluster, K3sClusterArgs
-from components.k3s.user_data import FILES as K3S_FILES
 from components.network import Network, NetworkArgs
-from components.object_store import Consumer, ObjectStore, ObjectStoreArgs
-from components.observability import Observability, ObservabilityArgs, rule_files_in
+from components.object_store import ObjectStore, ObjectStoreArgs
+from components.observability import Observability, ObservabilityArgs
 from components.postgres import PostgresServer, PostgresServerArgs
-from components.postgres.render import FILES as POSTGRES_FILES
 from components.supabase import Supabase, SupabaseArgs
-from components.workloads import RULE_FILES_DIR, Workloads, WorkloadsArgs
+from components.workloads import Workloads, WorkloadsArgs
+from exports import export_outputs
 
 loaded = load_stack_config()  # fails with one clear message before any resource is registered
 config, secrets = loaded.config, loaded.secrets
@@ -29,108 +31,26 @@ cluster = K3sCluster("k3s", K3sClusterArgs.from_config(config, network, secrets)
 database = PostgresServer("postgres", PostgresServerArgs.from_config(config, secrets, network), on_hcloud)
 on_cluster = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
 ingress = Ingress("ingress", IngressArgs.from_config(config), on_cluster)
-component_rules = (
-    rule_files_in(K3S_FILES)
-    + (rule_files_in(POSTGRES_FILES) if database.mode == "vm" else ())
-    + rule_files_in(RULE_FILES_DIR)
-)
-node_exporters = {"database": database.metrics_endpoint} if database.metrics_endpoint else {}
 observability = Observability(
     "observability",
-    ObservabilityArgs.from_config(config, secrets, component_rules, node_exporters),
+    ObservabilityArgs.from_config(
+        config, secrets, rules_from=(cluster, database, Workloads), scrape_targets=database.scrape_targets
+    ),
     on_cluster,
 )
-# Phases 2-3: the store comes first, self-hosted Supabase keeps Storage's files in it; each namespace that
-# uses it (Supabase's, the app's, where workers and cron jobs run too) gets its credentials and a path.
 store = None
 if config.object_store.enabled:
     store = ObjectStore(
         "object-store", ObjectStoreArgs.from_config(config, secrets, after=cluster.addons), on_cluster
     )
-    pulumi.export(
-        "objectStore", {"endpoint": store.endpoint, "region": store.region, "buckets": store.buckets}
-    )
-# Self-hosted Supabase: the Postgres VM (superuser, logical WAL) and a bucket of the store (config rules).
-self_hosted_inputs: dict[str, Any] = {}
-if config.supabase.self_hosted and store is not None:
-    self_hosted_inputs = {
-        "db_host": database.host,
-        "db_name": config.postgres.database,
-        "db_admin_user": database.superuser,
-        "db_admin_password": database.superuser_password,
-        "db_ca_cert": database.ca_cert_pem,
-        "s3_endpoint": store.endpoint,
-        "s3_bucket": config.supabase.storage_bucket,
-        "s3_region": store.region,
-        "s3_access_key_id": store.access_key_id,
-        "s3_secret_access_key": store.secret_access_key,
-        "s3_force_path_style": store.force_path_style,
-    }
-supabase = Supabase(
-    "supabase",
-    SupabaseArgs(
-        config=config.supabase,
-        managed_url=secrets.supabase_url,
-        managed_anon_key=secrets.supabase_anon_key,
-        managed_service_role_key=secrets.supabase_service_role_key,
-        smtp_password=secrets.supabase_smtp_password,
-        cluster_issuer=config.cluster_issuer,
-        trusted_proxy_cidrs=(config.cluster.cluster_cidr,),
-        **self_hosted_inputs,
-    ),
-    on_cluster,
-)
-if store is not None and supabase.namespace is not None:
-    store.grant(Consumer("supabase", supabase.namespace))
-if config.supabase.self_hosted:
-    pulumi.export("supabaseUrl", supabase.url)
-    pulumi.export("supabaseDashboardPassword", pulumi.Output.secret(supabase.dashboard_password))
+supabase = Supabase("supabase", SupabaseArgs.from_config(config, secrets, database, store), on_cluster)
 app = None
 if config.app is not None:
     client_secrets = supabase.client_secrets if config.supabase.self_hosted else None
-    app = App("app", AppArgs.from_config(config, secrets, ingress, database, client_secrets), on_cluster)
-    pulumi.export("appUrls", app.urls)
-    if store is not None:
-        store.grant(Consumer(app.namespace_name, app.namespace))
+    app_args = AppArgs.from_config(config, secrets, ingress, database, client_secrets, store)
+    app = App("app", app_args, on_cluster)
 if app is not None and config.workloads.enabled:
-    Workloads(
-        "workloads",
-        WorkloadsArgs(
-            config.workloads,
-            app.namespace_name,
-            app.namespace,
-            after=[observability, ingress, *([store] if store else [])],
-        ),
-        on_cluster,
-    )
+    after = [observability, ingress, *(store.ready if store else [])]
+    Workloads("workloads", WorkloadsArgs(config.workloads, app.namespace, after), on_cluster)
 
-pulumi.export("kubeconfig", cluster.kubeconfig)
-pulumi.export("grafanaUrl", observability.grafana_url)
-pulumi.export("grafanaAdminPassword", observability.grafana_admin_password)
-pulumi.export("apiEndpoint", cluster.api_endpoint)
-pulumi.export("apiEndpoints", cluster.api_endpoints)
-pulumi.export(
-    "nodes",
-    pulumi.Output.all(*[node.public_ipv4 for node in cluster.nodes]).apply(
-        lambda public_ips: [
-            {
-                "name": node.name,
-                "role": node.role,
-                "pool": node.pool,
-                "privateIp": node.private_ip,
-                "publicIpv4": ip,
-            }
-            for node, ip in zip(cluster.nodes, public_ips, strict=True)
-        ]
-    ),
-)
-pulumi.export(
-    "database",
-    {
-        "mode": database.mode,
-        "host": database.host,
-        "caCertPem": database.ca_cert_pem,
-        # Secret: keep an offline copy, the encrypted backups are unreadable without it.
-        "repositoryCipherPass": database.repository_cipher_pass,
-    },
-)
+export_outputs(cluster, database, observability, store, supabase, app)

@@ -15,8 +15,3 @@ def base_labels(component: str) -> dict[str, str]:
 def stack_labels() -> dict[str, str]:
     """The labels that say a resource belongs to this stack (of this project)."""
     return {f"{LABEL_PREFIX}/project": pulumi.get_project(), f"{LABEL_PREFIX}/stack": pulumi.get_stack()}
-
-
-def stack_selector() -> str:
-    """Hetzner label selector matching every resource of this stack."""
-    return f"{LABEL_PREFIX}/project={pulumi.get_project()},{LABEL_PREFIX}/stack={pulumi.get_stack()}"

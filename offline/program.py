@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import runpy
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -121,8 +121,9 @@ _OPTIONS = (
 
 
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
-    def __init__(self, mocks: PlatformMocks) -> None:
+    def __init__(self, mocks: PlatformMocks, on_register: Callable[[Registration], None] | None) -> None:
         super().__init__(mocks)
+        self.on_register = on_register
         self.registrations: dict[str, Registration] = {}
         self.stack_outputs: dict[str, Any] = {}
         self.unconfigured_providers: set[str] = set()
@@ -164,6 +165,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         )
         with self._lock:
             self.registrations[response.urn] = record
+            if self.on_register is not None:
+                self.on_register(record)
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
@@ -209,15 +212,17 @@ def run_with_settings(
     *,
     fresh: bool = False,
     mocks: PlatformMocks | None = None,
+    on_register: Callable[[Registration], None] | None = None,
 ) -> ProgramRun:
     """Run `__main__.py` with config already read (so a policy pack can be started with the same).
 
     `fresh` runs it in preview mode as the engine does for a stack that does not exist yet (see
     offline.mocks): provider-computed values unknown, Kubernetes resources under an unconfigured
-    provider unseen. `mocks` replaces the default PlatformMocks (tests/refactor pins its stand-ins)."""
+    provider unseen. `mocks` replaces the default PlatformMocks (tests/refactor pins its stand-ins).
+    `on_register` sees each registration as it is recorded, in order."""
     stack = settings.stack
     mocks = mocks or PlatformMocks(fresh=fresh)
-    monitor = _RecordingMonitor(mocks)
+    monitor = _RecordingMonitor(mocks, on_register)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:

@@ -90,6 +90,30 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
         {"sshPublicKeys": ["my-laptop-key"]},
         ["platform:sshPublicKeys", "not an OpenSSH public key"],
     ),
+    (
+        "environment variable name a shell cannot export",
+        "dev",
+        {"app.web.env": {"1BAD": "x"}},
+        ['platform:app.web.env = "1BAD"', "not a valid environment variable name"],
+    ),
+    (
+        "memory in thousandths of a byte",
+        "dev",
+        {"app.web.memory": "500m"},
+        ['platform:app.web.memory = "500m"', "fractions of a byte", "512Mi"],
+    ),
+    (
+        "rate-limit period Traefik cannot parse",
+        "dev",
+        {"workloads.rateLimit.period": "1d"},
+        ['platform:workloads.rateLimit.period = "1d"', "Go duration", "24h"],
+    ),
+    (
+        "cron job schedule Kubernetes cannot parse (croniter's L for last day)",
+        "dev",
+        {"workloads.cronJobs[0].schedule": "0 0 L * *"},
+        ["platform:workloads.cronJobs[0].schedule", "not a cron schedule", "5 fields"],
+    ),
     (  # a secret Pulumi.yaml does not declare: the engine lets it through, the program refuses it
         "secret set in plain text",
         "dev",

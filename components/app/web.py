@@ -12,6 +12,10 @@ ENV_SECRET = "web-env"
 PORT_NAME = "http"
 """Service port name; the SLO rules match Traefik services named `app-web(-canary)-http`."""
 
+RATE_LIMIT_MIDDLEWARE = "api-rate-limit"
+"""Traefik Middleware in the app namespace that every request to the web/API passes when
+`workloads.rateLimit` is set: Workloads creates it, the App's router names it."""
+
 DATABASE_SECRET = "postgres-connection"
 """Copy of the PostgresServer's connection Secret in the app namespace (`uri`, and `ca.crt` for the VM)."""
 DATABASE_CA_DIR = "/etc/postgres-ca"

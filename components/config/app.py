@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import re
-
 from pydantic import Field, field_validator, model_validator
 
-from .base import Hostname, InvalidSettingError, PinnedImage, Section
+from .base import (
+    CpuQuantity,
+    EnvVarName,
+    Hostname,
+    HttpPath,
+    InvalidSettingError,
+    MemoryQuantity,
+    PinnedImage,
+    Section,
+)
 
-_QUANTITY_CPU = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$")
-_QUANTITY_MEM = re.compile(r"^[0-9]+(Mi|Gi)$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _RESERVED_ENV = {
     "SUPABASE_URL",
     "NEXT_PUBLIC_SUPABASE_URL",
@@ -45,7 +49,7 @@ class WebConfig(Section):
     port: int = Field(default=3000, ge=1024, le=65535)
     """Port the server listens on inside the container (unprivileged)."""
 
-    health_path: str = "/api/health"
+    health_path: HttpPath = "/api/health"
     """HTTP path answering 200 once the server can take traffic (startup, readiness and liveness)."""
 
     min_replicas: int = Field(default=2, ge=1, le=50)
@@ -57,49 +61,26 @@ class WebConfig(Section):
     target_cpu_percent: int = Field(default=70, ge=10, le=95)
     """Average CPU use (percent of the request) the autoscaler aims for."""
 
-    cpu_request: str = "250m"
+    cpu_request: CpuQuantity = "250m"
     """CPU reserved per pod (Kubernetes quantity); the autoscaler measures against it."""
 
-    memory: str = "512Mi"
+    memory: MemoryQuantity = "512Mi"
     """Memory request and limit per pod (equal, so the pod is never OOM-killed for a neighbour)."""
 
     read_only_root_filesystem: bool = True
     """Mount the image read-only (writable /tmp and .next/cache are provided). Turn off only for an
     image that writes elsewhere."""
 
-    env: dict[str, str] = Field(default_factory=dict)
+    env: dict[EnvVarName, str] = Field(default_factory=dict)
     """Plain (non-secret) environment variables; secrets come from the stack's secret keys."""
 
     canary: CanaryConfig | None = None
     """Optional canary; remove the key to send all traffic to `image` again."""
 
-    @field_validator("cpu_request")
-    @classmethod
-    def _cpu(cls, value: str) -> str:
-        if not _QUANTITY_CPU.match(value):
-            raise ValueError(f"{value!r} is not a CPU quantity such as 250m or 0.5")
-        return value
-
-    @field_validator("memory")
-    @classmethod
-    def _memory(cls, value: str) -> str:
-        if not _QUANTITY_MEM.match(value):
-            raise ValueError(f"{value!r} is not a memory quantity such as 512Mi or 1Gi")
-        return value
-
-    @field_validator("health_path")
-    @classmethod
-    def _path(cls, value: str) -> str:
-        if not value.startswith("/"):
-            raise ValueError(f"{value!r} is not an absolute HTTP path such as /api/health")
-        return value
-
     @field_validator("env")
     @classmethod
     def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
         for name in value:
-            if not _ENV_NAME.match(name):
-                raise ValueError(f"{name!r} is not a valid environment variable name")
             if name in _RESERVED_ENV:
                 raise ValueError(f"{name} is set by the platform (from secrets or the port); remove it here")
         return value

@@ -10,6 +10,7 @@ import ipaddress
 import re
 from typing import Annotated
 
+from croniter import croniter
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
@@ -71,7 +72,10 @@ _IMAGE = re.compile(
 
 def _check_hostname(value: str) -> str:
     if not _HOSTNAME.match(value):
-        raise ValueError(f"{value!r} is not a fully qualified lowercase DNS name such as app.example.com")
+        raise ValueError(
+            f"{value!r} is not a fully qualified lowercase DNS name such as app.example.com "
+            "(no scheme, no port)"
+        )
     return value
 
 
@@ -93,6 +97,122 @@ Hostname = Annotated[str, AfterValidator(_check_hostname)]
 
 PinnedImage = Annotated[str, AfterValidator(_check_pinned_image)]
 """A container image with a version tag other than `latest`, or a sha256 digest."""
+
+
+# Kubernetes' quantity grammar (k8s.io/apimachinery resource.Quantity): a number, then a binary suffix
+# (Ki..Ei), a decimal one (n, u, m, k, M..E) or an exponent (e3, E-2). No sign: a request is never below
+# zero. tests/controlplane/test_vocabulary.py checks this against a real kube-apiserver.
+_QUANTITY = re.compile(
+    r"^(?P<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)"
+    r"(?P<suffix>[KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$"
+)
+_SUB_UNIT = ("n", "u", "m")
+
+
+def _check_cpu(value: str) -> str:
+    if not _QUANTITY.match(value):
+        raise ValueError(f"{value!r} is not a Kubernetes quantity of CPU such as 250m or 0.5")
+    return value
+
+
+def _check_memory(value: str) -> str:
+    match = _QUANTITY.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a Kubernetes quantity of memory such as 512Mi or 1Gi")
+    if match.group("suffix") in _SUB_UNIT:
+        raise ValueError(
+            f"{value!r} counts fractions of a byte ({match.group('suffix')} is a thousandth, not mega); "
+            "write 512Mi or 1Gi"
+        )
+    return value
+
+
+CpuQuantity = Annotated[str, AfterValidator(_check_cpu)]
+"""CPU as Kubernetes writes it: 250m (a quarter core), 0.5, 2."""
+
+MemoryQuantity = Annotated[str, AfterValidator(_check_memory)]
+"""Memory as Kubernetes writes it: 512Mi, 1Gi, 128974848; never in thousandths of a byte (500m)."""
+
+
+def _check_http_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError(f"{value!r} is not an absolute HTTP path such as /healthz")
+    return value
+
+
+HttpPath = Annotated[str, AfterValidator(_check_http_path)]
+"""An absolute HTTP path a probe requests, e.g. /api/health."""
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _check_env_name(value: str) -> str:
+    if not _ENV_NAME.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid environment variable name (letters, digits and _, not starting "
+            "with a digit)"
+        )
+    return value
+
+
+EnvVarName = Annotated[str, AfterValidator(_check_env_name)]
+"""A name a shell can export: letters, digits and underscores, not starting with a digit."""
+
+CRON_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+# robfig/cron's standard parser (Kubernetes CronJobs, k3s etcd snapshots) knows none of croniter's
+# extensions: L (last), W (weekday), # (nth weekday), H (hashed), and counts weekdays 0-6 (7 is not
+# Sunday there).
+_CRON_EXTENSION = re.compile(r"[LW#H]", re.IGNORECASE)
+_CRON_NAME = re.compile(
+    r"(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|SUN|MON|TUE|WED|THU|FRI|SAT)", re.I
+)
+
+
+def _check_cron(value: str) -> str:
+    text = value.strip()
+    if text.upper().startswith(("TZ=", "CRON_TZ=")):
+        raise ValueError(f"{value!r} sets a time zone inside the schedule; use timeZone instead")
+    fields = text.split()
+    valid = text in CRON_MACROS or (
+        len(fields) == 5
+        and not _CRON_EXTENSION.search(_CRON_NAME.sub("", text))
+        and all(int(day) <= 6 for day in re.findall(r"\d+", fields[4].split("/")[0]))
+        and croniter.is_valid(text)
+    )
+    if not valid:
+        raise ValueError(
+            f"{value!r} is not a cron schedule: use 5 fields (minute hour day-of-month month "
+            "day-of-week, the 5-field cron Kubernetes and k3s read), e.g. '*/15 * * * *' or "
+            f"'0 3 * * *', or one of {', '.join(CRON_MACROS)}"
+        )
+    return text
+
+
+CronSchedule = Annotated[str, AfterValidator(_check_cron)]
+"""A 5-field cron schedule or a macro such as @daily, as Kubernetes CronJobs and k3s read it
+(robfig/cron's standard parser; tests/controlplane/test_vocabulary.py asks a real kube-apiserver)."""
+
+# Prometheus' duration grammar (prometheus/common model.Duration), units largest first.
+_DURATION = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
+_DURATION_UNITS = (365 * 86400, 7 * 86400, 86400, 3600, 60, 1, 0.001)
+
+
+def parse_duration(value: str) -> float:
+    """Seconds in a duration written as Prometheus writes one (`90m`, `26h`, `1d12h`, `2w`)."""
+    match = _DURATION.match(value)
+    if not value or not match:
+        raise ValueError(f"{value!r} is not a duration such as 30m, 26h, 1d12h or 2w")
+    return sum(int(part or 0) * unit for part, unit in zip(match.groups(), _DURATION_UNITS, strict=True))
+
+
+def _check_duration(value: str) -> str:
+    if parse_duration(value) <= 0:
+        raise ValueError(f"{value!r} is zero; give a positive duration such as 30m")
+    return value
+
+
+Duration = Annotated[str, AfterValidator(_check_duration)]
+"""A positive duration in Prometheus' notation: 30s, 90m, 26h, 1d12h, 2w (checked against promtool)."""
 
 
 def repeated(names: list[str]) -> list[str]:

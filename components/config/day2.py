@@ -8,13 +8,12 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import Section, check_s3_bucket, check_s3_endpoint
+from .base import CronSchedule, Section, check_s3_bucket, check_s3_endpoint
 from .catalog import NETWORK_ZONES, SERVER_TYPES, check_server_type
 from .node_rules import check_pool_name, check_taints
 
 _TIME = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d$")
 _FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*[A-Za-z0-9]$")
-_CRON_FIELD = re.compile(r"^[0-9*/,-]+$")
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _DEFAULT_DAYS: tuple[Weekday, ...] = ("tue", "wed", "thu")
@@ -86,7 +85,7 @@ class EtcdBackupConfig(Section):
     offsite: bool | None = None
     """Copy snapshots to S3; defaults to true in prod. Needs the two etcdS3 secrets."""
 
-    schedule: str = "0 */6 * * *"
+    schedule: CronSchedule = "0 */6 * * *"
     """Cron schedule (5 fields, server time UTC) of the snapshots."""
 
     retention: int = Field(default=28, ge=1, le=1000)
@@ -104,14 +103,6 @@ class EtcdBackupConfig(Section):
 
     s3_folder: str = ""
     """Folder inside the bucket; empty means `etcd-snapshots`."""
-
-    @field_validator("schedule")
-    @classmethod
-    def _cron(cls, value: str) -> str:
-        fields = value.split()
-        if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
-            raise ValueError(f"{value!r} is not a 5-field cron schedule like '0 */6 * * *'")
-        return value
 
     _check_bucket = field_validator("s3_bucket")(check_s3_bucket)
     _check_endpoint = field_validator("s3_endpoint")(check_s3_endpoint)

@@ -48,6 +48,8 @@ def decode_value(raw: Any) -> Any:
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
+    if loc[-1:] == ("[key]",):  # a bad key of a mapping: name the mapping, the value shows the key
+        loc = loc[:-2]
     path = ""
     for part in loc:
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import Field, field_validator
 
-from .base import Hostname, Section
-
-_DURATION = re.compile(r"^[1-9][0-9]*(h|d|w)$")
+from .base import Duration, Hostname, Section
 
 AlertReceiver = Literal["discord", "webhook"]
 
@@ -31,24 +28,17 @@ class ObservabilityConfig(Section):
     storage_class: str = "hcloud-volumes"
     """StorageClass for Prometheus, Alertmanager and Loki volumes (Hetzner CSI by default)."""
 
-    prometheus_retention: str = "15d"
+    prometheus_retention: Duration = "15d"
     """How long Prometheus keeps samples (e.g. 15d). Size-bounded too: see prometheusVolumeGi."""
 
     prometheus_volume_gi: int = Field(default=20, ge=10, le=1000)
     """Prometheus volume size in GiB (Hetzner volumes start at 10 GB); retention stops at 90 % of it."""
 
-    loki_retention: str = "168h"
+    loki_retention: Duration = "168h"
     """How long Loki keeps logs (e.g. 168h, 14d)."""
 
     loki_volume_gi: int = Field(default=20, ge=10, le=1000)
     """Loki volume size in GiB."""
-
-    @field_validator("prometheus_retention", "loki_retention")
-    @classmethod
-    def _duration(cls, value: str) -> str:
-        if not _DURATION.match(value):
-            raise ValueError(f"{value!r} is not a duration in hours, days or weeks such as 168h, 15d or 2w")
-        return value
 
     @field_validator("alert_receivers")
     @classmethod

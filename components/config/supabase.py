@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import InvalidSettingError, Section, SourceCidr, is_world
+from .base import CpuQuantity, Hostname, InvalidSettingError, MemoryQuantity, Section, SourceCidr, is_world
 
 SELF_HOSTED_SERVICES = (
     "kong",
@@ -22,9 +22,6 @@ SELF_HOSTED_SERVICES = (
     "functions",
 )
 """The services self-hosted mode runs, each its own Deployment; keys of `supabase.resources`."""
-
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi)?$")
 
 
 def _https_url(value: str) -> str:
@@ -73,21 +70,14 @@ class SmtpConfig(Section):
 class ServiceResources(Section):
     """CPU and memory of one service's container."""
 
-    cpu: str
+    cpu: CpuQuantity
     """CPU request, e.g. 50m."""
 
-    memory: str
+    memory: MemoryQuantity
     """Memory request, e.g. 128Mi."""
 
-    memory_limit: str
+    memory_limit: MemoryQuantity
     """Memory limit; the container is restarted when it uses more."""
-
-    @field_validator("cpu", "memory", "memory_limit")
-    @classmethod
-    def _quantity(cls, value: str) -> str:
-        if not _QUANTITY.match(value):
-            raise ValueError(f"{value!r} is not a Kubernetes quantity such as 50m, 0.5, 128Mi or 1Gi")
-        return value
 
 
 class FunctionsConfig(Section):
@@ -113,7 +103,7 @@ class SupabaseConfig(Section):
     `supabase` namespace against the Postgres server; their URL and derived keys are the component's
     outputs."""
 
-    host: str | None = None
+    host: Hostname | None = None
     """Self-hosted: public host name of the API gateway and Studio (e.g. supabase.example.com)."""
 
     site_url: str | None = None
@@ -163,13 +153,6 @@ class SupabaseConfig(Section):
     @classmethod
     def _redirects(cls, value: list[str]) -> list[str]:
         return [_redirect_url(url) for url in value]
-
-    @field_validator("host")
-    @classmethod
-    def _hostname(cls, value: str | None) -> str | None:
-        if value is not None and not _HOSTNAME.match(value):
-            raise ValueError(f"{value!r} is not a DNS host name (e.g. supabase.example.com, no scheme)")
-        return value
 
     @field_validator("resources")
     @classmethod

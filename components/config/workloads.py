@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import available_timezones
 
-from croniter import croniter
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from .base import InvalidSettingError, PinnedImage, Section, repeated
+from .base import (
+    CpuQuantity,
+    CronSchedule,
+    Duration,
+    EnvVarName,
+    HttpPath,
+    InvalidSettingError,
+    MemoryQuantity,
+    PinnedImage,
+    Section,
+    parse_duration,
+    repeated,
+)
+from .cron_gap import longest_gap_seconds
 
 _DNS_LABEL = re.compile(r"^[a-z]([a-z0-9-]{0,40}[a-z0-9])?$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_CPU = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]+)?)$")
-_MEMORY = re.compile(r"^[0-9]+(Mi|Gi)$")
-_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
-_CRON_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 _RESERVED_ENV = frozenset(
     {
         "S3_ENDPOINT",
@@ -40,37 +46,7 @@ def _check_name(value: str) -> str:
     return value
 
 
-def _check_cpu(value: str) -> str:
-    if not _CPU.match(value):
-        raise ValueError(f"{value!r} is not a CPU quantity such as 100m or 0.5")
-    return value
-
-
-def _check_memory(value: str) -> str:
-    if not _MEMORY.match(value):
-        raise ValueError(f"{value!r} is not a memory quantity such as 256Mi or 1Gi")
-    return value
-
-
-def parse_duration(value: str) -> int:
-    """Seconds in a duration written like Prometheus's `for:` (`90m`, `26h`, `1d12h`)."""
-    match = _DURATION.match(value)
-    if not value or not match:
-        raise ValueError(f"{value!r} is not a duration such as 30m, 26h or 1d12h")
-    days, hours, minutes, seconds = (int(part or 0) for part in match.groups())
-    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
-
-
-def _check_duration(value: str) -> str:
-    if parse_duration(value) <= 0:
-        raise ValueError(f"{value!r} is zero; give a positive duration such as 30m")
-    return value
-
-
 WorkloadName = Annotated[str, AfterValidator(_check_name)]
-Cpu = Annotated[str, AfterValidator(_check_cpu)]
-Memory = Annotated[str, AfterValidator(_check_memory)]
-Duration = Annotated[str, AfterValidator(_check_duration)]
 
 
 class SecretEnv(Section):
@@ -86,10 +62,10 @@ class SecretEnv(Section):
 class Resources(Section):
     """Requests and a memory limit. No CPU limit: throttling hurts more than it protects on small nodes."""
 
-    cpu: Cpu = "100m"
+    cpu: CpuQuantity = "100m"
     """CPU reserved for the container."""
 
-    memory: Memory = "256Mi"
+    memory: MemoryQuantity = "256Mi"
     """Memory request and limit (equal, so a pod is never OOM-killed because a neighbour grew)."""
 
 
@@ -108,10 +84,10 @@ class ContainerConfig(Section):
     args: list[str] = Field(default_factory=list)
     """Arguments to the command."""
 
-    env: dict[str, str] = Field(default_factory=dict)
+    env: dict[EnvVarName, str] = Field(default_factory=dict)
     """Plain, non-secret environment variables."""
 
-    secret_env: dict[str, SecretEnv] = Field(default_factory=dict)
+    secret_env: dict[EnvVarName, SecretEnv] = Field(default_factory=dict)
     """Environment variables read from Kubernetes Secrets: `NAME: {secret: app-secrets, key: databaseUrl}`."""
 
     object_store: bool = False
@@ -128,8 +104,6 @@ class ContainerConfig(Section):
     @classmethod
     def _env_names(cls, value: dict[str, object]) -> dict[str, object]:
         for name in value:
-            if not _ENV_NAME.match(name):
-                raise ValueError(f"{name!r} is not a valid environment variable name")
             if name in _RESERVED_ENV:
                 raise ValueError(
                     f"{name} comes from the object store's Secret; set objectStore: true instead"
@@ -155,39 +129,17 @@ class WorkerConfig(ContainerConfig):
     port: int | None = Field(default=None, ge=1024, le=65535)
     """Port of the worker's HTTP server (health and metrics), if it has one; enables the probes."""
 
-    health_path: str = "/healthz"
+    health_path: HttpPath = "/healthz"
     """HTTP path answering 200 while the worker is healthy (used only with `port`)."""
 
     termination_grace_seconds: int = Field(default=30, ge=1, le=3600)
     """Time the worker gets after SIGTERM to finish its current item before it is killed."""
 
-    @field_validator("health_path")
-    @classmethod
-    def _absolute_path(cls, value: str) -> str:
-        if not value.startswith("/"):
-            raise ValueError(f"{value!r} is not an absolute HTTP path such as /healthz")
-        return value
-
-
-def longest_gap_seconds(schedule: str, time_zone: str) -> int:
-    """The longest time between two consecutive runs of `schedule` over a year (or 2000 runs)."""
-    start = datetime(2026, 1, 1, tzinfo=ZoneInfo(time_zone))
-    runs = croniter(schedule, start)
-    previous = runs.get_next(datetime)
-    longest = timedelta(0)
-    for _ in range(2000):
-        following = runs.get_next(datetime)
-        longest = max(longest, following.astimezone(UTC) - previous.astimezone(UTC))
-        previous = following
-        if following - start > timedelta(days=400):
-            break
-    return int(longest.total_seconds())
-
 
 class CronJobConfig(ContainerConfig):
     """One of the team's `scripts/` jobs on a schedule, with retries, a deadline and alerts."""
 
-    schedule: str
+    schedule: CronSchedule
     """Standard 5-field cron expression (`*/15 * * * *`) or a macro such as @daily."""
 
     time_zone: str = "Etc/UTC"
@@ -216,20 +168,6 @@ class CronJobConfig(ContainerConfig):
     """Alert when the job has not succeeded for this long (e.g. 26h for a daily job). Defaults to the
     longest gap between two scheduled runs plus the run deadline plus 15 minutes."""
 
-    @field_validator("schedule")
-    @classmethod
-    def _cron_syntax(cls, value: str) -> str:
-        text = value.strip()
-        if text.upper().startswith(("TZ=", "CRON_TZ=")):
-            raise ValueError(f"{value!r} sets a time zone inside the schedule; use timeZone instead")
-        is_macro = text in _CRON_MACROS
-        if not is_macro and (len(text.split()) != 5 or not croniter.is_valid(text)):
-            raise ValueError(
-                f"{value!r} is not a cron schedule: use 5 fields (minute hour day-of-month month "
-                f"day-of-week), e.g. '*/15 * * * *' or '0 3 * * *', or one of {', '.join(_CRON_MACROS)}"
-            )
-        return text
-
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -240,7 +178,7 @@ class CronJobConfig(ContainerConfig):
     @property
     def alert_after_seconds(self) -> int:
         if self.alert_after is not None:
-            return parse_duration(self.alert_after)
+            return int(parse_duration(self.alert_after))
         return self.minimum_alert_after_seconds + 15 * 60
 
     @property
@@ -273,11 +211,20 @@ class RateLimitConfig(Section):
     """Requests a client may send at once above the average before getting 429."""
 
     period: Duration = "1s"
-    """Time unit of `average` (1s, 1m)."""
+    """Time unit of `average` (1s, 1m); hours, minutes and seconds only (Traefik reads a Go duration)."""
 
     source_depth: int = Field(default=0, ge=0, le=5)
     """Which X-Forwarded-For entry identifies the client, counted from the right; 0 uses the connection's
     address (correct behind Hetzner's load balancer with proxy protocol)."""
+
+    @field_validator("period")
+    @classmethod
+    def _go_duration(cls, value: str) -> str:
+        if any(unit in value for unit in "ywd"):
+            raise ValueError(
+                f"{value!r}: Traefik reads the period as a Go duration; use h, m or s (24h, not 1d)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _burst_covers_average(self) -> RateLimitConfig:

@@ -14,6 +14,7 @@ from ..config import ClusterConfig, StackConfig, StackSecrets
 from ..naming import base_labels
 from ..network import Network
 from ..network.component import PLACEMENT_GROUP_LIMIT
+from ..observability.rules import rule_files_in
 from .addons import install_hetzner_addons
 from .autoscaler import AutoscalerPlacement, cluster_config, install_autoscaler
 from .etcd_backup import EtcdBackupPlan
@@ -23,7 +24,7 @@ from .readiness import ApiReadiness
 from .teardown import CloudObjectsTeardown
 from .trust import ClusterTrust
 from .upgrades import install_upgrades
-from .user_data import NodeBoot, node_user_data
+from .user_data import FILES, NodeBoot, node_user_data
 
 API_PORT = 6443
 READINESS_TIMEOUT_SECONDS = 900
@@ -78,6 +79,8 @@ class K3sCluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     api_endpoint: pulumi.Output[str]
     nodes: list[NodeInfo]
+    alert_rule_files = rule_files_in(FILES)
+    """Day-2 alerts (upgrades, kured, etcd snapshots, certificates) for Observability."""
 
     def __init__(self, name: str, args: K3sClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:K3sCluster", name, None, opts)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from ..k8s_namespace import (
 )
 from ..naming import base_labels
 from .alertmanager import alertmanager_config, render
-from .rules import FILES, load_rule_spec, rule_files_in, unique_names
+from .rules import FILES, AlertRuleSource, load_rule_spec, rule_files_in, unique_names
 from .values import (
     ALERTMANAGER_SECRET,
     GRAFANA_ADMIN_SECRET,
@@ -33,6 +33,8 @@ from .values import (
 
 COMPONENT = "observability"
 DASHBOARDS = ("slo-dashboard.json",)
+ALERT_RULE_FILES = rule_files_in(FILES)
+"""The platform's own rules (node, cluster, SLO alerts)."""
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,8 @@ class ObservabilityArgs:
     cluster_issuer: str
     discord_url: pulumi.Output[str] | None
     webhook_url: pulumi.Output[str] | None
-    rule_files: tuple[Path, ...] = field(default_factory=lambda: rule_files_in(FILES))
-    """Every rule file to load; components add their own `rule_files_in(their files/)`."""
+    rule_files: tuple[Path, ...] = field(default_factory=lambda: ALERT_RULE_FILES)
+    """Every rule file to load: the platform's own and those the other components bring."""
     scrape_targets: Mapping[str, str] = field(default_factory=dict)
     """node-exporters outside the cluster (`host:port`) by role, e.g. {"database": "10.0.1.20:9100"}."""
 
@@ -51,22 +53,25 @@ class ObservabilityArgs:
         cls,
         config: StackConfig,
         secrets: StackSecrets,
-        extra_rule_files: tuple[Path, ...] = (),
+        rules_from: Iterable[AlertRuleSource] = (),
         scrape_targets: Mapping[str, str] | None = None,
     ) -> ObservabilityArgs:
+        """`rules_from`: the components whose `alert_rule_files` Prometheus loads besides its own."""
         receivers = config.observability.alert_receivers
         return cls(
             config.observability,
             config.cluster_issuer,
             secrets.alert_discord_webhook_url if "discord" in receivers else None,
             secrets.alert_webhook_url if "webhook" in receivers else None,
-            rule_files_in(FILES) + extra_rule_files,
+            ALERT_RULE_FILES + tuple(path for source in rules_from for path in source.alert_rule_files),
             dict(scrape_targets or {}),
         )
 
 
 class Observability(pulumi.ComponentResource):
-    """Metrics, logs, dashboards and alert routing for the cluster and the app's SLOs."""
+    """kube-prometheus-stack (Prometheus, Alertmanager, Grafana), Loki with Alloy, alert routes (Discord,
+    webhook, dead man's switch), the platform's node and SLO rules plus those other components bring,
+    dashboards, and scrape targets outside the cluster (the database VM)."""
 
     grafana_admin_password: pulumi.Output[str]
     grafana_url: str | None

@@ -1,8 +1,9 @@
 """Prometheus rule files: plain `groups:` YAML that promtool checks, wrapped into PrometheusRule objects.
 
-Any component can contribute alerts: put `<name>.rules.yaml` in its `files/` folder and pass
-`rule_files_in(that folder)` to ObservabilityArgs (see __main__.py). tests/test_prometheus_rules.py
-checks every such file with promtool and expects a promtool test (`*.rules.test.yaml`, anywhere under
+Any component can contribute alerts: put `<name>.rules.yaml` in its `files/` folder and expose
+`alert_rule_files = rule_files_in(that folder)` (an `AlertRuleSource`); `__main__.py` hands the
+components to `ObservabilityArgs.from_config(rules_from=...)`. tests/test_prometheus_rules.py checks
+every such file with promtool and expects a promtool test (`*.rules.test.yaml`, anywhere under
 components/ or tests/) for every alert in it.
 """
 
@@ -10,12 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
 RULE_FILE_SUFFIX = ".rules.yaml"
 FILES = Path(__file__).resolve().parent / "files"
+
+
+class AlertRuleSource(Protocol):
+    """A component (or component class, when its rules do not depend on an instance) that brings alerts."""
+
+    @property
+    def alert_rule_files(self) -> tuple[Path, ...]: ...
 
 
 def rule_files_in(directory: Path) -> tuple[Path, ...]:

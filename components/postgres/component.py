@@ -29,8 +29,9 @@ from ..config.secrets import StackSecrets
 from ..config.stack import StackConfig
 from ..naming import base_labels
 from ..network import Network
+from ..observability.rules import rule_files_in
 from .cloud_init import Schedules, VmSecrets, user_data
-from .render import DatabaseSpec, HostLayout, S3Repository
+from .render import FILES, DatabaseSpec, HostLayout, S3Repository
 from .scram import scram_sha256_verifier
 from .tuning import tuned_settings
 
@@ -141,7 +142,11 @@ def connection_url(user: str, password: str, host: str, port: int, database: str
 
 
 class PostgresServer(pulumi.ComponentResource):
-    """The application's PostgreSQL and the keys of the Secret that tells the cluster how to reach it
+    """The application's PostgreSQL: a managed service's URL, or the database VM with its volume, CA and
+    server certificate, generated role passwords, tuned PostgreSQL, pgBackRest to off-site S3 with WAL
+    archiving, a restore drill and a node-exporter.
+
+    Either way it hands on the keys of the Secret that tells the cluster how to reach it
     (`connection_data`; the App places that Secret in its own namespace)."""
 
     def __init__(self, name: str, args: PostgresServerArgs, opts: pulumi.ResourceOptions | None = None):
@@ -169,6 +174,11 @@ class PostgresServer(pulumi.ComponentResource):
             secret_data = self._vm(args)
         self.connection_data = secret_data
         """The connection Secret's keys, for components that place it in their own namespace."""
+        self.alert_rule_files = rule_files_in(FILES) if self.mode == "vm" else ()
+        """The backup and restore-drill alerts: only the VM runs pgBackRest (managed has its own)."""
+        endpoint = self.metrics_endpoint
+        self.scrape_targets: dict[str, str] = {"database": endpoint} if endpoint else {}
+        """The VM's node-exporter for Prometheus, outside the cluster (none in managed mode)."""
 
         self.register_outputs(
             {

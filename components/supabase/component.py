@@ -10,9 +10,14 @@ from urllib.parse import urlparse
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..config import StackConfig, StackSecrets
 from ..config.supabase import SupabaseConfig
-from ..k8s_namespace import TRAEFIK_PODS, platform_namespace
+from ..ingress.traefik_values import WEBSECURE_ONLY_ANNOTATION
+from ..k8s_namespace import platform_namespace
 from ..naming import base_labels
+from ..object_store import ObjectStore
+from ..postgres import PostgresServer
+from ..postgres.component import PORT as POSTGRES_PORT
 from . import network_policy as policies
 from .bootstrap import JOB_LABELS, bootstrap_job
 from .credentials import Credentials
@@ -32,6 +37,53 @@ STUDIO_GATE_MIDDLEWARE = "studio-gate"
 
 
 @dataclass(frozen=True)
+class SupabaseDatabase:
+    """The Postgres VM self-hosted Supabase runs on (PostgresServer outputs)."""
+
+    host: pulumi.Input[str]
+    """IP address of the server (NetworkPolicies allow exactly this address)."""
+    name: str
+    admin_user: str
+    """A superuser: runs the bootstrap SQL, and nothing else connects as it (Studio, postgres-meta
+    and Edge Functions use the bootstrap's `supabase_postgres`, as upstream demotes `postgres`)."""
+    admin_password: pulumi.Input[str]
+    ca_cert: pulumi.Input[str]
+    """PEM CA of the server certificate: every connection verifies the server against it."""
+    port: int = POSTGRES_PORT
+
+    @classmethod
+    def of(cls, server: PostgresServer, name: str) -> SupabaseDatabase | None:
+        """The server's superuser login, or None when it has none (managed mode, or no superuser)."""
+        if server.superuser is None or server.superuser_password is None or server.ca_cert_pem is None:
+            return None
+        return cls(server.host, name, server.superuser, server.superuser_password, server.ca_cert_pem)
+
+    @property
+    def location(self) -> Database:
+        return Database(host=self.host, port=str(self.port), name=self.name, admin_user=self.admin_user)
+
+
+@dataclass(frozen=True)
+class SupabaseStorage:
+    """The bucket Storage keeps objects in, and the keys it signs with (ObjectStore outputs)."""
+
+    bucket: ObjectStorage
+    access_key_id: pulumi.Input[str]
+    secret_access_key: pulumi.Input[str]
+    store: ObjectStore | None = None
+    """The store itself, which gives the services' namespace its credentials and network path."""
+
+    @classmethod
+    def of(cls, store: ObjectStore, bucket: str) -> SupabaseStorage:
+        return cls(
+            ObjectStorage(store.endpoint, bucket, store.region, store.force_path_style),
+            store.access_key_id,
+            store.secret_access_key,
+            store,
+        )
+
+
+@dataclass(frozen=True)
 class SupabaseArgs:
     config: SupabaseConfig
 
@@ -40,43 +92,44 @@ class SupabaseArgs:
     managed_anon_key: pulumi.Input[str] | None = None
     managed_service_role_key: pulumi.Input[str] | None = None
 
-    # Self-hosted mode: the Postgres server (PostgresServer outputs).
-    db_host: pulumi.Input[str] | None = None
-    """IP address of the Postgres server (NetworkPolicies allow exactly this address)."""
-    db_port: pulumi.Input[str] = "5432"
-    db_name: pulumi.Input[str] = "postgres"
-    db_admin_user: pulumi.Input[str] = "postgres"
-    """A superuser: runs the bootstrap SQL, and nothing else connects as it (Studio, postgres-meta
-    and Edge Functions use the bootstrap's `supabase_postgres`, as upstream demotes `postgres`)."""
-    db_admin_password: pulumi.Input[str] | None = None
-    db_ca_cert: pulumi.Input[str] | None = None
-    """PEM CA of the server certificate: every connection verifies the server against it."""
-
-    # Self-hosted mode: the S3 bucket Storage keeps objects in (ObjectStore outputs).
-    s3_endpoint: pulumi.Input[str] | None = None
-    s3_bucket: pulumi.Input[str] | None = None
-    s3_region: pulumi.Input[str] = "us-east-1"
-    s3_access_key_id: pulumi.Input[str] | None = None
-    s3_secret_access_key: pulumi.Input[str] | None = None
-    s3_force_path_style: bool = True
+    # Self-hosted mode: where the services keep their data.
+    database: SupabaseDatabase | None = None
+    storage: SupabaseStorage | None = None
 
     smtp_password: pulumi.Input[str] | None = None
     cluster_issuer: str | None = None
     """cert-manager ClusterIssuer that signs the gateway's certificate."""
     trusted_proxy_cidrs: tuple[str, ...] = ("10.42.0.0/16",)
     """Pod CIDR of the cluster: the ingress controller's X-Forwarded-For is trusted from there."""
-    ingress_namespace: str = "kube-system"
-    ingress_pod_labels: tuple[tuple[str, str], ...] = tuple(TRAEFIK_PODS.items())
+
+    @classmethod
+    def from_config(
+        cls,
+        config: StackConfig,
+        secrets: StackSecrets,
+        database: PostgresServer,
+        store: ObjectStore | None,
+    ) -> SupabaseArgs:
+        """Managed mode reads the hosted project's secrets; self-hosted mode takes the Postgres VM's
+        superuser and the store's `supabase.storageBucket` (the config loader has checked both exist)."""
+        supabase = config.supabase
+        self_hosted = supabase.self_hosted
+        return cls(
+            config=supabase,
+            managed_url=secrets.supabase_url,
+            managed_anon_key=secrets.supabase_anon_key,
+            managed_service_role_key=secrets.supabase_service_role_key,
+            database=SupabaseDatabase.of(database, config.postgres.database) if self_hosted else None,
+            storage=SupabaseStorage.of(store, supabase.storage_bucket) if self_hosted and store else None,
+            smtp_password=secrets.supabase_smtp_password,
+            cluster_issuer=config.cluster_issuer,
+            trusted_proxy_cidrs=(config.cluster.cluster_cidr,),
+        )
 
     def missing_for_self_hosted(self) -> list[str]:
-        required = {
-            "db_host": self.db_host,
-            "db_admin_password": self.db_admin_password,
-            "db_ca_cert": self.db_ca_cert,
-            "s3_endpoint": self.s3_endpoint,
-            "s3_bucket": self.s3_bucket,
-            "s3_access_key_id": self.s3_access_key_id,
-            "s3_secret_access_key": self.s3_secret_access_key,
+        required: dict[str, object] = {
+            "database": self.database,
+            "storage": self.storage,
             "cluster_issuer": self.cluster_issuer,
         }
         if self.config.smtp is not None and self.config.smtp.user:
@@ -85,11 +138,13 @@ class SupabaseArgs:
 
 
 class Supabase(pulumi.ComponentResource):
-    """The app's Supabase settings in either mode; in self-hosted mode also the services themselves.
+    """The app's Supabase. Managed: nothing registered, the hosted project's URL and keys are handed to
+    the App. Self-hosted: Kong, Auth, REST, Realtime, Storage, imgproxy, meta, Studio and Edge Functions
+    on the Postgres VM and the object store, with their JWT keys, bootstrap Job, NetworkPolicies and
+    gateway Ingress.
 
-    Managed mode registers nothing of its own: it hands the hosted project's URL and keys on (the
-    app puts them in its Secret). Self-hosted mode runs the services and hands on the gateway's URL
-    and the keys derived from the generated JWT secret, under the same stack-secret names.
+    Self-hosted mode hands on the gateway's URL and the keys derived from the generated JWT secret,
+    under the same stack-secret names the managed mode reads.
     """
 
     url: pulumi.Output[str] | None
@@ -103,16 +158,14 @@ class Supabase(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         config = args.config
         self.dashboard_password = None
-        self.namespace: k8s.core.v1.Namespace | None = None
-        """Self-hosted: the services' namespace (the object store grants it access)."""
 
         if config.self_hosted:
             missing = args.missing_for_self_hosted()
             if missing:
                 raise ValueError(
                     f"Supabase {name!r}: supabase.mode is self-hosted but SupabaseArgs lacks "
-                    f"{', '.join(missing)}; pass the PostgresServer and ObjectStore outputs "
-                    "(and the cluster issuer) to it"
+                    f"{', '.join(missing)}; build it with SupabaseArgs.from_config (the PostgresServer "
+                    "and the ObjectStore) or pass them"
                 )
             self.url = pulumi.Output.from_input(config.public_url)
             self._self_hosted(args)
@@ -146,7 +199,7 @@ class Supabase(pulumi.ComponentResource):
     def _self_hosted(self, args: SupabaseArgs) -> None:
         config = args.config
         prefix = self._name
-        assert args.db_host is not None and args.db_admin_password is not None and args.db_ca_cert is not None
+        assert args.database is not None and args.storage is not None  # missing_for_self_hosted
 
         credentials = Credentials(prefix, config.key_generation, self)
         self.anon_key = credentials.anon_key
@@ -155,42 +208,32 @@ class Supabase(pulumi.ComponentResource):
 
         # Restricted Pod Security: every service runs non-root without capabilities (services.py).
         namespace = platform_namespace(f"{prefix}-namespace", NAMESPACE, COMPONENT, self._child)
-        self.namespace = namespace
+        if args.storage.store is not None:
+            args.storage.store.grant(namespace, self)
         ns = namespace.metadata.name
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 
-        database = Database(
-            host=args.db_host,
-            port=args.db_port,
-            name=args.db_name,
-            admin_user=args.db_admin_user,
-        )
-        objects = ObjectStorage(
-            endpoint=args.s3_endpoint or "",
-            bucket=args.s3_bucket or "",
-            region=args.s3_region,
-            force_path_style=args.s3_force_path_style,
-        )
-        specs = self_hosted_services(config, database, objects, args.trusted_proxy_cidrs)
+        database = args.database.location
+        specs = self_hosted_services(config, database, args.storage.bucket, args.trusted_proxy_cidrs)
 
         db_ca = k8s.core.v1.ConfigMap(
             f"{prefix}-db-ca",
             metadata={"name": DB_CA_CONFIGMAP, "namespace": ns, "labels": base_labels(COMPONENT)},
-            data={"ca.crt": args.db_ca_cert},
+            data={"ca.crt": args.database.ca_cert},
             opts=in_ns,
         )
         env_secret = self._env_secret(args, credentials, database, ns, in_ns)
         kong_secret = self._kong_secret(args, credentials, ns, in_ns)
 
         peer = policies.DatabasePeer(
-            cidr=pulumi.Output.from_input(args.db_host).apply(_host_cidr),
-            port=pulumi.Output.from_input(args.db_port).apply(int),
+            cidr=pulumi.Output.from_input(args.database.host).apply(_host_cidr),
+            port=args.database.port,
         )
         job = bootstrap_job(
             prefix,
             namespace=ns,
             database=database,
-            admin_password=args.db_admin_password,
+            admin_password=args.database.admin_password,
             credentials=credentials,
             jwt_expiry=config.jwt_expiry,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace, db_ca]),
@@ -198,7 +241,6 @@ class Supabase(pulumi.ComponentResource):
         policies.job_policy(prefix, job_labels=JOB_LABELS, namespace=ns, database=peer, opts=in_ns)
 
         mounts = self._mounts(args, kong_secret, ns, in_ns)
-        ingress_controller = policies.IngressController(args.ingress_namespace, dict(args.ingress_pod_labels))
         after_bootstrap = pulumi.ResourceOptions(parent=self, depends_on=[namespace, job, db_ca])
         for spec in specs:
             resource_name = f"{prefix}-{spec.name}"
@@ -218,7 +260,6 @@ class Supabase(pulumi.ComponentResource):
                 namespace=ns,
                 database=peer,
                 external=self._external_egress(spec, args),
-                ingress_controller=ingress_controller,
                 opts=in_ns,
             )
         self._ingress(args, credentials, ns, in_ns)
@@ -231,7 +272,7 @@ class Supabase(pulumi.ComponentResource):
         namespace: pulumi.Input[str],
         opts: pulumi.ResourceOptions,
     ) -> k8s.core.v1.Secret:
-        assert args.db_admin_password is not None
+        assert args.storage is not None
         values: dict[str, pulumi.Input[str]] = {
             "jwt-secret": credentials.jwt_secret,
             "anon-key": credentials.anon_key,
@@ -247,8 +288,8 @@ class Supabase(pulumi.ComponentResource):
             "realtime-secret-key-base": credentials.realtime_secret_key_base,
             "realtime-db-enc-key": credentials.realtime_db_enc_key,
             "pg-meta-crypto-key": credentials.pg_meta_crypto_key,
-            "s3-access-key-id": args.s3_access_key_id or "",
-            "s3-secret-access-key": args.s3_secret_access_key or "",
+            "s3-access-key-id": args.storage.access_key_id,
+            "s3-secret-access-key": args.storage.secret_access_key,
             "s3-protocol-access-key-id": credentials.s3_protocol_access_key_id,
             "s3-protocol-access-key-secret": credentials.s3_protocol_access_key_secret,
         }
@@ -328,7 +369,8 @@ class Supabase(pulumi.ComponentResource):
             smtp = args.config.smtp
             return policies.ExternalEgress(ports=[443] + ([smtp.port] if smtp is not None else []))
         if spec.name in ("storage", "imgproxy"):
-            port = pulumi.Output.from_input(args.s3_endpoint or "").apply(_url_port)
+            assert args.storage is not None
+            port = pulumi.Output.from_input(args.storage.bucket.endpoint).apply(_url_port)
             return policies.ExternalEgress(ports=[port], in_cluster_too=True)
         if spec.name == "functions":
             return policies.ExternalEgress(ports=[443, 80])
@@ -363,7 +405,7 @@ class Supabase(pulumi.ComponentResource):
                 "labels": base_labels(COMPONENT),
                 "annotations": {
                     "cert-manager.io/cluster-issuer": args.cluster_issuer,
-                    "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
+                    **WEBSECURE_ONLY_ANNOTATION,
                     "traefik.ingress.kubernetes.io/router.tls": "true",
                     "traefik.ingress.kubernetes.io/router.middlewares": (
                         f"{NAMESPACE}-{STUDIO_GATE_MIDDLEWARE}@kubernetescrd"
@@ -371,8 +413,8 @@ class Supabase(pulumi.ComponentResource):
                 },
             },
             spec={
-                "ingress_class_name": "traefik",
-                "tls": [{"hosts": [host], "secret_name": "supabase-gateway-tls"}],
+                "ingressClassName": "traefik",
+                "tls": [{"hosts": [host], "secretName": "supabase-gateway-tls"}],
                 "rules": [
                     {
                         "host": host,
@@ -380,7 +422,7 @@ class Supabase(pulumi.ComponentResource):
                             "paths": [
                                 {
                                     "path": "/",
-                                    "path_type": "Prefix",
+                                    "pathType": "Prefix",
                                     "backend": {"service": {"name": "kong", "port": {"number": 8000}}},
                                 }
                             ]

@@ -18,13 +18,6 @@ from ..postgres.scram import scram_sha256_verifier
 from .keys import sign_api_key
 from .services import DASHBOARD_DB_ROLE, DSN_TLS_QUERY, Database
 
-SERVICE_DB_ROLES = {
-    # Kubernetes Secret key prefix -> database role (created by files/bootstrap.sql)
-    "rest": "authenticator",
-    "auth": "supabase_auth_admin",
-    "storage": "supabase_storage_admin",
-    "realtime": "supabase_admin",
-}
 VERIFIER_VARIABLES = {
     # database role -> psql variable of files/bootstrap.sql
     "authenticator": "authenticator_verifier",

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from ..app.web import RATE_LIMIT_MIDDLEWARE
 from ..config.workloads import WorkloadsConfig
-from ..k8s_namespace import MONITORING_NAMESPACE, PROMETHEUS_PODS, allow_ingress
+from ..k8s_namespace import MONITORING_NAMESPACE, PROMETHEUS_PODS, PlatformNamespace, allow_ingress
 from ..naming import base_labels
-from .alerts import window_rules
+from ..observability.rules import rule_files_in
+from .alerts import FILES, window_rules
 from .specs import (
     cron_job_spec,
     rate_limit_spec,
@@ -22,30 +26,29 @@ from .specs import (
 )
 
 COMPONENT = "workloads"
-RATE_LIMIT_MIDDLEWARE = "api-rate-limit"
 
 
 @dataclass(frozen=True)
 class WorkloadsArgs:
     config: WorkloadsConfig
-    namespace_name: str
-    """The app's namespace: workers and jobs share its Secrets (web-env, object-store) and policies."""
-    namespace: k8s.core.v1.Namespace
-    """That namespace's resource, so everything here waits for it (and its default-deny policy)."""
+    namespace: PlatformNamespace
+    """The app's namespace: workers and jobs share its Secrets (web-env, object-store) and policies;
+    everything here waits for it (and its default-deny policy)."""
     after: Sequence[pulumi.Resource] = field(default_factory=tuple)
     """What must exist first: the object store's Secret, the Traefik and Prometheus Operator CRDs."""
 
 
 class Workloads(pulumi.ComponentResource):
-    """Worker Deployments with disruption budgets, CronJobs and their alert windows, the API rate limit."""
+    """In the App's namespace: worker Deployments with disruption budgets, CronJobs with their alert
+    windows, and the public API's rate-limit Middleware."""
 
-    rate_limit_middleware: str | None
-    """Traefik reference for the API's router (`router.middlewares` annotation), or None when unset."""
+    alert_rule_files: ClassVar[tuple[Path, ...]] = rule_files_in(FILES)
+    """The cron jobs' alerts; static, so Observability (built first) can take them from the class."""
 
     def __init__(self, name: str, args: WorkloadsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:Workloads", name, None, opts)
         cfg = args.config
-        namespace = args.namespace_name
+        namespace = args.namespace.name
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[args.namespace, *args.after])
 
         def meta(object_name: str, kind: str | None = None) -> k8s.meta.v1.ObjectMetaArgs:
@@ -96,7 +99,6 @@ class Workloads(pulumi.ComponentResource):
                 opts=in_ns,
             )
 
-        self.rate_limit_middleware = None
         if cfg.rate_limit is not None:
             k8s.apiextensions.CustomResource(
                 f"{name}-rate-limit",
@@ -106,12 +108,10 @@ class Workloads(pulumi.ComponentResource):
                 spec=rate_limit_spec(cfg.rate_limit),
                 opts=in_ns,
             )
-            self.rate_limit_middleware = f"{namespace}-{RATE_LIMIT_MIDDLEWARE}@kubernetescrd"
 
         self.register_outputs(
             {
                 "workers": [w.name for w in cfg.workers],
                 "cronJobs": [c.name for c in cfg.cron_jobs],
-                "rateLimitMiddleware": self.rate_limit_middleware,
             }
         )

@@ -40,9 +40,6 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 from .props import UNKNOWN, peek, str_map
 
-PROJECT_LABEL = "platform/project"
-STACK_LABEL = "platform/stack"
-COMPONENT_LABEL = "platform/component"
 ROLE_LABEL = "platform/role"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 

@@ -81,7 +81,7 @@ def test_actionlint_rejects_a_broken_workflow(lint_report: tuple[int, dict[str, 
 
 def shellcheck(script: str, shell: str) -> subprocess.CompletedProcess[str]:
     if shutil.which("shellcheck") is None:
-        pytest.fail("shellcheck is not installed: run `make tools` (scripts/install-debian-tools.sh)")
+        pytest.fail("shellcheck is not installed: run scripts/install-debian-tools.sh")
     return subprocess.run(
         ["shellcheck", "--shell", shell, "--format", "gcc", "-"],
         input=blank_expressions(script),
@@ -117,7 +117,7 @@ SHELL_SCRIPTS = sorted((ROOT / "scripts").rglob("*.sh"))
 )
 def test_scripts_pass_shellcheck(script: Path) -> None:
     if shutil.which("shellcheck") is None:
-        pytest.fail("shellcheck is not installed: run `make tools`")
+        pytest.fail("shellcheck is not installed: run scripts/install-debian-tools.sh")
     result = subprocess.run(
         ["shellcheck", "--format", "gcc", str(script)], capture_output=True, text=True, check=False
     )

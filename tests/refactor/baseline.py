@@ -3,7 +3,9 @@
 They are written only on request, from a commit's tree (never from the working tree a refactor is
 changing), by the test run that is asked to, which then fails once so the diff gets read:
 
-    REFACTOR_BASELINE_FROM=7402ddc .venv/bin/pytest tests/refactor -q
+    REFACTOR_BASELINE_FROM=bcb080e .venv/bin/pytest tests/refactor -q
+(bcb080e: the last commit before the #19 refactor, 7402ddc, with the two intended resource changes
+made beside it: the Postgres VM reserves huge pages, kong.yml nests credentials under consumers)
 
 The commit's tree is exported to a scratch directory, the current offline harness and this package are
 laid over it (so baseline and comparison use the same mocks), and each case is rendered there in a
@@ -23,7 +25,7 @@ from typing import Any
 
 from offline.program import PROJECT_DIR
 
-from .fingerprint import CASES, fingerprint, render
+from .fingerprint import CASES, fingerprint, render, resolve
 
 BASELINE_DIR = Path(__file__).parent / "baseline"
 
@@ -40,7 +42,7 @@ def _emit(directory: Path, source: str) -> None:
             "source": source,
             "stack": case.stack,
             "overrides": dict(case.overrides),
-            **fingerprint(render(case)),
+            **fingerprint(run := render(case), resolve(run, ())[0]),
         }
         (directory / f"{name}.json").write_text(_one_line_per_entry(document))
 

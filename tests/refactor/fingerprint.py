@@ -21,6 +21,7 @@ state. A renamed resource gets new stand-ins: renaming is not what this refactor
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -223,18 +224,62 @@ class _Engine:
         return None
 
 
-def resolve(run: ProgramRun, olds: Iterable[str]) -> tuple[dict[str, str], list[str]]:
-    """new URN -> the old URN the engine would update in its place (itself when unmoved); errors."""
+def engine_urns(run: ProgramRun) -> dict[str, str]:
+    """The URN the engine gives each registration, by the URN the mock monitor gave it.
+
+    They differ: the SDK's mock monitor qualifies a type with its parent's last type only, the root
+    stack's included (`pulumi:pulumi:Stack$platform:index:Network`); the engine with the parent's whole
+    qualified type, the root stack's left out (pkg/resource/urn.go `NewURN`). A parent that was not
+    registered (a synthetic test) is taken as an engine URN already."""
     settings = run.settings
+    by_urn = {r.urn: r for r in run.resources}
+    urns: dict[str, str] = {}
+
+    def engine(urn: str) -> str:
+        if urn not in by_urn:
+            return urn
+        if urn not in urns:
+            r = by_urn[urn]
+            parent = engine(r.parent) if r.parent else ""
+            parent_type = qualified_type(parent) if parent else ""
+            urns[urn] = _new_urn(settings.stack, settings.project, parent_type, r.type, r.name)
+        return urns[urn]
+
+    for urn in by_urn:
+        engine(urn)
+    return urns
+
+
+def _alias_in_engine_form(alias: dict[str, Any], urns: Mapping[str, str]) -> dict[str, Any]:
+    spec = alias.get("spec")
+    if spec and spec.get("parentUrn"):
+        return {"spec": {**spec, "parentUrn": urns.get(spec["parentUrn"], spec["parentUrn"])}}
+    return alias
+
+
+def resolve(run: ProgramRun, olds: Iterable[str]) -> tuple[dict[str, str], list[str]]:
+    """Each registration (by its mock URN) -> the old URN the engine would update in its place, or its
+    own engine URN when it has none (a create); and what the engine would refuse."""
+    settings = run.settings
+    urns = engine_urns(run)
     engine = _Engine(set(olds), settings.stack, settings.project)
-    resources = [r for r in run.resources if r.type != ROOT_STACK_TYPE]
-    new_urns = {r.urn for r in resources}
-    resolved: dict[str, str] = {}
+    goals = [
+        dataclasses.replace(
+            r,
+            urn=urns[r.urn],
+            parent=urns.get(r.parent, r.parent),
+            aliases=[_alias_in_engine_form(a, urns) for a in r.aliases],
+        )
+        for r in run.resources
+        if r.type != ROOT_STACK_TYPE
+    ]
+    new_urns = {goal.urn for goal in goals}
+    matched: dict[str, str] = {}
     # The engine sees a parent before its children (a child cannot register before its parent's URN).
-    for resource in sorted(resources, key=lambda r: (qualified_type(r.urn).count("$"), r.urn)):
-        old = engine.match(resource, new_urns)
-        resolved[resource.urn] = old if old is not None else resource.urn
-    return resolved, engine.errors
+    for goal in sorted(goals, key=lambda g: (qualified_type(g.urn).count("$"), g.urn)):
+        old = engine.match(goal, new_urns)
+        matched[goal.urn] = old if old is not None else goal.urn
+    return {mock: matched.get(urn, urn) for mock, urn in urns.items()}, engine.errors
 
 
 # -- the fingerprint ---------------------------------------------------------------------------------------
@@ -254,9 +299,9 @@ def _provider_urn(reference: str) -> str:
     return reference.rsplit("::", 1)[0] if reference else ""
 
 
-def fingerprint(run: ProgramRun, resolved: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The graph keyed by (resolved) URN, with every reference to another resource resolved too."""
-    names = dict(resolved or {})
+def fingerprint(run: ProgramRun, resolved: Mapping[str, str]) -> dict[str, Any]:
+    """The graph keyed by the URNs `resolve` found, every reference to another resource by its too."""
+    names = dict(resolved)
 
     def ref(urn: str) -> str:
         return names.get(urn, urn)
@@ -292,6 +337,13 @@ def fingerprint(run: ProgramRun, resolved: Mapping[str, str] | None = None) -> d
     }
 
 
+def _field_change(field: str, before: Any, after: Any) -> str:
+    if isinstance(before, list) and isinstance(after, list):
+        gone, new = sorted(set(before) - set(after)), sorted(set(after) - set(before))
+        return f"{field}: " + " ".join([*(f"-{x}" for x in gone), *(f"+{x}" for x in new)])
+    return f"{field}: {before!r} -> {after!r}"
+
+
 def compare(baseline: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
     """What differs, one line per resource or output; empty when the engine would change nothing.
 
@@ -315,7 +367,7 @@ def compare(baseline: Mapping[str, Any], current: Mapping[str, Any]) -> list[str
         )
         if fields or keys:
             what = [
-                *(f"{f}: {before.get(f)!r} -> {after.get(f)!r}" for f in fields),
+                *(_field_change(f, before.get(f), after.get(f)) for f in fields),
                 *(f"inputs.{k}" for k in keys),
             ]
             lines.append(f"changed: {urn}: {'; '.join(what)}")

@@ -46,6 +46,7 @@ def _registration(urn: str, parent: str, aliases: list[dict[str, Any]] | None = 
 
 
 def _run(*registrations: Registration) -> ProgramRun:
+    """Registrations whose URNs are the engine's already (their parents are not all registered)."""
     return ProgramRun(StackSettings("platform", "dev", {}, []), list(registrations), {}, set())
 
 

@@ -16,13 +16,13 @@ import yaml
 from components.config.supabase import FunctionsConfig, SupabaseConfig
 from components.supabase import Supabase, SupabaseArgs
 from components.supabase.bootstrap import INPUTS_DIGEST_ANNOTATION, inputs_digest
-from components.supabase.component import function_files
+from components.supabase.component import SupabaseDatabase, SupabaseStorage, function_files
 from components.supabase.credentials import VERIFIER_VARIABLES
 from components.supabase.keys import ISSUER
 from offline.mocks import PlatformMocks
 from offline.wire import is_secret, reveal
 from tests.k8s_schema import schema_errors
-from tests.supabase.settings import FULL_CONFIG
+from tests.supabase.settings import FULL_CONFIG, OBJECTS
 
 CA_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 
@@ -72,17 +72,14 @@ def register(args: SupabaseArgs) -> tuple[Recorder, dict[str, Any]]:
 def self_hosted_args(config: SupabaseConfig = FULL_CONFIG, **changes: Any) -> SupabaseArgs:
     args = SupabaseArgs(
         config=config,
-        db_host="10.0.1.20",
-        db_port="5432",
-        db_name="app",
-        db_admin_user="postgres",
-        db_admin_password="admin-password",
-        db_ca_cert=CA_PEM,
-        s3_endpoint="https://fsn1.your-objectstorage.com",
-        s3_bucket="supabase",
-        s3_region="fsn1",
-        s3_access_key_id="s3-key",
-        s3_secret_access_key="s3-secret-value-123",
+        database=SupabaseDatabase(
+            host="10.0.1.20",
+            name="app",
+            admin_user="postgres",
+            admin_password="admin-password",
+            ca_cert=CA_PEM,
+        ),
+        storage=SupabaseStorage(OBJECTS, access_key_id="s3-key", secret_access_key="s3-secret-value-123"),
         smtp_password="smtp-password-value-456",
         cluster_issuer="letsencrypt",
     )
@@ -283,8 +280,8 @@ def test_bootstrap_job_runs_before_the_services_and_gets_verifiers_only(
 
 
 def test_missing_inputs_for_self_hosted_are_named() -> None:
-    with pytest.raises(ValueError, match="lacks db_host, s3_endpoint; pass the PostgresServer"):
-        register(self_hosted_args(db_host=None, s3_endpoint=None))
+    with pytest.raises(ValueError, match=r"lacks database, storage; build it with SupabaseArgs\.from_config"):
+        register(self_hosted_args(database=None, storage=None))
 
 
 def test_function_files_become_configmap_keys(functions_dir: Path) -> None:
@@ -424,7 +421,7 @@ def test_every_database_client_verifies_the_server(self_hosted: tuple[Recorder, 
 
 
 def test_no_service_connects_as_the_superuser(self_hosted: tuple[Recorder, dict[str, Any]]) -> None:
-    """Only the bootstrap Job logs in as db_admin_user; Studio, meta and functions use the demoted role."""
+    """Only the bootstrap Job logs in as the admin user; Studio, meta and functions use the demoted role."""
     recorder, _ = self_hosted
     (env_secret,) = [r for r in recorder.resources if r.name == "supabase-env"]
     values = env_secret.inputs["stringData"]
