@@ -1,6 +1,7 @@
-"""pulumi-kubernetes' generated modules, loaded without evaluating annotations or keeping docstrings.
+"""The provider SDKs' generated modules, loaded without evaluating annotations or keeping docstrings.
 
-The SDK is ~90 MB of generated Python; importing the few API groups the program uses executes
+pulumi-kubernetes is ~80 MB of generated Python (pulumi-hcloud and the others are built the same
+way, by Pulumi's code generator); importing the few API groups the program uses executes
 thousands of class bodies whose annotations (`pulumi.Input[Optional['ObjectMetaArgs']]` on every
 parameter and property) build typing objects nobody looks at on import, and whose docstrings are
 most of the bytecode. Compiled as if each module started with `from __future__ import annotations`
@@ -10,7 +11,7 @@ strings to the same types when it needs them. This halves the CPU time of those 
 
 The bytecode is cached next to the SDK's own, as `__pycache__/<module>.cpython-3X.opt-lean.pyc`,
 checked against the source's mtime and size and a checksum of this file. scripts/bootstrap-python.sh
-writes it for the whole package at install time (`compile_package`); at run time a missing or stale
+writes it for every package at install time (`compile_packages`); at run time a missing or stale
 entry is compiled in memory, and written unless PYTHONDONTWRITEBYTECODE says not to.
 """
 
@@ -30,7 +31,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import CodeType, ModuleType
 
-PACKAGE = "pulumi_kubernetes"
+PACKAGES = ("pulumi_kubernetes", "pulumi_hcloud", "pulumi_tls", "pulumi_random", "pulumiverse_time")
+"""The generated provider SDKs the program imports."""
 _TAG = "lean"
 _FLAGS = __future__.annotations.compiler_flag
 
@@ -104,7 +106,7 @@ class _LeanFinder(importlib.abc.MetaPathFinder):
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != PACKAGE and not fullname.startswith(PACKAGE + "."):
+        if fullname.partition(".")[0] not in PACKAGES:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
         if spec is not None and type(spec.loader) is importlib.machinery.SourceFileLoader:
@@ -113,21 +115,18 @@ class _LeanFinder(importlib.abc.MetaPathFinder):
 
 
 def install() -> None:
-    """Load pulumi-kubernetes modules imported from now on the lean way (idempotent)."""
+    """Load the provider SDKs' modules imported from now on the lean way (idempotent)."""
     if not any(isinstance(finder, _LeanFinder) for finder in sys.meta_path):
         sys.meta_path.insert(0, _LeanFinder())
 
 
-def compile_package() -> int:
-    """Write the lean bytecode of every module of the installed package; the number written."""
-    spec = importlib.util.find_spec(PACKAGE)
-    assert spec is not None and spec.submodule_search_locations is not None
-    written = 0
-    for root in spec.submodule_search_locations:
-        for source in sorted(Path(root).rglob("*.py")):
-            cache, header = _cache_path(str(source)), _header(str(source))
-            if Path(cache).is_file() and Path(cache).read_bytes()[:16] == header:
-                continue
-            _write(cache, header, compile_lean(source.read_bytes(), str(source)))
-            written += 1
-    return written
+def compile_packages() -> None:
+    """Write the lean bytecode of every module of the installed provider SDKs (at install time)."""
+    for package in PACKAGES:
+        spec = importlib.util.find_spec(package)
+        assert spec is not None and spec.submodule_search_locations is not None
+        for root in spec.submodule_search_locations:
+            for source in sorted(Path(root).rglob("*.py")):
+                cache, header = _cache_path(str(source)), _header(str(source))
+                if not (Path(cache).is_file() and Path(cache).read_bytes()[:16] == header):
+                    _write(cache, header, compile_lean(source.read_bytes(), str(source)))

@@ -3,7 +3,7 @@
 # On a fresh Debian machine it first installs python3 and venv support with apt.
 # Installing compiles every module to bytecode (the generated pulumi-kubernetes modules alone take
 # seconds to compile on first import), the project's own sources, and the lean bytecode the offline
-# preview loads pulumi-kubernetes from (offline/lean_imports.py). A stamp of uv.lock, pyproject.toml,
+# preview loads the provider SDKs from (offline/lean_imports.py). A stamp of uv.lock, pyproject.toml,
 # this script and lean_imports.py skips all that when nothing changed, so scripts that call this on
 # every run (scripts/preview.sh) start at once; `rm -rf .venv` forces a fresh install.
 set -euo pipefail
@@ -27,6 +27,6 @@ fi
 uv=$(scripts/ensure-uv.sh)
 "$uv" sync --frozen --all-groups --quiet --compile-bytecode >&2
 .venv/bin/python -m compileall -q -j 0 -x '/(\.venv|\.tools|build|node_modules)/' . >&2
-.venv/bin/python -c "import offline.lean_imports as lean; lean.compile_package()" >&2
+.venv/bin/python -c "import offline.lean_imports as lean; lean.compile_packages()" >&2
 echo "$wanted" > "$stamp"
 echo "$uv"
