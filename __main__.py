@@ -13,7 +13,7 @@ from components.config import load_stack_config
 from components.ingress import Ingress, IngressArgs
 from components.k3s import K3sCluster, K3sClusterArgs
 from components.network import Network, NetworkArgs
-from components.object_store import Consumer, ObjectStore, ObjectStoreArgs
+from components.object_store import ObjectStore, ObjectStoreArgs
 from components.observability import Observability, ObservabilityArgs
 from components.postgres import PostgresServer, PostgresServerArgs
 from components.supabase import Supabase, SupabaseArgs
@@ -44,17 +44,13 @@ if config.object_store.enabled:
         "object-store", ObjectStoreArgs.from_config(config, secrets, after=cluster.addons), on_cluster
     )
 supabase = Supabase("supabase", SupabaseArgs.from_config(config, secrets, database, store), on_cluster)
-if store is not None and supabase.namespace is not None:
-    store.grant(Consumer("supabase", supabase.namespace))
 app = None
 if config.app is not None:
     client_secrets = supabase.client_secrets if config.supabase.self_hosted else None
-    app = App("app", AppArgs.from_config(config, secrets, ingress, database, client_secrets), on_cluster)
-    if store is not None:
-        store.grant(Consumer(app.namespace_name, app.namespace))
+    app_args = AppArgs.from_config(config, secrets, ingress, database, client_secrets, store)
+    app = App("app", app_args, on_cluster)
 if app is not None and config.workloads.enabled:
-    after = [observability, ingress, *([store] if store else [])]
-    workloads = WorkloadsArgs(config.workloads, app.namespace_name, app.namespace, after)
-    Workloads("workloads", workloads, on_cluster)
+    after = [observability, ingress, *(store.ready if store else [])]
+    Workloads("workloads", WorkloadsArgs(config.workloads, app.namespace, after), on_cluster)
 
 export_outputs(cluster, database, observability, store, supabase, app)

@@ -334,8 +334,25 @@ MUTANTS: tuple[Mutant, ...] = (
         '        "capabilities": {"drop": ["ALL"]},\n'
         '        "read_only_root_filesystem": spec.read_only_root,',
         '        "capabilities": {"drop": []},\n        "read_only_root_filesystem": spec.read_only_root,',
-        ("tests/supabase/",),
+        ("tests/supabase/test_component.py",),
         "securityContext field: Supabase containers keep every Linux capability",
+    ),
+    Mutant(
+        "kong-timeout-string",
+        "components/supabase/files/kong.yml",
+        "    read_timeout: 160000",
+        '    read_timeout: "160000"',
+        ("tests/supabase/test_kong.py",),
+        "gateway entity field of the wrong type: decK's validation (tests/supabase/deck.py) refuses the file",
+    ),
+    # -- pins ----------------------------------------------------------------------------------------
+    Mutant(
+        "renovate-annotation-misspelt",
+        "components/versions.py",
+        "# renovate: datasource=helm depName=loki registryUrl=",
+        "# renovate: datasource=helm depname=loki registryUrl=",
+        ("tests/delivery/test_renovate.py::test_renovate_reads_every_annotated_pin_of_versions_py",),
+        "Renovate annotation: the Loki chart is never updated (Renovate itself no longer extracts it)",
     ),
     # -- policies ------------------------------------------------------------------------------------
     Mutant(

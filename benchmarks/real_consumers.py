@@ -7,7 +7,8 @@ The table goes to the terminal summary; `REAL_CONSUMERS_JSON=FILE` also writes t
 
 Classes (the audit's method, docs: shared review "aesthetics" B.4):
 - strict: cloud-init, shellcheck, PostgreSQL/pgBackRest, promtool, amtool, Kubernetes schemas (built-in
-  and CRD validators), actionlint, the aws CLI/boto3 against moto, helm, kong, renovate;
+  and CRD validators), actionlint, the aws CLI/boto3 against moto, helm, kong, decK's offline validation
+  (deck-file-validate), Renovate and its config validator (run through scripts/renovate.sh);
 - broader: openssl, PyJWT, `cryptography` x509 verification, systemd-analyze, graphviz;
 - own scripts: the project's own shell scripts run for real against fakes;
 - policy: the project's policy pack;
@@ -51,6 +52,7 @@ STRICT = {
     "boto3",
     "helm",
     "kong",
+    "deck-file-validate",
     "renovate",
     "renovate-config-validator",
     "sshd",
@@ -60,6 +62,8 @@ STRICT = {
 }
 BROADER = {"openssl", "jwt", "x509-verify", "systemd-analyze", "dot"}
 _POSTGRES_PREFIX = "/usr/lib/postgresql/"
+_LAUNCHERS = {"renovate.sh"}
+"""Project scripts that only install and exec a real tool, named by their first argument."""
 
 _current: list[str] = []
 _records: dict[str, set[str]] = defaultdict(set)
@@ -85,6 +89,8 @@ def _tool(argv: Any) -> str | None:
         return None
     path = Path(text)
     resolved = path.resolve() if path.is_absolute() else path
+    if path.name in _LAUNCHERS and not isinstance(argv, str) and len(argv) > 1:
+        return str(argv[1])
     if path.is_absolute() and PROJECT_DIR in resolved.parents and "crd_schemas" not in text:
         return "own-script"
     name = path.name

@@ -60,7 +60,7 @@ SEAWEEDFS_CHART_VERSION = "4.44.0"
 # not-renovated: a repository address, not a version
 SEAWEEDFS_HELM_REPO = "https://seaweedfs.github.io/seaweedfs/helm"
 
-# renovate: datasource=docker depName=amazon/aws-cli
+# renovate: datasource=docker
 AWS_CLI_IMAGE = "amazon/aws-cli:2.37.5"
 """Runs the bucket bootstrap script (components/object_store/files/bootstrap-buckets.sh)."""
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: lint, types, and every test, with the real tools (Debian packages, Node tools,
-# postgres-meta) installed first.
+# postgres-meta, Renovate) installed first.
 # Usage: scripts/test.sh [extra pytest arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,7 @@ scripts/install-node-tools.sh
 scripts/install-postgres-meta.sh >/dev/null
 scripts/build-controlplane.sh >/dev/null  # kube-apiserver + etcd for tests/controlplane (cached per version)
 scripts/build-pulumi.sh >/dev/null        # the Pulumi CLI (+ stand-in language host) for tests/cli (cached)
+scripts/build-deck-validate.sh >/dev/null # decK's offline validation of kong.yml for tests/supabase (cached)
 scripts/build-seaweedfs.sh >/dev/null     # SeaweedFS `weed` for the object-store acceptance test (cached)
 "$uv" run --frozen ruff check .
 "$uv" run --frozen ruff format --check .

@@ -15,11 +15,13 @@ from ..k8s_namespace import (
     MONITORING_NAMESPACE,
     PROMETHEUS_PODS,
     TRAEFIK_PODS,
+    PlatformNamespace,
     allow_egress_outside_cluster,
     allow_ingress,
     platform_namespace,
 )
 from ..naming import base_labels
+from ..object_store import ObjectStore
 from ..postgres import PostgresServer
 from .web import (
     CANARY,
@@ -50,6 +52,8 @@ class AppArgs:
     """The PostgresServer's connection Secret data (`uri`, and `ca.crt` for the VM)."""
     middlewares: tuple[str, ...] = ()
     """Traefik Middlewares in the app's namespace every request to the web/API passes (the rate limit)."""
+    object_store: ObjectStore | None = None
+    """The store whose credentials (and network path) the app's namespace gets, for web, workers, jobs."""
 
     @classmethod
     def from_config(
@@ -59,6 +63,7 @@ class AppArgs:
         ingress: Ingress,
         database: PostgresServer,
         supabase: Mapping[str, pulumi.Output[str]] | None = None,
+        object_store: ObjectStore | None = None,
     ) -> AppArgs:
         """`supabase`: the Supabase component's client secrets, which replace the stack secrets of
         the same names (self-hosted mode, where they are generated rather than configured)."""
@@ -72,6 +77,7 @@ class AppArgs:
             ingress,
             database.connection_data,
             middlewares,
+            object_store,
         )
 
 
@@ -80,9 +86,8 @@ class App(pulumi.ComponentResource):
     weighted canary, the env and database-connection Secrets, routing with TLS."""
 
     urls: list[str]
-    namespace: k8s.core.v1.Namespace
+    namespace: PlatformNamespace
     """The app's namespace; workers, cron jobs and the object store's credentials live here too."""
-    namespace_name = NAMESPACE
 
     def __init__(self, name: str, args: AppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:App", name, None, opts)
@@ -93,6 +98,8 @@ class App(pulumi.ComponentResource):
         namespace = platform_namespace(f"{name}-ns", NAMESPACE, COMPONENT, child)
         self.namespace = namespace
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        if args.object_store is not None:
+            args.object_store.grant(namespace, self)
         # Supabase and the database are outside the cluster; the metadata service stays blocked.
         allow_egress_outside_cluster(f"{name}-egress", namespace, COMPONENT, opts=in_ns)
         allow_ingress(

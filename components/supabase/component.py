@@ -13,7 +13,7 @@ import pulumi_kubernetes as k8s
 from ..config import StackConfig, StackSecrets
 from ..config.supabase import SupabaseConfig
 from ..ingress.traefik_values import WEBSECURE_ONLY_ANNOTATION
-from ..k8s_namespace import TRAEFIK_NAMESPACE, TRAEFIK_PODS, platform_namespace
+from ..k8s_namespace import platform_namespace
 from ..naming import base_labels
 from ..object_store import ObjectStore
 from ..postgres import PostgresServer
@@ -70,6 +70,8 @@ class SupabaseStorage:
     bucket: ObjectStorage
     access_key_id: pulumi.Input[str]
     secret_access_key: pulumi.Input[str]
+    store: ObjectStore | None = None
+    """The store itself, which gives the services' namespace its credentials and network path."""
 
     @classmethod
     def of(cls, store: ObjectStore, bucket: str) -> SupabaseStorage:
@@ -77,6 +79,7 @@ class SupabaseStorage:
             ObjectStorage(store.endpoint, bucket, store.region, store.force_path_style),
             store.access_key_id,
             store.secret_access_key,
+            store,
         )
 
 
@@ -155,8 +158,6 @@ class Supabase(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         config = args.config
         self.dashboard_password = None
-        self.namespace: k8s.core.v1.Namespace | None = None
-        """Self-hosted: the services' namespace (the object store grants it access)."""
 
         if config.self_hosted:
             missing = args.missing_for_self_hosted()
@@ -207,7 +208,8 @@ class Supabase(pulumi.ComponentResource):
 
         # Restricted Pod Security: every service runs non-root without capabilities (services.py).
         namespace = platform_namespace(f"{prefix}-namespace", NAMESPACE, COMPONENT, self._child)
-        self.namespace = namespace
+        if args.storage.store is not None:
+            args.storage.store.grant(namespace, self)
         ns = namespace.metadata.name
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 
@@ -239,7 +241,6 @@ class Supabase(pulumi.ComponentResource):
         policies.job_policy(prefix, job_labels=JOB_LABELS, namespace=ns, database=peer, opts=in_ns)
 
         mounts = self._mounts(args, kong_secret, ns, in_ns)
-        ingress_controller = policies.IngressController(TRAEFIK_NAMESPACE, TRAEFIK_PODS)
         after_bootstrap = pulumi.ResourceOptions(parent=self, depends_on=[namespace, job, db_ca])
         for spec in specs:
             resource_name = f"{prefix}-{spec.name}"
@@ -259,7 +260,6 @@ class Supabase(pulumi.ComponentResource):
                 namespace=ns,
                 database=peer,
                 external=self._external_egress(spec, args),
-                ingress_controller=ingress_controller,
                 opts=in_ns,
             )
         self._ingress(args, credentials, ns, in_ns)
@@ -413,8 +413,8 @@ class Supabase(pulumi.ComponentResource):
                 },
             },
             spec={
-                "ingress_class_name": "traefik",
-                "tls": [{"hosts": [host], "secret_name": "supabase-gateway-tls"}],
+                "ingressClassName": "traefik",
+                "tls": [{"hosts": [host], "secretName": "supabase-gateway-tls"}],
                 "rules": [
                     {
                         "host": host,
@@ -422,7 +422,7 @@ class Supabase(pulumi.ComponentResource):
                             "paths": [
                                 {
                                     "path": "/",
-                                    "path_type": "Prefix",
+                                    "pathType": "Prefix",
                                     "backend": {"service": {"name": "kong", "port": {"number": 8000}}},
                                 }
                             ]

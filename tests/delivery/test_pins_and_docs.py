@@ -1,5 +1,6 @@
 """Pins stay pins, and the README tells the truth about CI: every action by commit SHA with its version,
-the commands the workflows run are the README's, and Renovate's patterns find every pinned version."""
+the commands the workflows run are the README's, and every pin in versions.py says whether Renovate
+tracks it (test_renovate.py runs Renovate itself on them)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .workflows import ROOT, WORKFLOWS, readme_commands, workflow_commands, workflow_files
+from .workflows import ROOT, readme_commands, workflow_commands, workflow_files
 
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>\S+)(?P<comment>.*)$")
 PINNED = re.compile(r"^(?P<action>[\w.-]+/[\w./-]+)@(?P<sha>[0-9a-f]{40})$")
@@ -89,16 +90,6 @@ RENOVATE = json.loads((ROOT / ".github" / "renovate.json").read_text())
 VERSIONS = ROOT / "components" / "versions.py"
 
 
-def renovate_patterns(file_pattern: str) -> list[re.Pattern[str]]:
-    """The custom managers' matchStrings for a file, in Python's regex syntax."""
-    patterns = []
-    for manager in RENOVATE["customManagers"]:
-        if any(re.search(p.strip("/"), file_pattern) for p in manager["managerFilePatterns"]):
-            patterns += [re.compile(s.replace("(?<", "(?P<"), re.MULTILINE) for s in manager["matchStrings"]]
-    assert patterns, f"no Renovate custom manager covers {file_pattern}"
-    return patterns
-
-
 def literal_pins(source: str) -> dict[str, str | int]:
     """Module-level constants assigned a literal string or number, except repository addresses."""
     pins: dict[str, str | int] = {}
@@ -134,18 +125,6 @@ def unannotated_pins(source: str) -> list[str]:
     ]
 
 
-def extracted(source: str) -> dict[str, str]:
-    """depName -> the pinned value as Renovate reads it from versions.py (`name:tag` for image pins)."""
-    found = {}
-    for pattern in renovate_patterns("components/versions.py"):
-        for match in pattern.finditer(source):
-            whole_image = (
-                match.group("depName") + ":" if "datasource=(?P<datasource>docker)" in pattern.pattern else ""
-            )
-            found[match["depName"]] = whole_image + match["currentValue"]
-    return found
-
-
 def test_every_pin_in_versions_py_is_tracked_or_says_why_not() -> None:
     assert unannotated_pins(VERSIONS.read_text()) == []
 
@@ -158,29 +137,6 @@ def test_an_unannotated_pin_is_reported() -> None:
     assert unannotated_pins(source) == ["B_VERSION"]
 
 
-def test_renovate_reads_every_annotated_pin_with_its_current_value() -> None:
-    source = VERSIONS.read_text()
-    pins = literal_pins(source)
-    annotated = [name for name in pins if annotation(source, name).startswith("# renovate: ")]
-    found = extracted(source)
-    assert len(found) == len(annotated) >= 3  # k3s and the two Hetzner charts, at least
-    assert sorted(found.values()) == sorted(str(pins[name]) for name in annotated)
-    assert found["k3s-io/k3s"] == pins["K3S_VERSION"]
-
-
-def test_image_pins_are_read_as_name_and_tag() -> None:
-    source = '# renovate: datasource=docker\nA_IMAGE = "rancher/kubectl:v1.34.1"\n'
-    (pattern,) = [p for p in renovate_patterns("components/versions.py") if "docker" in p.pattern]
-    match = pattern.search(source)
-    assert match is not None
-    assert (match["depName"], match["currentValue"]) == ("rancher/kubectl", "v1.34.1")
-
-
-def test_a_misspelled_annotation_is_not_read() -> None:
-    source = '# renovate: datasource=helm depname=hcloud-csi\nHCLOUD_CSI_CHART_VERSION = "2.17.0"\n'
-    assert extracted(source) == {}
-
-
 def test_the_k3s_versioning_accepts_k3s_tags_only() -> None:
     (rule,) = [r for r in RENOVATE["packageRules"] if r.get("matchPackageNames") == ["k3s-io/k3s"]]
     pattern = re.compile(rule["versioning"].removeprefix("regex:").replace("(?<", "(?P<"))
@@ -188,20 +144,10 @@ def test_the_k3s_versioning_accepts_k3s_tags_only() -> None:
     assert not pattern.match("v1.34.1-rc1+k3s1")  # release candidates are never proposed
 
 
-def test_renovate_reads_the_trufflehog_image_version_the_action_pins() -> None:
-    text = (WORKFLOWS / "secret-scan.yml").read_text()
-    (pattern,) = renovate_patterns(".github/workflows/secret-scan.yml")
-    (match,) = pattern.finditer(text)
-    assert match["depName"] == "trufflesecurity/trufflehog"
-    assert re.search(rf"trufflehog@[0-9a-f]{{40}} # v{re.escape(match['currentValue'])}\n", text)
-
-
 def test_the_pulumi_cli_in_ci_is_the_sdk_version_in_the_lock() -> None:
     lock = tomllib.loads((ROOT / "uv.lock").read_text())
     (sdk,) = [p["version"] for p in lock["package"] if p["name"] == "pulumi"]
     cli = (ROOT / ".pulumi-version").read_text().strip()
-    (pattern,) = renovate_patterns(".pulumi-version")
-    assert pattern.match(cli + "\n")["currentValue"] == cli  # type: ignore[index]
     assert cli == sdk, "bump .pulumi-version with the pulumi SDK (Renovate groups them)"
 
 

@@ -1,4 +1,8 @@
-"""The gateway's declarative config: every Supabase API route, with the apikey checks upstream makes."""
+"""The gateway's declarative config: every Supabase API route, with the apikey checks upstream makes.
+
+Every rendered variant first goes through decK's offline validation (tests/supabase/deck.py): entity
+fields and types, references, duplicates. Plugin `config` contents are beyond what decK checks offline;
+the tests below assert the plugins each route carries."""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import pytest
 import yaml
 
 from components.supabase.kong import KongSettings, fill_placeholders, oauth_metadata_path, render_kong_config
+
+from .deck import deck_errors
 
 SETTINGS = KongSettings(
     anon_key="anon.jwt.value",
@@ -23,7 +29,11 @@ SETTINGS = KongSettings(
 
 
 def render(**changes: Any) -> dict[str, Any]:
-    return yaml.safe_load(render_kong_config(KongSettings(**{**SETTINGS.__dict__, **changes})))
+    """The rendered config, after decK accepted it."""
+    text = render_kong_config(KongSettings(**{**SETTINGS.__dict__, **changes}))
+    assert deck_errors(text) == ""
+    config: dict[str, Any] = yaml.safe_load(text)
+    return config
 
 
 def by_path(config: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -69,13 +79,11 @@ def test_functions_route_exists_only_when_enabled() -> None:
 
 
 def test_keys_map_to_consumers_and_acl_groups() -> None:
-    config = render()
-    keys = {c["username"]: [k["key"] for k in c.get("keyauth_credentials", [])] for c in config["consumers"]}
-    assert keys["anon"] == ["anon.jwt.value"] and keys["service_role"] == ["service.jwt.value"]
-    assert {(a["consumer"], a["group"]) for a in config["acls"]} == {
-        ("anon", "anon"),
-        ("service_role", "admin"),
-    }
+    consumers = {c["username"]: c for c in render()["consumers"]}
+    keys = {name: [k["key"] for k in c.get("keyauth_credentials", [])] for name, c in consumers.items()}
+    assert keys == {"DASHBOARD": [], "anon": ["anon.jwt.value"], "service_role": ["service.jwt.value"]}
+    groups = {name: [a["group"] for a in c.get("acls", [])] for name, c in consumers.items()}
+    assert groups == {"DASHBOARD": [], "anon": ["anon"], "service_role": ["admin"]}
 
 
 def test_studio_needs_an_allowed_address_and_basic_auth() -> None:
@@ -115,8 +123,10 @@ def test_oauth_metadata_path_follows_rfc_8414() -> None:
 
 
 def test_values_cannot_break_out_of_their_yaml_scalar() -> None:
-    config = render(dashboard_password="a: b\n- c")
-    assert config["basicauth_credentials"][0]["password"] == "a: b\n- c"
+    (dashboard,) = [
+        c for c in render(dashboard_password="a: b\n- c")["consumers"] if c["username"] == "DASHBOARD"
+    ]
+    assert dashboard["basicauth_credentials"] == [{"username": "supabase", "password": "a: b\n- c"}]
 
 
 def test_a_missing_placeholder_value_is_an_error() -> None:
@@ -129,3 +139,33 @@ def test_functions_never_see_a_client_sent_sb_api_key() -> None:
     not take a caller's header for one."""
     functions = plugins(by_path(render())["/functions/v1/"])
     assert functions["request-transformer"]["remove"] == {"headers": ["sb-api-key"]}
+
+
+def _broken(change: Any) -> str:
+    """The rendered config with one change applied to its parsed form, as text again."""
+    config = yaml.safe_load(render_kong_config(SETTINGS))
+    change(config)
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def test_deck_rejects_a_misspelt_route_field() -> None:
+    def misspell(config: dict[str, Any]) -> None:
+        route = config["services"][0]["routes"][0]
+        route["path"] = route.pop("paths")
+
+    assert "routes.0: Additional property path is not allowed" in deck_errors(_broken(misspell))
+
+
+def test_deck_rejects_a_timeout_that_is_not_a_number() -> None:
+    def stringify(config: dict[str, Any]) -> None:
+        (functions,) = [s for s in config["services"] if s["name"] == "functions-v1"]
+        functions["read_timeout"] = "160000"
+
+    assert "read_timeout: Invalid type. Expected: integer, given: string" in deck_errors(_broken(stringify))
+
+
+def test_deck_rejects_two_routes_of_one_name() -> None:
+    def duplicate(config: dict[str, Any]) -> None:
+        config["services"][1]["routes"][0]["name"] = config["services"][0]["routes"][0]["name"]
+
+    assert "inserting route auth-v1-open-verify: entity already exists" in deck_errors(_broken(duplicate))

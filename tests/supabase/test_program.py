@@ -11,6 +11,7 @@ from components.postgres.component import NODE_POSTGRES_IP_SERVERNAME, SUPERUSER
 from offline.program import ProgramError, ProgramRun, run_program
 
 from ..cloud_init_files import written_files
+from .deck import deck_errors
 
 SELF_HOSTED: dict[str, Any] = {
     "supabase.mode": "self-hosted",
@@ -53,6 +54,14 @@ def _cloud_files(run: ProgramRun) -> dict[str, str]:
 def test_supabase_services_run_in_their_namespace(run: ProgramRun) -> None:
     services = {s["metadata"]["name"] for s in _in_namespace(run, "core/v1:Service", "supabase")}
     assert {"kong", "auth", "rest", "realtime", "storage", "meta", "studio"} <= services
+
+
+def test_the_gateway_config_the_program_renders_passes_deck(run: ProgramRun) -> None:
+    """The kong.yml Kong loads (KONG_DECLARATIVE_CONFIG, from this Secret), through decK's validation."""
+    (secret,) = [s for s in run.of_type("kubernetes:core/v1:Secret") if s.name == "supabase-kong"]
+    config = secret.plain_inputs["stringData"]["kong.yml"]
+    assert "key-auth" in config and "request-termination" in config  # the rendered file, not a stub
+    assert deck_errors(config) == ""
 
 
 def test_database_vm_renders_logical_wal_and_the_superuser(run: ProgramRun) -> None:
