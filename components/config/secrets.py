@@ -163,16 +163,6 @@ class StackSecrets:
     def etcd_s3_keys(self) -> S3Keys | None:
         return _pair(self.etcd_s3_access_key, self.etcd_s3_secret_key)
 
-    @property
-    def supabase_client(self) -> dict[str, pulumi.Output[str]]:
-        """The managed project's URL and keys, keyed like `Supabase.client_secrets` (the set ones)."""
-        values = {
-            "supabaseUrl": self.supabase_url,
-            "supabaseAnonKey": self.supabase_anon_key,
-            "supabaseServiceRoleKey": self.supabase_service_role_key,
-        }
-        return {key: value for key, value in values.items() if value is not None}
-
 
 def _pair(access: pulumi.Output[str] | None, secret: pulumi.Output[str] | None) -> S3Keys | None:
     return (access, secret) if access is not None and secret is not None else None
