@@ -13,8 +13,9 @@ from typing import Any
 import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from .mocks import PlatformMocks
@@ -225,7 +226,12 @@ def run_with_settings(
     monitor = _RecordingMonitor(mocks, on_register)
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    stack_trace = pulumi_resource._get_stack_trace
     try:
+        # For each registration the SDK walks the Python stack, reading every frame's source line, for
+        # the source position the engine shows in diagnostics; the mocks never read it (nor does
+        # Registration), and it costs a tenth of the run.
+        pulumi_resource._get_stack_trace = source_pb2.StackTrace
         pulumi.runtime.set_mocks(mocks, project=settings.project, stack=stack, preview=fresh, monitor=monitor)
         pulumi.runtime.set_all_config(settings.config, settings.secret_keys)
         pulumi_settings.ROOT.set(None)  # run_in_stack makes the Stack resource, as the CLI's host does
@@ -243,6 +249,7 @@ def run_with_settings(
         registered = [r for r in monitor.registrations.values() if r.type != "pulumi:pulumi:Stack"]
         raise ProgramError(err, registered) from err
     finally:
+        pulumi_resource._get_stack_trace = stack_trace
         loop.close()
         asyncio.set_event_loop(asyncio.new_event_loop())  # callers after us may expect a current loop
     return ProgramRun(

@@ -8,7 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from .. import release_timeouts, versions
+from .. import helm, versions
 from ..config import IngressConfig, StackConfig
 from ..k8s_namespace import (
     MONITORING_NAMESPACE,
@@ -126,14 +126,10 @@ class Ingress(pulumi.ComponentResource):
             from_pods=PROMETHEUS_PODS,
             opts=in_ns,
         )
-        cert_manager = k8s.helm.v3.Release(
+        cert_manager = helm.release(
             f"{name}-cert-manager",
-            name="cert-manager",
-            chart="cert-manager",
-            version=versions.CERT_MANAGER_CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.CERT_MANAGER_HELM_REPO),
+            versions.CERT_MANAGER,
             namespace=CERT_MANAGER_NAMESPACE,
-            timeout=release_timeouts.SMALL,
             values=_cert_manager_values(),
             opts=in_ns,
         )

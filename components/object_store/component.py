@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .. import release_timeouts, versions
+from .. import helm, release_timeouts, versions
 from ..config import StackConfig, StackSecrets
 from ..config.object_store import ObjectStoreConfig, hetzner_object_storage_host
 from ..k8s_namespace import PlatformNamespace, allow_egress_except_metadata, allow_ingress, platform_namespace
@@ -180,13 +180,11 @@ class ObjectStore(pulumi.ComponentResource):
             spec={"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [{"podSelector": {}}]}]},
             opts=self._in_ns,
         )
-        release = k8s.helm.v3.Release(
+        release = helm.release(
             f"{name}-seaweedfs",
-            name=seaweedfs.RELEASE,
-            chart="seaweedfs",
-            version=versions.SEAWEEDFS_CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.SEAWEEDFS_HELM_REPO),
+            versions.SEAWEEDFS,
             namespace=NAMESPACE,
+            release_name=seaweedfs.RELEASE,
             timeout=release_timeouts.WITH_VOLUMES,
             values=seaweedfs.helm_values(args.config.in_cluster),
             opts=pulumi.ResourceOptions.merge(

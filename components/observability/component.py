@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .. import release_timeouts, versions
+from .. import helm, release_timeouts, versions
 from ..config import ObservabilityConfig, StackConfig, StackSecrets
 from ..k8s_namespace import (
     MONITORING_NAMESPACE,
@@ -155,12 +155,9 @@ class Observability(pulumi.ComponentResource):
             string_data={"alertmanager.yaml": am_config},
             opts=in_ns,
         )
-        stack = k8s.helm.v3.Release(
+        stack = helm.release(
             f"{name}-kube-prometheus-stack",
-            name="kube-prometheus-stack",
-            chart="kube-prometheus-stack",
-            version=versions.KUBE_PROMETHEUS_STACK_CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.PROMETHEUS_COMMUNITY_HELM_REPO),
+            versions.KUBE_PROMETHEUS_STACK,
             namespace=MONITORING_NAMESPACE,
             timeout=release_timeouts.WITH_VOLUMES,
             values=kube_prometheus_stack_values(
@@ -174,12 +171,9 @@ class Observability(pulumi.ComponentResource):
                 parent=self, depends_on=[namespace, node_namespace, grafana_secret, am_secret]
             ),
         )
-        loki = k8s.helm.v3.Release(
+        loki = helm.release(
             f"{name}-loki",
-            name="loki",
-            chart="loki",
-            version=versions.LOKI_CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.GRAFANA_COMMUNITY_HELM_REPO),
+            versions.LOKI,
             namespace=MONITORING_NAMESPACE,
             timeout=release_timeouts.WITH_VOLUMES,
             values=loki_values(
@@ -187,14 +181,10 @@ class Observability(pulumi.ComponentResource):
             ),
             opts=in_ns,
         )
-        k8s.helm.v3.Release(
+        helm.release(
             f"{name}-alloy",
-            name="alloy",
-            chart="alloy",
-            version=versions.ALLOY_CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.GRAFANA_HELM_REPO),
+            versions.ALLOY,
             namespace=MONITORING_NAMESPACE,
-            timeout=release_timeouts.SMALL,
             values=alloy_values(),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[loki]),
         )

@@ -17,13 +17,8 @@ from .args import SupabaseArgs
 from .bootstrap import JOB_LABELS, bootstrap_job
 from .credentials import Credentials
 from .kong import STUDIO_GATE_HEADER, KongSettings, render_kong_config
-from .services import (
-    DASHBOARD_DB_ROLE,
-    DB_CA_CONFIGMAP,
-    Database,
-    ServiceSpec,
-    self_hosted_services,
-)
+from .services import self_hosted_services
+from .spec import DASHBOARD_DB_ROLE, DB_CA_CONFIGMAP, Database, ServiceSpec
 from .workload import COMPONENT, Mount, deployment, service
 
 NAMESPACE = "supabase"
@@ -99,7 +94,7 @@ class Supabase(pulumi.ComponentResource):
         self.service_role_key = credentials.service_role_key
         self.dashboard_password = credentials.dashboard_password
 
-        # Restricted Pod Security: every service runs non-root without capabilities (services.py).
+        # Restricted Pod Security: every service runs non-root without capabilities (workload.py).
         namespace = platform_namespace(f"{prefix}-namespace", NAMESPACE, COMPONENT, self._child)
         if args.storage.store is not None:
             args.storage.store.grant(namespace, self)

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from ..naming import Component, base_labels
-from .services import DB_CA_CONFIGMAP, DB_CA_DIR, DatabaseCaEnv, Probe, SecretEnv, ServiceSpec
+from .spec import DB_CA_CONFIGMAP, DB_CA_DIR, DatabaseCaEnv, Probe, SecretEnv, ServiceSpec
 
 COMPONENT = Component.SUPABASE
 
