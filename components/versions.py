@@ -67,8 +67,6 @@ HCLOUD_CCM = ChartPin(
 HCLOUD_CSI_CHART_VERSION = "2.22.1"
 HCLOUD_CSI = ChartPin("hcloud-csi", HCLOUD_CSI_CHART_VERSION, "https://charts.hetzner.cloud")
 
-HETZNER_HELM_REPO = HCLOUD_CSI.repo  # until the cluster add-ons use helm.release (after the K3sCluster split)
-
 # --- Phases 2-3: object store ---------------------------------------------------------------------------
 
 # renovate: datasource=helm depName=seaweedfs registryUrl=https://seaweedfs.github.io/seaweedfs/helm
@@ -148,7 +146,6 @@ K3S_UPGRADE_IMAGE = "rancher/k3s-upgrade"
 KURED_CHART_VERSION = "6.1.0"
 KURED = ChartPin("kured", KURED_CHART_VERSION, "https://kubereboot.github.io/charts")
 """kured 1.23.0."""
-KURED_HELM_REPO = KURED.repo  # until day 2 uses helm.release (after the K3sCluster split)
 
 # renovate: datasource=docker depName=ghcr.io/kubereboot/kured
 KURED_IMAGE_TAG = "1.23.0"
@@ -159,7 +156,6 @@ CLUSTER_AUTOSCALER_CHART_VERSION = "9.59.0"
 CLUSTER_AUTOSCALER = ChartPin(
     "cluster-autoscaler", CLUSTER_AUTOSCALER_CHART_VERSION, "https://kubernetes.github.io/autoscaler"
 )
-AUTOSCALER_HELM_REPO = CLUSTER_AUTOSCALER.repo  # until day 2 uses helm.release
 
 # renovate: datasource=docker depName=registry.k8s.io/autoscaling/cluster-autoscaler
 CLUSTER_AUTOSCALER_IMAGE_TAG = "v1.35.2"

@@ -7,7 +7,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .. import release_timeouts, versions
+from .. import helm, versions
 from ..naming import Component, base_labels
 
 HCLOUD_SECRET = "hcloud"
@@ -80,14 +80,11 @@ def install_hetzner_addons(
         opts=opts,
     )
     after_secret = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[secret]))
-    ccm = k8s.helm.v3.Release(
+    ccm = helm.release(
         f"{name}-hcloud-ccm",
-        name="hcloud-ccm",
-        chart="hcloud-cloud-controller-manager",
-        version=versions.HCLOUD_CCM_CHART_VERSION,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.HETZNER_HELM_REPO),
+        versions.HCLOUD_CCM,
         namespace="kube-system",
-        timeout=release_timeouts.SMALL,
+        release_name="hcloud-ccm",
         values={
             "networking": {"enabled": True, "clusterCIDR": cluster_cidr},
             "env": {
@@ -105,14 +102,10 @@ def install_hetzner_addons(
         },
         opts=after_secret,
     )
-    csi = k8s.helm.v3.Release(
+    csi = helm.release(
         f"{name}-hcloud-csi",
-        name="hcloud-csi",
-        chart="hcloud-csi",
-        version=versions.HCLOUD_CSI_CHART_VERSION,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.HETZNER_HELM_REPO),
+        versions.HCLOUD_CSI,
         namespace="kube-system",
-        timeout=release_timeouts.SMALL,
         values=csi_values(location),
         opts=pulumi.ResourceOptions.merge(after_secret, pulumi.ResourceOptions(depends_on=[ccm])),
     )

@@ -18,7 +18,7 @@ import pulumi
 import pulumi_hcloud as hcloud
 import pulumi_kubernetes as k8s
 
-from .. import release_timeouts, versions
+from .. import helm, versions
 from ..config.day2 import AutoscalerConfig
 from ..k8s_namespace import allow_egress_except_metadata, platform_namespace
 from ..naming import Component, base_labels
@@ -142,14 +142,10 @@ def install_autoscaler(
         string_data={"token": hcloud_token, "cluster-config": cluster_config_b64},
         opts=in_namespace,
     )
-    release = k8s.helm.v3.Release(
+    release = helm.release(
         f"{name}-cluster-autoscaler",
-        name="cluster-autoscaler",
-        chart="cluster-autoscaler",
-        version=versions.CLUSTER_AUTOSCALER_CHART_VERSION,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.AUTOSCALER_HELM_REPO),
+        versions.CLUSTER_AUTOSCALER,
         namespace=NAMESPACE,
-        timeout=release_timeouts.SMALL,
         values=chart_values(pool, placement),
         opts=pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[secret, subnet])),
     )

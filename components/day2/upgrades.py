@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .. import release_timeouts, versions
+from .. import helm, versions
 from ..config.day2 import MaintenanceWindow
 from ..k8s_namespace import allow_egress_except_metadata, platform_namespace
 from ..naming import Component, base_labels
@@ -361,14 +361,10 @@ def _kured(name: str, maintenance: MaintenanceWindow, opts: pulumi.ResourceOptio
     # privileged: kured needs the host's PID namespace (to signal systemd) and the host's /var/run
     # (the reboot-required sentinel); neither is allowed below the privileged level.
     namespace = _namespace(f"{name}-kured", KURED_NAMESPACE, opts)
-    return k8s.helm.v3.Release(
+    return helm.release(
         f"{name}-kured",
-        name="kured",
-        chart="kured",
-        version=versions.KURED_CHART_VERSION,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.KURED_HELM_REPO),
+        versions.KURED,
         namespace=KURED_NAMESPACE,
-        timeout=release_timeouts.SMALL,
         values=kured_values(maintenance),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace])),
     )

@@ -60,3 +60,13 @@ def test_a_pin_whose_annotation_names_another_chart_is_reported() -> None:
         'LOKI = ChartPin("loki", LOKI_CHART_VERSION, "https://grafana.github.io/helm-charts")\n'
     )
     assert list(pin_mismatches(source)) == ["LOKI"]
+
+
+def test_every_release_goes_through_the_helper() -> None:
+    """One place makes a `helm.v3.Release` (components/helm.py); a second copy would bypass the pins."""
+    elsewhere = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "components").rglob("*.py")
+        if path.name != "helm.py" and "helm.v3.Release(" in path.read_text()
+    ]
+    assert elsewhere == []
