@@ -57,6 +57,10 @@ class MemoryCgroup:
         finally:
             (previous / "cgroup.procs").write_text(str(os.getpid()))
 
+    def limit(self, limit_bytes: int) -> None:
+        """A new limit (lowering it reclaims page cache first)."""
+        (self.path / "memory.limit_in_bytes").write_text(str(limit_bytes))
+
     def peak_bytes(self) -> int:
         return int((self.path / "memory.max_usage_in_bytes").read_text())
 

@@ -57,6 +57,8 @@ WORKLOADS: dict[str, list[str]] = {
     "mixed": ["-b", "select-only@9", "-b", "tpcb-like@1"],
     "read-write": ["-b", "tpcb-like"],
 }
+HUGE_PAGES_RESERVED = "huge pages reserved (bootstrap.sh)"
+NR_HUGEPAGES = Path("/proc/sys/vm/nr_hugepages")
 INPUTS = [
     "benchmarks/postgres_dr.py",
     "components/postgres/tuning.py",
@@ -99,6 +101,9 @@ class Target:
         return self.server_type.memory_gib * 1024**3
 
 
+QUICK_CLIENTS = 4
+
+
 @dataclass(frozen=True)
 class Plan:
     """How long and how large one run is."""
@@ -122,17 +127,36 @@ class Server:
         self.memory = memory
         self.clients = clients
         self.conf = Path(host.layout.conf_dir, "postgresql.conf")
+        self.huge_pages = 0
+        """Huge pages reserved for the tuned server, as bootstrap.sh does on the VM."""
 
     def sock(self) -> list[str]:
         return ["-h", self.host.layout.socket_directory, "-p", str(self.host.layout.port)]
 
-    def restart(self, settings: dict[str, str]) -> dict[str, str]:
-        """Restart with these tuned settings (none: PostgreSQL's defaults); SHOW of every tuned key."""
+    def restart(self, settings: dict[str, str], reserve: bool = True) -> dict[str, str]:
+        """Restart with these tuned settings (none: PostgreSQL's defaults) and, when they ask for huge
+        pages and `reserve`, huge pages reserved as the VM's bootstrap.sh reserves them (Debian's
+        defaults reserve none). Returns what SHOW prints for every tuned key."""
         self.host.stop()
         self.conf.write_text(postgresql_conf(self.host.layout, self.spec(settings)))
+        pages = 0
+        if reserve and settings.get("huge_pages", "off") != "off":
+            command = [self.host.bin("postgres"), "-D", self.host.layout.conf_dir, "-C"]
+            pages = int(self.host.run([*command, "shared_memory_size_in_huge_pages"]).stdout)
+        NR_HUGEPAGES.write_text(str(pages))
+        # Huge pages are not charged to the memory cgroup: the rest of the RAM is its limit.
+        huge_bytes = int(NR_HUGEPAGES.read_text()) * _meminfo("Hugepagesize") * 1024
+        self.memory.limit(self.memory.limit_bytes - huge_bytes)
+        if pages:
+            self.huge_pages = int(NR_HUGEPAGES.read_text())
         with self.memory.entered():
             self.host.start()
         return self.show(self.host.spec.tuned_settings)
+
+    @staticmethod
+    def on_huge_pages() -> bool:
+        """Whether the server's shared memory is on huge pages (reserved or faulted in)."""
+        return _meminfo("HugePages_Total") - _meminfo("HugePages_Free") + _meminfo("HugePages_Rsvd") > 0
 
     def spec(self, settings: dict[str, str]) -> DatabaseSpec:
         return dataclasses.replace(self.host.spec, tuned_settings=settings)
@@ -163,6 +187,11 @@ class Server:
         return float(match.group(1))
 
 
+def _meminfo(key: str) -> int:
+    line = next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith(f"{key}:"))
+    return int(line.split()[1])
+
+
 def not_applied(expected: dict[str, str], shown: dict[str, str]) -> list[str]:
     """Tuned settings the running server does not show as rendered (SHOW prints units the way the
     renderer writes them: whole GB or MB, else kB)."""
@@ -171,6 +200,18 @@ def not_applied(expected: dict[str, str], shown: dict[str, str]) -> list[str]:
         for key, value in expected.items()
         if shown.get(key) != value
     ]
+
+
+def check_tuned(server: Server, tuned: dict[str, str], shown: dict[str, str]) -> None:
+    """Stop unless the running server runs what was rendered, huge pages included."""
+    problems = not_applied(tuned, shown)
+    if tuned.get("huge_pages", "off") != "off" and not server.on_huge_pages():
+        problems.append(
+            f"huge_pages = {tuned['huge_pages']}, but the shared memory is on 4 kB pages (vm.nr_hugepages "
+            f"{NR_HUGEPAGES.read_text().strip()}: the kernel could not reserve enough)"
+        )
+    if problems:
+        raise SystemExit("tuned settings not in effect on the running server:\n  " + "\n  ".join(problems))
 
 
 def alternating(rounds: int) -> Iterator[tuple[int, tuple[str, str]]]:
@@ -186,10 +227,8 @@ def tps_tuned_vs_default(server: Server, plan: Plan) -> dict[str, Spread]:
     for index, order in alternating(plan.rounds):
         for label in order:
             shown = server.restart(tuned if label == "tuned" else {})
-            if label == "tuned" and (missing := not_applied(tuned, shown)):
-                raise SystemExit(
-                    "tuned settings not in effect on the running server:\n  " + "\n  ".join(missing)
-                )
+            if label == "tuned":
+                check_tuned(server, tuned, shown)
             server.prewarm(plan.warmup)
             for workload in WORKLOADS:
                 tps.setdefault((label, workload), []).append(server.pgbench(workload, plan.seconds))
@@ -213,24 +252,26 @@ def ablation(server: Server, plan: Plan) -> dict[str, Spread]:
     on_default = server.restart({})
     changed = [key for key in tuned if on_default.get(key) != on_tuned.get(key)]
     print(f"same as the default on this server, not measured: {sorted(set(tuned) - set(changed))}")
-    reverted = {}
+    reverted: dict[str, tuple[dict[str, str], bool]] = {}
     for key in changed:
         settings = {k: v for k, v in tuned.items() if k != key}
         if server.restart(settings) == on_tuned:
             print(f"{key}: reverting it leaves every value as tuned (derived default), not measured")
         else:
-            reverted[key] = settings
+            reverted[key] = (settings, True)
+    if tuned.get("huge_pages", "off") != "off":
+        reverted[HUGE_PAGES_RESERVED] = (tuned, False)
     ratios: dict[str, list[float]] = {key: [] for key in reverted}
 
-    def run(settings: dict[str, str]) -> float:
-        server.restart(settings)
+    def run(settings: dict[str, str], reserve: bool = True) -> float:
+        server.restart(settings, reserve)
         server.prewarm(plan.warmup)
         return server.pgbench("mixed", plan.ablation_seconds)
 
     for index in range(plan.ablation_rounds):
         keys = list(reverted) if index % 2 == 0 else list(reversed(reverted))
         first = run(tuned)
-        measured = {key: run(reverted[key]) for key in keys}
+        measured = {key: run(*reverted[key]) for key in keys}
         base = (first + run(tuned)) / 2
         for key, value in measured.items():
             ratios[key].append(value / base)
@@ -310,6 +351,7 @@ def data_loss_after_crash(server: Server, heartbeat_seconds: int) -> float:
 def serving(target: Target, plan: Plan) -> Iterator[Server]:
     """The host with the target's settings, its server in the memory cgroup, loaded with pgbench data."""
     memory = MemoryCgroup.create("postgres", target.ram_bytes)
+    huge_pages_before = NR_HUGEPAGES.read_text()
     try:
         with ExitStack() as stack:
             with memory.entered():  # the server starts (and stays) inside; this process steps out after
@@ -320,11 +362,14 @@ def serving(target: Target, plan: Plan) -> Iterator[Server]:
                 max_connections=target.max_connections,
                 archive_timeout=target.archive_timeout,
             )
-            server = Server(host, memory, target.clients)
+            # The smoke run keeps a few clients: sixty connecting on a busy machine can outlast its
+            # one-second runs, and pgbench then reports no transactions at all.
+            server = Server(host, memory, QUICK_CLIENTS if plan.quick else target.clients)
             server.restart(host.spec.tuned_settings)
             _load(server, plan, target)
             yield server
     finally:
+        NR_HUGEPAGES.write_text(huge_pages_before)  # the server is gone: its huge pages are free
         memory.remove()
 
 
@@ -334,7 +379,7 @@ def _load(server: Server, plan: Plan, target: Target) -> None:
     host.run(["pgbench", *server.sock(), "-i", "-q", "-I", "dtGvp", "-s", str(plan.scale), "bench"])
     host.psql("create extension pg_prewarm", db="bench")
     size = int(host.psql("select pg_database_size('bench')"))
-    print(f"data: pgbench scale {plan.scale}, {size / 1024**2:.0f} MiB; {target.clients} clients", flush=True)
+    print(f"data: pgbench scale {plan.scale}, {size / 1024**2:.0f} MiB; {server.clients} clients", flush=True)
     if not plan.quick and not DEFAULT_SHARED_BUFFERS_BYTES < size < target.ram_bytes:
         raise SystemExit(
             f"the working set ({size / 1024**2:.0f} MiB) must exceed the default shared_buffers (128 MB) "
@@ -365,7 +410,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def _plan(options: argparse.Namespace, target: Target) -> Plan:
     if options.quick:
-        return Plan(1, 1, 1, 0, 1, 2, 1, 1, quick=True)
+        return Plan(1, 1, 2, 0, 1, 2, 1, 2, quick=True)
     # pgbench: about 15 MiB per scale unit; aim at 3/16 of the server's RAM (1.5 GiB for 8 GiB):
     # well above the default shared_buffers, within the tuned shared_buffers (RAM / 4).
     scale = options.scale or target.ram_bytes * 3 // 16 // (15 * 1024**2)
@@ -395,13 +440,12 @@ def run(target: Target, plan: Plan, ablate: bool, publish: bool) -> None:
     setup = (
         f"Stack {target.stack}: database server {target.server_type.name} ({target.server_type.vcpus} vCPU, "
         f"{target.server_type.memory_gib} GB: the server's memory cgroup limit, peak "
-        f"{peak / 1024**3:.1f} GiB, limit reached {hits} times), pgbench scale {plan.scale}, "
+        f"{peak / 1024**3:.1f} GiB, limit reached {hits} times; tuned: {server.huge_pages} huge pages), "
+        f"pgbench scale {plan.scale}, "
         f"{target.clients} clients"
     )
     if ablate:
-        table = [
-            Figure(f"mixed tps with `{key}` reverted / all tuned", spread) for key, spread in results.items()
-        ]
+        table = [Figure(f"mixed tps without `{key}` / all tuned", spread) for key, spread in results.items()]
         notes = (
             f"{setup}, {plan.ablation_rounds} rounds of {plan.ablation_seconds} s mixed runs. Below 1: "
             "the setting helps; a range spanning 1: no measurable effect."

@@ -6,8 +6,9 @@ For each round, a fresh VM (tests/vm/database.py, same image, networks and host 
     address with TLS (Debian's self-signed certificate), the least a database server needs;
 and the benchmark records the seconds from VM start to the first TLS handshake on PostgreSQL's port
 (from the host, through the forward), and, for the hardened server, to its first full backup being
-complete in the S3 repository (its backup.manifest in the bucket). Reported: medians, and the ratio
-hardened / baseline (the cost of the hardening).
+complete in the S3 repository (its backup.manifest in the bucket). Reported: medians with min and max,
+the per-round ratio hardened / baseline (the cost of the hardening), and the run's provenance
+(benchmarks/provenance.py: command, machine, date, other processes' load, whether it may be quoted).
 
     python -m benchmarks.vm_boot [--rounds 3]
 
@@ -19,13 +20,14 @@ from __future__ import annotations
 import argparse
 import socket
 import ssl
-import statistics
 import struct
 import tempfile
 import time
 from pathlib import Path
 
 from tests.vm.database import DatabaseVm, database_run, database_vm
+
+from .provenance import LoadMonitor, Provenance, Spread
 
 SSL_REQUEST = struct.pack("!ii", 8, 80877103)
 BASELINE_USER_DATA = """#cloud-config
@@ -77,7 +79,7 @@ def _boot(workdir: Path, user_data: str | None, timeout: float = 3600) -> tuple[
 
 def main(rounds: int = 3) -> None:
     hardened_tls, hardened_backup, baseline_tls = [], [], []
-    with tempfile.TemporaryDirectory(prefix="vm-boot-") as scratch:
+    with LoadMonitor() as monitor, tempfile.TemporaryDirectory(prefix="vm-boot-") as scratch:
         for index in range(rounds):
             tls_s, backup_s = _boot(Path(scratch) / f"hardened-{index}", None)
             hardened_tls.append(tls_s)
@@ -85,12 +87,12 @@ def main(rounds: int = 3) -> None:
             baseline_tls.append(_boot(Path(scratch) / f"baseline-{index}", BASELINE_USER_DATA)[0])
             print(f"round {index + 1}: hardened TLS {tls_s:.0f} s, first backup {backup_s:.0f} s; "
                   f"baseline TLS {baseline_tls[-1]:.0f} s", flush=True)  # fmt: skip
-    tls_h, backup_h, tls_b = (statistics.median(v) for v in (hardened_tls, hardened_backup, baseline_tls))
-    print(
-        f"database VM boot to TLS accept, median of {rounds}: hardened {tls_h:.0f} s, baseline {tls_b:.0f} s"
-    )
-    print(f"hardened boot to first full backup in S3, median of {rounds}: {backup_h:.0f} s")
-    print(f"cost of the hardening (hardened / baseline, to TLS accept): {tls_h / tls_b:.2f}x")
+    tls_h, backup_h, tls_b = (Spread.of(v) for v in (hardened_tls, hardened_backup, baseline_tls))
+    print(f"database VM boot to TLS accept: hardened {tls_h.text(' s', 0)}, baseline {tls_b.text(' s', 0)}")
+    print(f"hardened boot to first full backup in S3: {backup_h.text(' s', 0)}")
+    ratio = Spread.of(h / b for h, b in zip(hardened_tls, baseline_tls, strict=True))
+    print(f"cost of the hardening (hardened / baseline, to TLS accept, per round): {ratio.text('x')}")
+    print(Provenance.of(monitor.result()).text())
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ that would not shrink (PEM certificates and keys are base64 already, tiny files)
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,19 @@ class WriteFile:
 
     @classmethod
     def from_file(cls, source: Path, path: str, permissions: str = "0644") -> WriteFile:
-        return cls(path=path, content=source.read_text(), permissions=permissions)
+        return cls(path=path, content=_read(source), permissions=permissions)
+
+
+@functools.cache
+def _read(source: Path) -> str:
+    """A file of the repository (every node gets the same ones: read once per run)."""
+    return source.read_text()
+
+
+@functools.lru_cache(maxsize=512)
+def _packed(content: str) -> str:
+    """gzip -9 then base64; most files are the same on every node, so each is packed once per run."""
+    return base64.b64encode(gzip.compress(content.encode(), compresslevel=9, mtime=0)).decode()
 
 
 def encoded_content(content: str) -> dict[str, str]:
@@ -41,7 +54,7 @@ def encoded_content(content: str) -> dict[str, str]:
     The gzip header carries no time stamp or file name, so the same file always renders the same bytes.
     """
     raw = content.encode()
-    packed = base64.b64encode(gzip.compress(raw, compresslevel=9, mtime=0)).decode()
+    packed = _packed(content)
     if len(packed) >= len(raw):
         return {"content": content}
     return {"encoding": "gz+b64", "content": packed}

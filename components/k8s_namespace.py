@@ -1,7 +1,7 @@
 """Namespaces the platform owns: Pod Security level, default-deny NetworkPolicy and the allow rules.
 
 Every namespace starts closed in both directions except DNS; components then open exactly the paths
-their pods need with `allow_ingress` and `allow_egress_outside_cluster`. k3s enforces NetworkPolicies
+their pods need with `allow_ingress` and `allow_egress_except_metadata`. k3s enforces NetworkPolicies
 with its embedded kube-router controller.
 """
 
@@ -13,7 +13,7 @@ from typing import Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .naming import base_labels
+from .naming import Component, base_labels
 
 PodSecurity = Literal["restricted", "baseline", "privileged"]
 
@@ -45,7 +45,7 @@ def _policy(
     *,
     namespace: pulumi.Input[str],
     name: str,
-    component: str,
+    component: Component,
     spec: k8s.networking.v1.NetworkPolicySpecArgs,
     opts: pulumi.ResourceOptions,
 ) -> k8s.networking.v1.NetworkPolicy:
@@ -57,31 +57,39 @@ def _policy(
     )
 
 
+class PlatformNamespace(k8s.core.v1.Namespace):
+    """A Namespace whose name is also known as plain text (`name`), so whoever is handed the namespace
+    names it in selectors and resource names without a second, separately passed string that could drift.
+    """
+
+    def __init__(
+        self, resource_name: str, name: str, labels: Mapping[str, str], opts: pulumi.ResourceOptions
+    ) -> None:
+        super().__init__(
+            resource_name, metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=dict(labels)), opts=opts
+        )
+        self.name = name
+
+
 def platform_namespace(
     resource_name: str,
     name: str,
-    component: str,
+    component: Component,
     opts: pulumi.ResourceOptions,
     pod_security: PodSecurity = "restricted",
-) -> k8s.core.v1.Namespace:
+) -> PlatformNamespace:
     """A namespace with a Pod Security level, default-deny in and out, and DNS allowed.
 
     `pod_security` other than `restricted` needs a reason at the call site; audit and warn stay on
     `restricted` so every deviation shows up in the audit log.
     """
-    namespace = k8s.core.v1.Namespace(
-        resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=name,
-            labels={
-                **base_labels(component),
-                "pod-security.kubernetes.io/enforce": pod_security,
-                "pod-security.kubernetes.io/audit": "restricted",
-                "pod-security.kubernetes.io/warn": "restricted",
-            },
-        ),
-        opts=opts,
-    )
+    labels = {
+        **base_labels(component),
+        "pod-security.kubernetes.io/enforce": pod_security,
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/warn": "restricted",
+    }
+    namespace = PlatformNamespace(resource_name, name, labels, opts)
     inside = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace]))
     _policy(
         f"{resource_name}-default-deny",
@@ -125,7 +133,7 @@ def allow_ingress(
     resource_name: str,
     namespace: k8s.core.v1.Namespace,
     name: str,
-    component: str,
+    component: Component,
     *,
     to_pods: Mapping[str, str],
     ports: Sequence[int],
@@ -167,10 +175,10 @@ def allow_ingress(
     )
 
 
-def allow_egress_outside_cluster(
+def allow_egress_except_metadata(
     resource_name: str,
     namespace: k8s.core.v1.Namespace,
-    component: str,
+    component: Component,
     *,
     pods: Mapping[str, str] | None = None,
     opts: pulumi.ResourceOptions,
@@ -200,4 +208,58 @@ def allow_egress_outside_cluster(
             ],
         ),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace])),
+    )
+
+
+# Building blocks for a component whose policies combine several rules (self-hosted Supabase).
+
+
+def pods_peer(
+    labels: Mapping[str, str], namespace: str | None = None
+) -> k8s.networking.v1.NetworkPolicyPeerArgs:
+    """Pods with `labels` in `namespace` (None: the policy's own namespace)."""
+    if namespace is None:
+        return k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=_selector(labels))
+    return k8s.networking.v1.NetworkPolicyPeerArgs(
+        namespace_selector=_in_namespace(namespace), pod_selector=_selector(labels)
+    )
+
+
+def addresses_peer(
+    cidr: pulumi.Input[str], except_: Sequence[str] | None = None
+) -> k8s.networking.v1.NetworkPolicyPeerArgs:
+    """Addresses, not pods (an ipBlock): a server outside the cluster, or the internet."""
+    return k8s.networking.v1.NetworkPolicyPeerArgs(
+        ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr, except_=list(except_) if except_ else None)
+    )
+
+
+def tcp_ports(ports: Sequence[pulumi.Input[int]]) -> list[k8s.networking.v1.NetworkPolicyPortArgs]:
+    return [k8s.networking.v1.NetworkPolicyPortArgs(protocol="TCP", port=port) for port in ports]
+
+
+def pod_policy(
+    resource_name: str,
+    *,
+    namespace: pulumi.Input[str],
+    name: str,
+    component: Component,
+    pods: Mapping[str, str],
+    ingress: Sequence[k8s.networking.v1.NetworkPolicyIngressRuleArgs],
+    egress: Sequence[k8s.networking.v1.NetworkPolicyEgressRuleArgs],
+    opts: pulumi.ResourceOptions,
+) -> k8s.networking.v1.NetworkPolicy:
+    """Everything the pods matching `pods` may receive and send (both directions closed otherwise)."""
+    return _policy(
+        resource_name,
+        namespace=namespace,
+        name=name,
+        component=component,
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=_selector(pods),
+            policy_types=["Ingress", "Egress"],
+            ingress=list(ingress),
+            egress=list(egress),
+        ),
+        opts=opts,
     )

@@ -3,3 +3,7 @@
 `python -m offline preview <stack>` is the way to try this project without a cloud account or the
 Pulumi CLI. See docs/offline-preview.md.
 """
+
+from . import lean_imports
+
+lean_imports.install()  # before anything imports pulumi_kubernetes (see offline/lean_imports.py)

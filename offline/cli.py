@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +21,9 @@ import yaml
 from .cost import estimate, load_baseline, load_prices
 from .cost.prices import default_prices_file
 from .policy import PolicyPackError, PolicyReport
-from .policy.gate import analyze
+from .policy.gate import Gate
 from .policy.pack import PackProject, PolicyPackProcess, StackContext
-from .program import PROJECT_DIR, ProgramError, ProgramRun, run_with_settings
+from .program import PROJECT_DIR, ProgramError, ProgramRun, Registration, run_with_settings
 from .report.artifacts import write_artifacts
 from .report.markdown import render_markdown
 from .report.preview import Preview
@@ -146,7 +146,8 @@ def _policy_config(args: argparse.Namespace, pack: PolicyPackProcess) -> Path | 
 def _run_and_gate(
     args: argparse.Namespace, settings: StackSettings
 ) -> tuple[ProgramRun, PolicyReport | None, str]:
-    """Run the program while the pack starts on the other core, then gate the result.
+    """Run the program while the pack starts, and analyzes each resource as it is registered, on the
+    other core; then gate the result.
 
     Remediated inputs replace the run's: they are what `pulumi up` would send.
     """
@@ -155,17 +156,22 @@ def _run_and_gate(
         return _run(settings, args.project_dir, args.fresh), None, skipped
     pack.start()
     try:
-        run = _run(settings, args.project_dir, args.fresh)
-        pack.connect()
-        report, run.resources = analyze(pack, run.resources, _policy_config(args, pack))
+        with Gate(pack, _policy_config(args, pack), connect=True) as gate:
+            run = _run(settings, args.project_dir, args.fresh, gate.submit)
+            report, run.resources = gate.finish(run.resources)
     finally:
         pack.stop()
     return run, report, ""
 
 
-def _run(settings: StackSettings, project_dir: Path, fresh: bool) -> ProgramRun:
+def _run(
+    settings: StackSettings,
+    project_dir: Path,
+    fresh: bool,
+    on_register: Callable[[Registration], None] | None = None,
+) -> ProgramRun:
     try:
-        return run_with_settings(settings, project_dir, fresh=fresh)
+        return run_with_settings(settings, project_dir, fresh=fresh, on_register=on_register)
     except ProgramError as err:
         if isinstance(err.cause, pulumi.RunError):  # the program's config errors: one message, no traceback
             raise InputError(str(err)) from None

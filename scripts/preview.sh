@@ -4,7 +4,9 @@
 #        as the engine previews a stack that does not exist yet]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-uv=$(scripts/bootstrap-python.sh)
+scripts/bootstrap-python.sh >/dev/null
 stack=${1:-dev}
 [ "$#" -gt 0 ] && shift
-exec "$uv" run --frozen python -m offline preview "$stack" "$@"
+# The environment is in sync (bootstrap-python.sh): its interpreter directly, without `uv run`'s
+# second sync check.
+exec .venv/bin/python -m offline preview "$stack" "$@"

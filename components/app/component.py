@@ -8,19 +8,22 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..config import AppConfig, StackConfig, StackSecrets
+from ..config import AppConfig, StackConfig
 from ..ingress import Ingress
 from ..ingress.traefik_values import WEBSECURE_ONLY_ANNOTATION
 from ..k8s_namespace import (
     MONITORING_NAMESPACE,
     PROMETHEUS_PODS,
     TRAEFIK_PODS,
-    allow_egress_outside_cluster,
+    PlatformNamespace,
+    allow_egress_except_metadata,
     allow_ingress,
     platform_namespace,
 )
-from ..naming import base_labels
+from ..naming import Component, base_labels
+from ..object_store import ObjectStore
 from ..postgres import PostgresServer
+from ..supabase import Supabase
 from .web import (
     CANARY,
     DATABASE_SECRET,
@@ -35,7 +38,7 @@ from .web import (
     weighted_service,
 )
 
-COMPONENT = "app"
+COMPONENT = Component.APP
 NAMESPACE = "app"
 TLS_SECRET = "web-tls"
 
@@ -50,21 +53,23 @@ class AppArgs:
     """The PostgresServer's connection Secret data (`uri`, and `ca.crt` for the VM)."""
     middlewares: tuple[str, ...] = ()
     """Traefik Middlewares in the app's namespace every request to the web/API passes (the rate limit)."""
+    object_store: ObjectStore | None = None
+    """The store whose credentials (and network path) the app's namespace gets, for web, workers, jobs."""
 
     @classmethod
     def from_config(
         cls,
         config: StackConfig,
-        secrets: StackSecrets,
         ingress: Ingress,
         database: PostgresServer,
-        supabase: Mapping[str, pulumi.Output[str]] | None = None,
+        supabase: Supabase,
+        object_store: ObjectStore | None = None,
     ) -> AppArgs:
-        """`supabase`: the Supabase component's client secrets, which replace the stack secrets of
-        the same names (self-hosted mode, where they are generated rather than configured)."""
+        """The Supabase URL and keys come from the Supabase component in either mode (the hosted
+        project's stack secrets, or the self-hosted gateway and its generated keys)."""
         if config.app is None:
             raise ValueError("App needs the `app` section of the stack config")
-        client = supabase if supabase is not None else secrets.supabase_client
+        client = supabase.client_secrets
         middlewares = (RATE_LIMIT_MIDDLEWARE,) if config.workloads.rate_limit else ()
         return cls(
             config.app,
@@ -72,6 +77,7 @@ class AppArgs:
             ingress,
             database.connection_data,
             middlewares,
+            object_store,
         )
 
 
@@ -80,9 +86,8 @@ class App(pulumi.ComponentResource):
     weighted canary, the env and database-connection Secrets, routing with TLS."""
 
     urls: list[str]
-    namespace: k8s.core.v1.Namespace
+    namespace: PlatformNamespace
     """The app's namespace; workers, cron jobs and the object store's credentials live here too."""
-    namespace_name = NAMESPACE
 
     def __init__(self, name: str, args: AppArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:App", name, None, opts)
@@ -93,8 +98,10 @@ class App(pulumi.ComponentResource):
         namespace = platform_namespace(f"{name}-ns", NAMESPACE, COMPONENT, child)
         self.namespace = namespace
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        if args.object_store is not None:
+            args.object_store.grant(namespace, self)
         # Supabase and the database are outside the cluster; the metadata service stays blocked.
-        allow_egress_outside_cluster(f"{name}-egress", namespace, COMPONENT, opts=in_ns)
+        allow_egress_except_metadata(f"{name}-egress", namespace, COMPONENT, opts=in_ns)
         allow_ingress(
             f"{name}-from-traefik",
             namespace,

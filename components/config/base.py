@@ -160,7 +160,8 @@ EnvVarName = Annotated[str, AfterValidator(_check_env_name)]
 
 CRON_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 # robfig/cron's standard parser (Kubernetes CronJobs, k3s etcd snapshots) knows none of croniter's
-# extensions: L (last), W (weekday), # (nth weekday), H (hashed).
+# extensions: L (last), W (weekday), # (nth weekday), H (hashed), and counts weekdays 0-6 (7 is not
+# Sunday there).
 _CRON_EXTENSION = re.compile(r"[LW#H]", re.IGNORECASE)
 _CRON_NAME = re.compile(
     r"(JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC|SUN|MON|TUE|WED|THU|FRI|SAT)", re.I
@@ -173,7 +174,10 @@ def _check_cron(value: str) -> str:
         raise ValueError(f"{value!r} sets a time zone inside the schedule; use timeZone instead")
     fields = text.split()
     valid = text in CRON_MACROS or (
-        len(fields) == 5 and not _CRON_EXTENSION.search(_CRON_NAME.sub("", text)) and croniter.is_valid(text)
+        len(fields) == 5
+        and not _CRON_EXTENSION.search(_CRON_NAME.sub("", text))
+        and all(int(day) <= 6 for day in re.findall(r"\d+", fields[4].split("/")[0]))
+        and croniter.is_valid(text)
     )
     if not valid:
         raise ValueError(

@@ -9,15 +9,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .. import release_timeouts, versions
+from .. import helm, release_timeouts, versions
 from ..config import StackConfig, StackSecrets
 from ..config.object_store import ObjectStoreConfig, hetzner_object_storage_host
-from ..k8s_namespace import allow_egress_outside_cluster, allow_ingress, platform_namespace
-from ..naming import base_labels
+from ..k8s_namespace import PlatformNamespace, allow_egress_except_metadata, allow_ingress, platform_namespace
+from ..naming import Component, base_labels
 from . import seaweedfs
 from .bootstrap import bootstrap_files, checksum, job_spec
 
-COMPONENT = "object-store"
+COMPONENT = Component.OBJECT_STORE
 NAMESPACE = "object-store"
 CREDENTIALS_SECRET = "object-store"
 """Secret written into every consumer namespace: S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_FORCE_PATH_STYLE,
@@ -28,14 +28,6 @@ SEAWEEDFS_REGION = "us-east-1"
 
 
 @dataclass(frozen=True)
-class Consumer:
-    """A namespace whose pods use the store: it gets the credentials Secret and a network path to it."""
-
-    name: str
-    namespace: k8s.core.v1.Namespace
-
-
-@dataclass(frozen=True)
 class ObjectStoreArgs:
     config: ObjectStoreConfig
     location: str
@@ -43,7 +35,6 @@ class ObjectStoreArgs:
     hetzner_keys: tuple[pulumi.Output[str], pulumi.Output[str]] | None
     """Hetzner Object Storage access and secret key (hetzner mode)."""
     protect: bool = False
-    consumers: Sequence[Consumer] = field(default_factory=tuple)
     after: Sequence[pulumi.Resource] = field(default_factory=tuple)
     """What must exist first: the CSI driver and its StorageClass (in-cluster mode)."""
 
@@ -53,7 +44,6 @@ class ObjectStoreArgs:
         config: StackConfig,
         secrets: StackSecrets,
         *,
-        consumers: Sequence[Consumer] = (),
         after: Sequence[pulumi.Resource] = (),
     ) -> ObjectStoreArgs:
         store = config.object_store
@@ -63,7 +53,6 @@ class ObjectStoreArgs:
             store.hetzner_location(config.location),
             keys,
             config.protected,
-            tuple(consumers),
             tuple(after),
         )
 
@@ -83,6 +72,9 @@ class ObjectStore(pulumi.ComponentResource):
     secret_access_key: pulumi.Output[str]
     credentials_secret: str
     """Name of the Secret with the variables above, in each consumer namespace."""
+    ready: list[pulumi.Resource]
+    """What a workload that uses the store waits for: the store, and the access it has granted so far
+    (credentials Secrets, network paths; `grant` adds them)."""
 
     def __init__(self, name: str, args: ObjectStoreArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:ObjectStore", name, None, opts)
@@ -103,7 +95,7 @@ class ObjectStore(pulumi.ComponentResource):
             self.endpoint = f"https://{hetzner_object_storage_host(args.location)}"
             self.region = args.location
             admin = app = args.hetzner_keys  # Hetzner keys are per project; there is no narrower key
-            allow_egress_outside_cluster(f"{name}-egress", self.namespace, COMPONENT, opts=self._in_ns)
+            allow_egress_except_metadata(f"{name}-egress", self.namespace, COMPONENT, opts=self._in_ns)
             store: list[pulumi.Resource] = []
         else:
             self.endpoint = seaweedfs.endpoint(NAMESPACE)
@@ -116,8 +108,8 @@ class ObjectStore(pulumi.ComponentResource):
         self.secret_access_key = pulumi.Output.secret(app[1])
         self._app_keys = app
         self._in_cluster = cfg.mode == "in-cluster"
-        for consumer in args.consumers:
-            self.grant(consumer)
+        self._after = tuple(args.after)
+        self.ready = [self]
 
         self.register_outputs(
             {
@@ -188,13 +180,11 @@ class ObjectStore(pulumi.ComponentResource):
             spec={"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [{"podSelector": {}}]}]},
             opts=self._in_ns,
         )
-        release = k8s.helm.v3.Release(
+        release = helm.release(
             f"{name}-seaweedfs",
-            name=seaweedfs.RELEASE,
-            chart="seaweedfs",
-            version=versions.SEAWEEDFS_CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.SEAWEEDFS_HELM_REPO),
+            versions.SEAWEEDFS,
             namespace=NAMESPACE,
+            release_name=seaweedfs.RELEASE,
             timeout=release_timeouts.WITH_VOLUMES,
             values=seaweedfs.helm_values(args.config.in_cluster),
             opts=pulumi.ResourceOptions.merge(
@@ -242,26 +232,31 @@ class ObjectStore(pulumi.ComponentResource):
             ),
         )
 
-    def grant(self, consumer: Consumer) -> None:
-        """Give a namespace the credentials Secret and (in-cluster) a network path to the store.
+    def grant(self, consumer: PlatformNamespace, owner: pulumi.Resource) -> None:
+        """Give a consumer's namespace the credentials Secret and (in-cluster) a network path to the store.
 
-        Public for consumers built after the store: self-hosted Supabase needs the store's outputs first.
+        The consumer calls this while it builds itself (`owner` is the consumer component, parent of
+        what this creates): consumers come after the store, since they need its outputs (self-hosted
+        Supabase its endpoint and keys), and the store is complete when its own constructor ends. The
+        objects were the store's children before #19; the alias keeps their state. They join `ready`.
         """
         keys, in_cluster = self._app_keys, self._in_cluster
         name = f"{self._name}-{consumer.name}"
-        in_consumer = pulumi.ResourceOptions(parent=self, depends_on=[consumer.namespace])
-        k8s.core.v1.Secret(
+        was_ours = [pulumi.Alias(parent=self)]
+        in_consumer = pulumi.ResourceOptions(parent=owner, depends_on=[consumer], aliases=was_ours)
+        credentials = k8s.core.v1.Secret(
             f"{name}-credentials",
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=CREDENTIALS_SECRET, namespace=consumer.namespace.metadata.name, labels=self._labels
+                name=CREDENTIALS_SECRET, namespace=consumer.metadata.name, labels=self._labels
             ),
             type="Opaque",
             string_data=self._credentials(keys),
             opts=in_consumer,
         )
+        self.ready.append(credentials)
         if not in_cluster:
             return
-        allow_ingress(
+        inbound = allow_ingress(
             f"{name}-s3-in",
             self.namespace,
             f"allow-s3-from-{consumer.name}",
@@ -269,13 +264,15 @@ class ObjectStore(pulumi.ComponentResource):
             to_pods={"app.kubernetes.io/name": "seaweedfs", "app.kubernetes.io/component": "filer"},
             ports=[seaweedfs.S3_PORT],
             from_namespace=consumer.name,
-            opts=self._in_ns,
+            opts=pulumi.ResourceOptions(
+                parent=owner, depends_on=[self.namespace, *self._after], aliases=was_ours
+            ),
         )
-        k8s.networking.v1.NetworkPolicy(
+        outbound = k8s.networking.v1.NetworkPolicy(
             f"{name}-s3-out",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name="allow-egress-to-object-store",
-                namespace=consumer.namespace.metadata.name,
+                namespace=consumer.metadata.name,
                 labels=self._labels,
             ),
             spec={
@@ -297,3 +294,4 @@ class ObjectStore(pulumi.ComponentResource):
             },
             opts=in_consumer,
         )
+        self.ready += [inbound, outbound]

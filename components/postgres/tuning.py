@@ -19,7 +19,8 @@ The formula is the one PGTune (le0pard/pgtune, `configurationSlice.js`, profile 
 | parallel workers                 | 4+ vCPUs only: vCPUs; per gather / maintenance vCPUs / 2, <= 4 |
 
 `workers` is max_worker_processes: the vCPU count with 4+ vCPUs, PostgreSQL's default 8 below.
-RAM is the server type's nominal memory (Hetzner's catalog), as PGTune takes it.
+RAM is the server type's nominal memory (Hetzner's catalog), as PGTune takes it. `try` alone uses no
+huge pages unless the kernel reserved some: the VM's bootstrap.sh reserves what PostgreSQL computes.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ import pulumi_kubernetes as k8s
 from .. import versions
 from ..naming import base_labels
 from .credentials import VERIFIER_VARIABLES, Credentials
-from .services import DB_CA_CONFIGMAP, DB_CA_DIR, DB_CA_FILE, Database
+from .spec import DB_CA_CONFIGMAP, DB_CA_DIR, DB_CA_FILE, Database
 from .workload import COMPONENT
 
 BOOTSTRAP_SQL = Path(__file__).parent / "files" / "bootstrap.sql"
@@ -90,7 +90,7 @@ def bootstrap_job(
         opts=opts,
     )
     env: list[dict[str, Any]] = [
-        {"name": key, "value_from": {"secret_key_ref": {"name": inputs.metadata.name, "key": key}}}
+        {"name": key, "valueFrom": {"secretKeyRef": {"name": inputs.metadata.name, "key": key}}}
         for key in secret_values
     ]
     env += [{"name": key, "value": value} for key, value in connection_env(database).items()]
@@ -102,19 +102,19 @@ def bootstrap_job(
         f"{prefix}-bootstrap",
         metadata={"namespace": namespace, "labels": labels},
         spec={
-            "backoff_limit": 6,  # the database may still be starting; retries back off exponentially
-            "active_deadline_seconds": 900,
+            "backoffLimit": 6,  # the database may still be starting; retries back off exponentially
+            "activeDeadlineSeconds": 900,
             "template": {
                 "metadata": {"labels": labels, "annotations": {INPUTS_DIGEST_ANNOTATION: digest}},
                 "spec": {
-                    "restart_policy": "Never",
-                    "automount_service_account_token": False,
-                    "enable_service_links": False,
-                    "security_context": {
-                        "run_as_non_root": True,
-                        "run_as_user": PSQL_UID,
-                        "run_as_group": PSQL_UID,
-                        "seccomp_profile": {"type": "RuntimeDefault"},
+                    "restartPolicy": "Never",
+                    "automountServiceAccountToken": False,
+                    "enableServiceLinks": False,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": PSQL_UID,
+                        "runAsGroup": PSQL_UID,
+                        "seccompProfile": {"type": "RuntimeDefault"},
                     },
                     "containers": [
                         {
@@ -126,20 +126,20 @@ def bootstrap_job(
                                 "requests": {"cpu": "10m", "memory": "32Mi"},
                                 "limits": {"memory": "64Mi"},
                             },
-                            "security_context": {
-                                "allow_privilege_escalation": False,
+                            "securityContext": {
+                                "allowPrivilegeEscalation": False,
                                 "capabilities": {"drop": ["ALL"]},
-                                "read_only_root_filesystem": True,
+                                "readOnlyRootFilesystem": True,
                             },
-                            "volume_mounts": [
-                                {"name": "sql", "mount_path": "/etc/supabase/bootstrap", "read_only": True},
-                                {"name": "db-ca", "mount_path": DB_CA_DIR, "read_only": True},
+                            "volumeMounts": [
+                                {"name": "sql", "mountPath": "/etc/supabase/bootstrap", "readOnly": True},
+                                {"name": "db-ca", "mountPath": DB_CA_DIR, "readOnly": True},
                             ],
                         }
                     ],
                     "volumes": [
-                        {"name": "sql", "config_map": {"name": sql.metadata.name}},
-                        {"name": "db-ca", "config_map": {"name": DB_CA_CONFIGMAP}},
+                        {"name": "sql", "configMap": {"name": sql.metadata.name}},
+                        {"name": "db-ca", "configMap": {"name": DB_CA_CONFIGMAP}},
                     ],
                 },
             },

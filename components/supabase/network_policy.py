@@ -10,14 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pulumi_kubernetes.networking import v1 as net
 
-from ..k8s_namespace import METADATA_SERVICE
-from ..naming import base_labels
-from .services import ServiceSpec
+from ..k8s_namespace import (
+    METADATA_SERVICE,
+    TRAEFIK_NAMESPACE,
+    TRAEFIK_PODS,
+    addresses_peer,
+    pod_policy,
+    pods_peer,
+    tcp_ports,
+)
+from .spec import ServiceSpec
 from .workload import COMPONENT, selector_labels
 
 INGRESS_FROM: Mapping[str, tuple[str, ...]] = {
@@ -51,28 +58,13 @@ class DatabasePeer:
     port: pulumi.Input[int]
 
 
-@dataclass(frozen=True)
-class IngressController:
-    namespace: str
-    pod_labels: Mapping[str, str]
+def _service(name: str) -> net.NetworkPolicyPeerArgs:
+    return pods_peer(selector_labels(name))
 
 
-def _peer(service: str) -> dict[str, Any]:
-    return {"pod_selector": {"match_labels": selector_labels(service)}}
-
-
-def _policy(
-    resource_name: str,
-    name: str,
-    namespace: pulumi.Input[str],
-    spec: dict[str, Any],
-    opts: pulumi.ResourceOptions,
-) -> k8s.networking.v1.NetworkPolicy:
-    return k8s.networking.v1.NetworkPolicy(
-        resource_name,
-        metadata={"name": name, "namespace": namespace, "labels": base_labels(COMPONENT)},
-        spec=spec,
-        opts=opts,
+def _to_database(database: DatabasePeer) -> net.NetworkPolicyEgressRuleArgs:
+    return net.NetworkPolicyEgressRuleArgs(
+        to=[addresses_peer(database.cidr)], ports=tcp_ports([database.port])
     )
 
 
@@ -84,54 +76,37 @@ def service_policy(
     namespace: pulumi.Input[str],
     database: DatabasePeer,
     external: ExternalEgress | None,
-    ingress_controller: IngressController,
     opts: pulumi.ResourceOptions,
-) -> k8s.networking.v1.NetworkPolicy:
+) -> net.NetworkPolicy:
     """Ingress and egress of one service; callers and callees are limited to services that exist."""
     by_name = {s.name: s for s in specs}
-    callers = [name for name in INGRESS_FROM[spec.name] if name in by_name]
-    sources = [_peer(name) for name in callers]
+    sources = [_service(name) for name in INGRESS_FROM[spec.name] if name in by_name]
     if spec.name == "kong":
-        sources.append(
-            {
-                "namespace_selector": {
-                    "match_labels": {"kubernetes.io/metadata.name": ingress_controller.namespace}
-                },
-                "pod_selector": {"match_labels": dict(ingress_controller.pod_labels)},
-            }
-        )
-    ingress = [{"from": sources, "ports": [{"protocol": "TCP", "port": spec.port}]}] if sources else []
+        sources.append(pods_peer(TRAEFIK_PODS, TRAEFIK_NAMESPACE))
+    ingress = [net.NetworkPolicyIngressRuleArgs(from_=sources, ports=tcp_ports([spec.port]))]
 
-    egress: list[dict[str, Any]] = []
-    for callee in specs:
-        if spec.name in INGRESS_FROM[callee.name]:
-            egress.append({"to": [_peer(callee.name)], "ports": [{"protocol": "TCP", "port": callee.port}]})
+    egress = [
+        net.NetworkPolicyEgressRuleArgs(to=[_service(callee.name)], ports=tcp_ports([callee.port]))
+        for callee in specs
+        if spec.name in INGRESS_FROM[callee.name]
+    ]
     if spec.uses_database:
-        egress.append(
-            {
-                "to": [{"ip_block": {"cidr": database.cidr}}],
-                "ports": [{"protocol": "TCP", "port": database.port}],
-            }
-        )
+        egress.append(_to_database(database))
     if external is not None:
-        targets: list[dict[str, Any]] = [{"ip_block": {"cidr": "0.0.0.0/0", "except": [METADATA_SERVICE]}}]
+        targets = [addresses_peer("0.0.0.0/0", [METADATA_SERVICE])]
         if external.in_cluster_too:
-            targets.append({"namespace_selector": {}})
-        egress.append(
-            {"to": targets, "ports": [{"protocol": "TCP", "port": port} for port in external.ports]}
-        )
+            targets.append(net.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs()))
+        egress.append(net.NetworkPolicyEgressRuleArgs(to=targets, ports=tcp_ports(external.ports)))
 
-    return _policy(
+    return pod_policy(
         f"{prefix}-{spec.name}",
-        spec.name,
-        namespace,
-        {
-            "pod_selector": {"match_labels": selector_labels(spec.name)},
-            "policy_types": ["Ingress", "Egress"],
-            "ingress": ingress,
-            "egress": egress,
-        },
-        opts,
+        namespace=namespace,
+        name=spec.name,
+        component=COMPONENT,
+        pods=selector_labels(spec.name),
+        ingress=ingress if sources else [],
+        egress=egress,
+        opts=opts,
     )
 
 
@@ -142,22 +117,15 @@ def job_policy(
     namespace: pulumi.Input[str],
     database: DatabasePeer,
     opts: pulumi.ResourceOptions,
-) -> k8s.networking.v1.NetworkPolicy:
+) -> net.NetworkPolicy:
     """The bootstrap Job talks to the Postgres server and nothing else."""
-    return _policy(
+    return pod_policy(
         f"{prefix}-bootstrap",
-        "bootstrap",
-        namespace,
-        {
-            "pod_selector": {"match_labels": dict(job_labels)},
-            "policy_types": ["Ingress", "Egress"],
-            "ingress": [],
-            "egress": [
-                {
-                    "to": [{"ip_block": {"cidr": database.cidr}}],
-                    "ports": [{"protocol": "TCP", "port": database.port}],
-                }
-            ],
-        },
-        opts,
+        namespace=namespace,
+        name="bootstrap",
+        component=COMPONENT,
+        pods=job_labels,
+        ingress=[],
+        egress=[_to_database(database)],
+        opts=opts,
     )

@@ -9,10 +9,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..naming import base_labels
-from .services import DB_CA_CONFIGMAP, DB_CA_DIR, DatabaseCaEnv, Probe, SecretEnv, ServiceSpec
+from ..naming import Component, base_labels
+from .spec import DB_CA_CONFIGMAP, DB_CA_DIR, DatabaseCaEnv, Probe, SecretEnv, ServiceSpec
 
-COMPONENT = "supabase"
+COMPONENT = Component.SUPABASE
 
 
 def selector_labels(service: str) -> dict[str, str]:
@@ -37,19 +37,19 @@ class Mount:
     def volume_spec(self) -> dict[str, Any]:
         items = [{"key": key, "path": path} for key, path in self.items] or None
         if self.kind == "secret":
-            return {"name": self.volume, "secret": {"secret_name": self.source, "items": items}}
-        return {"name": self.volume, "config_map": {"name": self.source, "items": items}}
+            return {"name": self.volume, "secret": {"secretName": self.source, "items": items}}
+        return {"name": self.volume, "configMap": {"name": self.source, "items": items}}
 
 
 def restricted_container_context(spec: ServiceSpec) -> dict[str, Any]:
     return {
-        "allow_privilege_escalation": False,
+        "allowPrivilegeEscalation": False,
         "capabilities": {"drop": ["ALL"]},
-        "read_only_root_filesystem": spec.read_only_root,
-        "run_as_non_root": True,
-        "run_as_user": spec.run_as_user,
-        "run_as_group": spec.run_as_user,
-        "seccomp_profile": {"type": "RuntimeDefault"},
+        "readOnlyRootFilesystem": spec.read_only_root,
+        "runAsNonRoot": True,
+        "runAsUser": spec.run_as_user,
+        "runAsGroup": spec.run_as_user,
+        "seccompProfile": {"type": "RuntimeDefault"},
     }
 
 
@@ -58,13 +58,13 @@ def _env(spec: ServiceSpec, env_secret: pulumi.Input[str]) -> list[dict[str, Any
     for name, value in spec.env.items():
         if isinstance(value, SecretEnv):
             entries.append(
-                {"name": name, "value_from": {"secret_key_ref": {"name": env_secret, "key": value.key}}}
+                {"name": name, "valueFrom": {"secretKeyRef": {"name": env_secret, "key": value.key}}}
             )
         elif isinstance(value, DatabaseCaEnv):
             entries.append(
                 {
                     "name": name,
-                    "value_from": {"config_map_key_ref": {"name": DB_CA_CONFIGMAP, "key": "ca.crt"}},
+                    "valueFrom": {"configMapKeyRef": {"name": DB_CA_CONFIGMAP, "key": "ca.crt"}},
                 }
             )
         else:
@@ -74,15 +74,15 @@ def _env(spec: ServiceSpec, env_secret: pulumi.Input[str]) -> list[dict[str, Any
 
 def _probe(probe: Probe, initial_delay: int) -> dict[str, Any]:
     timing = {
-        "initial_delay_seconds": initial_delay,
-        "period_seconds": 10,
-        "timeout_seconds": 5,
-        "failure_threshold": 6,
+        "initialDelaySeconds": initial_delay,
+        "periodSeconds": 10,
+        "timeoutSeconds": 5,
+        "failureThreshold": 6,
     }
     if probe.kind == "http":
-        return {"http_get": {"path": probe.path, "port": probe.port}, **timing}
+        return {"httpGet": {"path": probe.path, "port": probe.port}, **timing}
     if probe.kind == "tcp":
-        return {"tcp_socket": {"port": probe.port}, **timing}
+        return {"tcpSocket": {"port": probe.port}, **timing}
     return {"exec": {"command": list(probe.command)}, **timing}
 
 
@@ -107,30 +107,30 @@ def deployment(
 ) -> k8s.apps.v1.Deployment:
     scratch = [(f"scratch-{i}", path) for i, path in enumerate(spec.writable_paths)]
     volumes: list[dict[str, Any]] = [
-        {"name": name, "empty_dir": {"size_limit": "256Mi"}} for name, _ in scratch
+        {"name": name, "emptyDir": {"sizeLimit": "256Mi"}} for name, _ in scratch
     ]
     volumes += [mount.volume_spec() for mount in mounts]
-    volume_mounts: list[dict[str, Any]] = [{"name": name, "mount_path": path} for name, path in scratch]
-    volume_mounts += [{"name": m.volume, "mount_path": m.path, "read_only": True} for m in mounts]
+    volume_mounts: list[dict[str, Any]] = [{"name": name, "mountPath": path} for name, path in scratch]
+    volume_mounts += [{"name": m.volume, "mountPath": m.path, "readOnly": True} for m in mounts]
     if spec.uses_database:
-        volumes.append({"name": "db-ca", "config_map": {"name": DB_CA_CONFIGMAP}})
-        volume_mounts.append({"name": "db-ca", "mount_path": DB_CA_DIR, "read_only": True})
-    _refuse_overlapping_mounts(spec.name, [mount["mount_path"] for mount in volume_mounts])
+        volumes.append({"name": "db-ca", "configMap": {"name": DB_CA_CONFIGMAP}})
+        volume_mounts.append({"name": "db-ca", "mountPath": DB_CA_DIR, "readOnly": True})
+    _refuse_overlapping_mounts(spec.name, [mount["mountPath"] for mount in volume_mounts])
     container = {
         "name": spec.name,
         "image": spec.image,
         "command": list(spec.command) or None,
         "args": list(spec.args) or None,
-        "ports": [{"name": "http", "container_port": spec.port}],
+        "ports": [{"name": "http", "containerPort": spec.port}],
         "env": _env(spec, env_secret),
         "resources": {
             "requests": {"cpu": spec.resources.cpu, "memory": spec.resources.memory},
             "limits": {"memory": spec.resources.memory_limit},
         },
-        "readiness_probe": _probe(spec.probe, 5),
-        "liveness_probe": _probe(spec.probe, 30),
-        "security_context": restricted_container_context(spec),
-        "volume_mounts": volume_mounts,
+        "readinessProbe": _probe(spec.probe, 5),
+        "livenessProbe": _probe(spec.probe, 30),
+        "securityContext": restricted_container_context(spec),
+        "volumeMounts": volume_mounts,
     }
     return k8s.apps.v1.Deployment(
         resource_name,
@@ -139,16 +139,16 @@ def deployment(
             "replicas": 1,
             # Realtime's seeded tenant and Erlang node are single-instance: never run two at once.
             "strategy": {"type": "Recreate" if spec.name == "realtime" else "RollingUpdate"},
-            "selector": {"match_labels": selector_labels(spec.name)},
+            "selector": {"matchLabels": selector_labels(spec.name)},
             "template": {
                 "metadata": {"labels": pod_labels(spec.name)},
                 "spec": {
-                    "automount_service_account_token": False,
-                    "enable_service_links": False,
-                    "security_context": {
-                        "run_as_non_root": True,
-                        "fs_group": spec.run_as_user,
-                        "seccomp_profile": {"type": "RuntimeDefault"},
+                    "automountServiceAccountToken": False,
+                    "enableServiceLinks": False,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "fsGroup": spec.run_as_user,
+                        "seccompProfile": {"type": "RuntimeDefault"},
                     },
                     "containers": [container],
                     "volumes": volumes,
@@ -169,7 +169,7 @@ def service(
         spec={
             "type": "ClusterIP",
             "selector": selector_labels(spec.name),
-            "ports": [{"name": "http", "port": spec.port, "target_port": "http"}],
+            "ports": [{"name": "http", "port": spec.port, "targetPort": "http"}],
         },
         opts=opts,
     )

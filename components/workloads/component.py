@@ -12,8 +12,8 @@ import pulumi_kubernetes as k8s
 
 from ..app.web import RATE_LIMIT_MIDDLEWARE
 from ..config.workloads import WorkloadsConfig
-from ..k8s_namespace import MONITORING_NAMESPACE, PROMETHEUS_PODS, allow_ingress
-from ..naming import base_labels
+from ..k8s_namespace import MONITORING_NAMESPACE, PROMETHEUS_PODS, PlatformNamespace, allow_ingress
+from ..naming import Component, base_labels
 from ..observability.rules import rule_files_in
 from .alerts import FILES, window_rules
 from .specs import (
@@ -25,16 +25,15 @@ from .specs import (
     worker_needs_budget,
 )
 
-COMPONENT = "workloads"
+COMPONENT = Component.WORKLOADS
 
 
 @dataclass(frozen=True)
 class WorkloadsArgs:
     config: WorkloadsConfig
-    namespace_name: str
-    """The app's namespace: workers and jobs share its Secrets (web-env, object-store) and policies."""
-    namespace: k8s.core.v1.Namespace
-    """That namespace's resource, so everything here waits for it (and its default-deny policy)."""
+    namespace: PlatformNamespace
+    """The app's namespace: workers and jobs share its Secrets (web-env, object-store) and policies;
+    everything here waits for it (and its default-deny policy)."""
     after: Sequence[pulumi.Resource] = field(default_factory=tuple)
     """What must exist first: the object store's Secret, the Traefik and Prometheus Operator CRDs."""
 
@@ -49,7 +48,7 @@ class Workloads(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkloadsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:Workloads", name, None, opts)
         cfg = args.config
-        namespace = args.namespace_name
+        namespace = args.namespace.name
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[args.namespace, *args.after])
 
         def meta(object_name: str, kind: str | None = None) -> k8s.meta.v1.ObjectMetaArgs:

@@ -4,16 +4,24 @@ Engine order (pulumi/pulumi step_generator.go and analyzer_plugin.go): start the
 `ConfigureStack`, `GetAnalyzerInfo`, `GetPluginInfo`, `Configure` with the reconciled config; then for
 each resource `Remediate` (its returned properties replace the inputs) followed by `Analyze`; finally
 `AnalyzeStack` over every resource's outputs. In a preview, a mandatory violation fails the run.
+
+Like the engine's step generator, `Gate` analyzes each resource as the program registers it (on a
+thread, while the pack's own process does the checking), so the program and the pack share the
+machine's cores instead of taking turns.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import TracebackType
 
 import grpc
 from google.protobuf import empty_pb2, json_format
+from pulumi.runtime.proto import analyzer_pb2
 
 from ..program import Registration
 from . import messages
@@ -92,7 +100,8 @@ class _Run:
     def analyze(self, resource: Registration) -> Registration:
         """`Remediate` then `Analyze`, as the engine's step generator does for each registration."""
         inputs = dict(resource.inputs)
-        remediated = self.pack.stub.Remediate(messages.analyze_request(resource, inputs, self.by_urn))
+        request = messages.analyze_request(resource, inputs, self.by_urn)
+        remediated = self.pack.stub.Remediate(request)
         for remediation in remediated.remediations:
             if remediation.diagnostic:
                 self.violation(
@@ -107,7 +116,9 @@ class _Run:
                 self.remediations.append(
                     Remediation(remediation.policyName, resource.urn, resource.type, resource.name)
                 )
-        response = self.pack.stub.Analyze(messages.analyze_request(resource, inputs, self.by_urn))
+        if inputs != resource.inputs:
+            request = messages.analyze_request(resource, inputs, self.by_urn)
+        response = self.pack.stub.Analyze(request)
         for d in response.diagnostics:  # the engine files every diagnostic under the analyzed resource
             self.violation(d.policyName, _level(d.enforcementLevel), d.description, d.message, resource.urn)
         return replace(resource, inputs=inputs) if inputs != dict(resource.inputs) else resource
@@ -133,26 +144,88 @@ def analyze(
     pack: PolicyPackProcess, resources: Sequence[Registration], config_file: Path | None = None
 ) -> tuple[PolicyReport, list[Registration]]:
     """Run a connected pack over the preview; the verdict and the resources after remediation."""
-    file_config = load_config_file(config_file)
-    try:
-        info = pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
-        pack.stub.GetPluginInfo(empty_pb2.Empty())
-        settings = reconcile(info, file_config, str(config_file or "policy pack defaults"))
-        pack.stub.Configure(configure_request(settings))
-        run = _Run(pack, {r.urn: r for r in resources})
-        analyzed = [run.analyze(resource) for resource in resources]
-        run.analyze_stack(analyzed)
-    except grpc.RpcError as err:
-        raise PolicyPackError(
-            f"policy pack {pack.project.directory} failed: {err.details()}\n{pack.stop()}".rstrip()
-        ) from None
-    report = PolicyReport(
-        pack=info.name,
-        version=pack.project.version or info.version,
-        directory=pack.project.directory,
-        policies=tuple(sorted(p.name for p in info.policies)),
-        violations=tuple(run.violations),
-        remediations=tuple(run.remediations),
-        resources_analyzed=len(resources),
-    )
-    return report, analyzed
+    with Gate(pack, config_file, connect=False) as gate:
+        return gate.finish(resources)
+
+
+_DONE = object()
+
+
+class Gate:
+    """One policy run: `submit` each resource as it is registered, then `finish` with all of them.
+
+    A thread connects to the started pack, configures it, and sends `Remediate` and `Analyze` for
+    each submitted resource in order; `finish` analyzes any resource not submitted, then sends
+    `AnalyzeStack` and returns the verdict and the resources after remediation.
+    """
+
+    def __init__(self, pack: PolicyPackProcess, config_file: Path | None, *, connect: bool) -> None:
+        self.pack = pack
+        self._file_config = load_config_file(config_file)
+        self._config_source = str(config_file or "policy pack defaults")
+        self._connect = connect
+        self._by_urn: dict[str, Registration] = {}
+        self._run = _Run(pack, self._by_urn)
+        self._analyzed: dict[str, Registration] = {}
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._error: BaseException | None = None
+        self._info: analyzer_pb2.AnalyzerInfo | None = None
+        self._thread = threading.Thread(target=self._work, name="policy-gate", daemon=True)
+        self._thread.start()
+
+    def submit(self, resource: Registration) -> None:
+        """Queue a registered resource (call in registration order)."""
+        self._by_urn[resource.urn] = resource
+        self._queue.put(resource)
+
+    def _work(self) -> None:
+        try:
+            if self._connect:
+                self.pack.connect()
+            self._info = self.pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
+            self.pack.stub.GetPluginInfo(empty_pb2.Empty())
+            settings = reconcile(self._info, self._file_config, self._config_source)
+            self.pack.stub.Configure(configure_request(settings))
+            while (item := self._queue.get()) is not _DONE:
+                assert isinstance(item, Registration)
+                self._analyzed[item.urn] = self._run.analyze(item)
+        except BaseException as err:  # re-raised by finish() on the caller's thread
+            self._error = err
+
+    def _join(self) -> None:
+        self._queue.put(_DONE)
+        self._thread.join()
+
+    def finish(self, resources: Sequence[Registration]) -> tuple[PolicyReport, list[Registration]]:
+        self._join()
+        try:
+            if self._error is not None:
+                raise self._error
+            assert self._info is not None
+            self._by_urn.update((r.urn, r) for r in resources)
+            analyzed = [self._analyzed.get(r.urn) or self._run.analyze(r) for r in resources]
+            self._run.analyze_stack(analyzed)
+        except grpc.RpcError as err:
+            detail = f"{err.details()}\n{self.pack.stop()}".rstrip()
+            raise PolicyPackError(f"policy pack {self.pack.project.directory} failed: {detail}") from None
+        report = PolicyReport(
+            pack=self._info.name,
+            version=self.pack.project.version or self._info.version,
+            directory=self.pack.project.directory,
+            policies=tuple(sorted(p.name for p in self._info.policies)),
+            violations=tuple(self._run.violations),
+            remediations=tuple(self._run.remediations),
+            resources_analyzed=len(resources),
+        )
+        return report, analyzed
+
+    def __enter__(self) -> Gate:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc is not None:  # stopping the pack ends a connect or call the thread is waiting in
+            self.pack.stop()
+        if self._thread.is_alive():
+            self._join()

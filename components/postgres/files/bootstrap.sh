@@ -11,6 +11,8 @@ here=$(dirname "$(readlink -f "$0")")
 # shellcheck source=/dev/null
 . "${PLATFORM_POSTGRES_ENV:-$here/postgres.env}"
 
+HUGE_PAGES_SYSCTL=${HUGE_PAGES_SYSCTL:-/etc/sysctl.d/60-postgresql-huge-pages.conf}
+
 log() { printf '%s bootstrap: %s\n' "$(date -u +%FT%TZ)" "$*"; }
 as_postgres() { runuser -u postgres -- "$@"; }
 
@@ -76,9 +78,23 @@ install_config() {
   systemctl daemon-reload
 }
 
+# huge_pages = try falls back to 4 kB pages without a word when the kernel holds no huge pages, and
+# then every backend faults the shared buffers in page by page. Reserve what the rendered
+# configuration needs (PostgreSQL computes it, with the server stopped), persistently for later boots.
+reserve_huge_pages() {
+  local postgres=("/usr/lib/postgresql/$PG_MAJOR/bin/postgres" -D "$PG_CONF_DIR") pages
+  [ "$(as_postgres "${postgres[@]}" -C huge_pages)" != off ] || return 0
+  pages=$(as_postgres "${postgres[@]}" -C shared_memory_size_in_huge_pages)
+  echo "vm.nr_hugepages = $pages" >"$HUGE_PAGES_SYSCTL"
+  sysctl -q -p "$HUGE_PAGES_SYSCTL"
+  log "huge pages: $(sysctl -n vm.nr_hugepages) of $pages reserved for shared memory"
+}
+
 start_database() {
+  systemctl stop "postgresql@$PG_MAJOR-main"
+  reserve_huge_pages
   systemctl enable "postgresql@$PG_MAJOR-main"
-  systemctl restart "postgresql@$PG_MAJOR-main"
+  systemctl start "postgresql@$PG_MAJOR-main"
   until as_postgres pg_isready -q -h "$PG_SOCKET_DIR" -p "$PG_PORT"; do sleep 1; done
   # shellcheck source=/dev/null
   . "$STAGING_DIR/roles.env"

@@ -1,0 +1,51 @@
+"""The provider SDKs loaded lean (offline/lean_imports.py) give the Pulumi SDK the same classes: the
+same property names and the same resolved types, which decide how inputs are serialized and outputs
+typed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from offline.program import PROJECT_DIR
+
+_DUMP = """
+import json, sys
+if sys.argv[1] == "lean":
+    import offline  # installs the hook before any provider SDK is imported
+import pulumi
+from pulumi import _types
+import pulumi_hcloud, pulumi_kubernetes.apps.v1, pulumi_kubernetes.core.v1, pulumi_kubernetes.meta.v1
+import pulumi_kubernetes.networking.v1, pulumi_random, pulumi_tls
+modules = [pulumi_hcloud, pulumi_kubernetes.apps.v1, pulumi_kubernetes.core.v1, pulumi_kubernetes.meta.v1,
+           pulumi_kubernetes.networking.v1, pulumi_random, pulumi_tls]
+loaders = [getattr(m.__spec__.loader, "loader", m.__spec__.loader) for m in modules]  # under LazyLoader
+lean = sum(type(loader).__name__ == "_LeanLoader" for loader in loaders)
+sdks = {"pulumi_hcloud", "pulumi_kubernetes", "pulumi_random", "pulumi_tls"}
+classes = {}
+for module in modules:
+    for name in sorted(dir(module)):
+        cls = getattr(module, name)
+        if not isinstance(cls, type) or cls.__module__.split(".")[0] not in sdks:
+            continue
+        if _types.is_input_type(cls) or _types.is_output_type(cls) or issubclass(cls, pulumi.Resource):
+            props = [(p, n) for p, n, _ in _types._py_properties(cls)]
+            hints = {k: repr(v) for k, v in _types._types_from_py_properties(cls).items()}
+            classes[f"{module.__name__}.{name}"] = [props, hints]
+print(json.dumps({"lean": lean, "classes": classes}, sort_keys=True))
+"""
+
+
+def _dump(mode: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", _DUMP, mode], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout)
+
+
+def test_lean_modules_give_the_sdk_the_same_classes() -> None:
+    plain, lean = _dump("plain"), _dump("lean")
+    assert (plain["lean"], lean["lean"]) == (0, 7), "the hook must load (only) the lean run's modules"
+    assert len(plain["classes"]) > 800
+    assert lean["classes"] == plain["classes"]
