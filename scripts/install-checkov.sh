@@ -5,7 +5,7 @@
 # same rendered Kubernetes objects.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# shellcheck source=scripts/lib/tool-cache.sh
+# shellcheck source=/dev/null
 source scripts/lib/tool-cache.sh
 CHECKOV_VERSION=3.3.30
 
