@@ -130,7 +130,7 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "upgrade-concurrency",
-        "components/k3s/upgrades.py",
+        "components/day2/upgrades.py",
         '        "concurrency": 1,\n        "version": k3s_version,',
         '        "concurrency": 3,\n        "version": k3s_version,',
         ("tests/day2/test_upgrades.py",),
@@ -148,8 +148,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "pg-hba-md5",
         "components/postgres/files/pg_hba.conf",
-        "${allowed_network}    scram-sha-256",
-        "${allowed_network}    md5",
+        "{{ allowed_network }}    scram-sha-256",
+        "{{ allowed_network }}    md5",
         (_PG_FILES, _PG_REAL),
         "pg_hba method: md5 instead of scram-sha-256",
     ),
@@ -331,9 +331,8 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant(
         "supabase-capabilities-kept",
         "components/supabase/workload.py",
-        '        "capabilities": {"drop": ["ALL"]},\n'
-        '        "read_only_root_filesystem": spec.read_only_root,',
-        '        "capabilities": {"drop": []},\n        "read_only_root_filesystem": spec.read_only_root,',
+        '        "capabilities": {"drop": ["ALL"]},\n        "readOnlyRootFilesystem": spec.read_only_root,',
+        '        "capabilities": {"drop": []},\n        "readOnlyRootFilesystem": spec.read_only_root,',
         ("tests/supabase/test_component.py",),
         "securityContext field: Supabase containers keep every Linux capability",
     ),

@@ -1,7 +1,7 @@
 """Namespaces the platform owns: Pod Security level, default-deny NetworkPolicy and the allow rules.
 
 Every namespace starts closed in both directions except DNS; components then open exactly the paths
-their pods need with `allow_ingress` and `allow_egress_outside_cluster`. k3s enforces NetworkPolicies
+their pods need with `allow_ingress` and `allow_egress_except_metadata`. k3s enforces NetworkPolicies
 with its embedded kube-router controller.
 """
 
@@ -13,7 +13,7 @@ from typing import Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .naming import base_labels
+from .naming import Component, base_labels
 
 PodSecurity = Literal["restricted", "baseline", "privileged"]
 
@@ -45,7 +45,7 @@ def _policy(
     *,
     namespace: pulumi.Input[str],
     name: str,
-    component: str,
+    component: Component,
     spec: k8s.networking.v1.NetworkPolicySpecArgs,
     opts: pulumi.ResourceOptions,
 ) -> k8s.networking.v1.NetworkPolicy:
@@ -74,7 +74,7 @@ class PlatformNamespace(k8s.core.v1.Namespace):
 def platform_namespace(
     resource_name: str,
     name: str,
-    component: str,
+    component: Component,
     opts: pulumi.ResourceOptions,
     pod_security: PodSecurity = "restricted",
 ) -> PlatformNamespace:
@@ -133,7 +133,7 @@ def allow_ingress(
     resource_name: str,
     namespace: k8s.core.v1.Namespace,
     name: str,
-    component: str,
+    component: Component,
     *,
     to_pods: Mapping[str, str],
     ports: Sequence[int],
@@ -175,10 +175,10 @@ def allow_ingress(
     )
 
 
-def allow_egress_outside_cluster(
+def allow_egress_except_metadata(
     resource_name: str,
     namespace: k8s.core.v1.Namespace,
-    component: str,
+    component: Component,
     *,
     pods: Mapping[str, str] | None = None,
     opts: pulumi.ResourceOptions,
@@ -243,7 +243,7 @@ def pod_policy(
     *,
     namespace: pulumi.Input[str],
     name: str,
-    component: str,
+    component: Component,
     pods: Mapping[str, str],
     ingress: Sequence[k8s.networking.v1.NetworkPolicyIngressRuleArgs],
     egress: Sequence[k8s.networking.v1.NetworkPolicyEgressRuleArgs],

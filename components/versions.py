@@ -5,9 +5,25 @@ Every literal pin carries a `# renovate: datasource=... depName=...` line right 
 in this order: registryUrl=, versioning=, extractVersion=), or `# renovate: datasource=docker` above an
 "image:tag" value, or a `# not-renovated: <why>` line; tests/delivery checks that Renovate's patterns
 read each one. Repository addresses (https://...) are not pins.
+
+A Helm chart is a `ChartPin` (chart, version, repository) that `components.helm.release` installs; its
+version is the annotated constant above it, and tests/delivery checks that the annotation names the
+same chart and repository, so what Renovate updates is what Pulumi installs.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ChartPin:
+    """A Helm chart at one version, from one repository."""
+
+    chart: str
+    version: str
+    repo: str
+
 
 # renovate: datasource=github-releases depName=k3s-io/k3s
 K3S_VERSION = "v1.34.10+k3s1"
@@ -43,22 +59,22 @@ SERVER_IMAGE = "debian-12"
 
 # renovate: datasource=helm depName=hcloud-cloud-controller-manager registryUrl=https://charts.hetzner.cloud
 HCLOUD_CCM_CHART_VERSION = "1.35.0"
-"""Chart `hcloud-cloud-controller-manager` from https://charts.hetzner.cloud."""
+HCLOUD_CCM = ChartPin(
+    "hcloud-cloud-controller-manager", HCLOUD_CCM_CHART_VERSION, "https://charts.hetzner.cloud"
+)
 
 # renovate: datasource=helm depName=hcloud-csi registryUrl=https://charts.hetzner.cloud
 HCLOUD_CSI_CHART_VERSION = "2.22.1"
-"""Chart `hcloud-csi` from https://charts.hetzner.cloud."""
+HCLOUD_CSI = ChartPin("hcloud-csi", HCLOUD_CSI_CHART_VERSION, "https://charts.hetzner.cloud")
 
-HETZNER_HELM_REPO = "https://charts.hetzner.cloud"
+HETZNER_HELM_REPO = HCLOUD_CSI.repo  # until the cluster add-ons use helm.release (after the K3sCluster split)
 
 # --- Phases 2-3: object store ---------------------------------------------------------------------------
 
 # renovate: datasource=helm depName=seaweedfs registryUrl=https://seaweedfs.github.io/seaweedfs/helm
 SEAWEEDFS_CHART_VERSION = "4.44.0"
-"""Chart `seaweedfs` (SeaweedFS 4.44: S3 gateway with versioning and lifecycle rules), Apache-2.0."""
-
-# not-renovated: a repository address, not a version
-SEAWEEDFS_HELM_REPO = "https://seaweedfs.github.io/seaweedfs/helm"
+SEAWEEDFS = ChartPin("seaweedfs", SEAWEEDFS_CHART_VERSION, "https://seaweedfs.github.io/seaweedfs/helm")
+"""SeaweedFS 4.44: S3 gateway with versioning and lifecycle rules, Apache-2.0."""
 
 # renovate: datasource=docker
 AWS_CLI_IMAGE = "amazon/aws-cli:2.37.5"
@@ -75,15 +91,16 @@ From chart 39 on, an entry point's redirections, middlewares and tls sit under `
 
 # renovate: datasource=helm depName=cert-manager registryUrl=https://charts.jetstack.io
 CERT_MANAGER_CHART_VERSION = "v1.21.1"
-"""Chart `cert-manager` from https://charts.jetstack.io."""
-
-CERT_MANAGER_HELM_REPO = "https://charts.jetstack.io"
+CERT_MANAGER = ChartPin("cert-manager", CERT_MANAGER_CHART_VERSION, "https://charts.jetstack.io")
 
 # renovate: datasource=helm depName=kube-prometheus-stack registryUrl=https://prometheus-community.github.io/helm-charts
 KUBE_PROMETHEUS_STACK_CHART_VERSION = "88.5.3"
-"""Chart `kube-prometheus-stack` (Prometheus Operator v0.93, Prometheus v3) from prometheus-community."""
-
-PROMETHEUS_COMMUNITY_HELM_REPO = "https://prometheus-community.github.io/helm-charts"
+KUBE_PROMETHEUS_STACK = ChartPin(
+    "kube-prometheus-stack",
+    KUBE_PROMETHEUS_STACK_CHART_VERSION,
+    "https://prometheus-community.github.io/helm-charts",
+)
+"""Prometheus Operator v0.93, Prometheus v3."""
 
 # not-renovated: held at the amtool version the tests run (Debian's), see below
 ALERTMANAGER_IMAGE_TAG = "v0.25.0"
@@ -92,15 +109,14 @@ test suite's `amtool check-config` is the same parser that loads the rendered co
 
 # renovate: datasource=helm depName=loki registryUrl=https://grafana-community.github.io/helm-charts
 LOKI_CHART_VERSION = "18.11.0"
-"""Chart `loki` (Loki 3.7) from grafana-community, where the chart is maintained since 2026-03-16."""
-
-GRAFANA_COMMUNITY_HELM_REPO = "https://grafana-community.github.io/helm-charts"
+LOKI = ChartPin("loki", LOKI_CHART_VERSION, "https://grafana-community.github.io/helm-charts")
+"""Loki 3.7, from grafana-community, where the chart is maintained since 2026-03-16."""
 
 # renovate: datasource=helm depName=alloy registryUrl=https://grafana.github.io/helm-charts
 ALLOY_CHART_VERSION = "1.11.1"
-"""Chart `alloy` (Grafana Alloy v1.18, the log shipper that replaces end-of-life Promtail)."""
+ALLOY = ChartPin("alloy", ALLOY_CHART_VERSION, "https://grafana.github.io/helm-charts")
+"""Grafana Alloy v1.18, the log shipper that replaces end-of-life Promtail."""
 
-GRAFANA_HELM_REPO = "https://grafana.github.io/helm-charts"
 # not-renovated: a new major is a pg_upgrade, planned by hand; minors come from apt
 POSTGRES_MAJOR = 17
 """PostgreSQL major version of the database VM (postgresql-17 from the PostgreSQL project's apt
@@ -130,25 +146,26 @@ K3S_UPGRADE_IMAGE = "rancher/k3s-upgrade"
 
 # renovate: datasource=helm depName=kured registryUrl=https://kubereboot.github.io/charts
 KURED_CHART_VERSION = "6.1.0"
-"""Chart `kured` (kured 1.23.0) from https://kubereboot.github.io/charts."""
+KURED = ChartPin("kured", KURED_CHART_VERSION, "https://kubereboot.github.io/charts")
+"""kured 1.23.0."""
+KURED_HELM_REPO = KURED.repo  # until day 2 uses helm.release (after the K3sCluster split)
 
 # renovate: datasource=docker depName=ghcr.io/kubereboot/kured
 KURED_IMAGE_TAG = "1.23.0"
 """ghcr.io/kubereboot/kured, pinned here rather than left to the chart's appVersion."""
 
-KURED_HELM_REPO = "https://kubereboot.github.io/charts"
-
 # renovate: datasource=helm depName=cluster-autoscaler registryUrl=https://kubernetes.github.io/autoscaler
 CLUSTER_AUTOSCALER_CHART_VERSION = "9.59.0"
-"""Chart `cluster-autoscaler` from https://kubernetes.github.io/autoscaler."""
+CLUSTER_AUTOSCALER = ChartPin(
+    "cluster-autoscaler", CLUSTER_AUTOSCALER_CHART_VERSION, "https://kubernetes.github.io/autoscaler"
+)
+AUTOSCALER_HELM_REPO = CLUSTER_AUTOSCALER.repo  # until day 2 uses helm.release
 
 # renovate: datasource=docker depName=registry.k8s.io/autoscaling/cluster-autoscaler
 CLUSTER_AUTOSCALER_IMAGE_TAG = "v1.35.2"
 """registry.k8s.io/autoscaling/cluster-autoscaler. One minor ahead of KUBERNETES_MINOR on purpose:
 per-pool `subnetIPRange` (autoscaled nodes in their own /24, clear of the fixed addresses) arrived in
 1.35.0; the Hetzner provider uses no API that changed between 1.34 and 1.35."""
-
-AUTOSCALER_HELM_REPO = "https://kubernetes.github.io/autoscaler"
 
 # Supabase, self-hosted mode: the images of upstream's self-hosted release self-hosted/v0.8.2
 # (supabase/supabase docker/docker-compose.yml at commit 1f37f2a9d82df788cb026dd9d25c4125e26da715;

@@ -1,4 +1,4 @@
-"""Mocks that behave like the providers where it matters (DESIGN.md, "Offline preview").
+"""Mocks that behave like the providers where it matters (docs/offline-preview.md).
 
 - pulumi-tls: real keys and certificates (fake_tls), kept per resource like the provider keeps them in
   state: the same resource with the same inputs gets the same key and certificate in every run of

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..config import AppConfig, StackConfig, StackSecrets
+from ..config import AppConfig, StackConfig
 from ..ingress import Ingress
 from ..ingress.traefik_values import WEBSECURE_ONLY_ANNOTATION
 from ..k8s_namespace import (
@@ -16,13 +16,14 @@ from ..k8s_namespace import (
     PROMETHEUS_PODS,
     TRAEFIK_PODS,
     PlatformNamespace,
-    allow_egress_outside_cluster,
+    allow_egress_except_metadata,
     allow_ingress,
     platform_namespace,
 )
-from ..naming import base_labels
+from ..naming import Component, base_labels
 from ..object_store import ObjectStore
 from ..postgres import PostgresServer
+from ..supabase import Supabase
 from .web import (
     CANARY,
     DATABASE_SECRET,
@@ -37,7 +38,7 @@ from .web import (
     weighted_service,
 )
 
-COMPONENT = "app"
+COMPONENT = Component.APP
 NAMESPACE = "app"
 TLS_SECRET = "web-tls"
 
@@ -59,17 +60,16 @@ class AppArgs:
     def from_config(
         cls,
         config: StackConfig,
-        secrets: StackSecrets,
         ingress: Ingress,
         database: PostgresServer,
-        supabase: Mapping[str, pulumi.Output[str]] | None = None,
+        supabase: Supabase,
         object_store: ObjectStore | None = None,
     ) -> AppArgs:
-        """`supabase`: the Supabase component's client secrets, which replace the stack secrets of
-        the same names (self-hosted mode, where they are generated rather than configured)."""
+        """The Supabase URL and keys come from the Supabase component in either mode (the hosted
+        project's stack secrets, or the self-hosted gateway and its generated keys)."""
         if config.app is None:
             raise ValueError("App needs the `app` section of the stack config")
-        client = supabase if supabase is not None else secrets.supabase_client
+        client = supabase.client_secrets
         middlewares = (RATE_LIMIT_MIDDLEWARE,) if config.workloads.rate_limit else ()
         return cls(
             config.app,
@@ -101,7 +101,7 @@ class App(pulumi.ComponentResource):
         if args.object_store is not None:
             args.object_store.grant(namespace, self)
         # Supabase and the database are outside the cluster; the metadata service stays blocked.
-        allow_egress_outside_cluster(f"{name}-egress", namespace, COMPONENT, opts=in_ns)
+        allow_egress_except_metadata(f"{name}-egress", namespace, COMPONENT, opts=in_ns)
         allow_ingress(
             f"{name}-from-traefik",
             namespace,

@@ -101,7 +101,7 @@ class PostgresConfig(Section):
 
     mode: Literal["managed", "vm"] = "vm"
     """`managed`: an external PostgreSQL whose URL is the secret `postgresManagedUrl`;
-    `vm`: a dedicated Hetzner VM with pgBackRest backups (DESIGN decision 6)."""
+    `vm`: a dedicated Hetzner VM with pgBackRest backups (ADR 0008)."""
 
     major_version: int = versions.POSTGRES_MAJOR
     """PostgreSQL major version installed from the PostgreSQL project's apt repository (15 to 18)."""

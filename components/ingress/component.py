@@ -8,16 +8,16 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
-from .. import release_timeouts, versions
+from .. import helm, versions
 from ..config import IngressConfig, StackConfig
 from ..k8s_namespace import (
     MONITORING_NAMESPACE,
     PROMETHEUS_PODS,
-    allow_egress_outside_cluster,
+    allow_egress_except_metadata,
     allow_ingress,
     platform_namespace,
 )
-from ..naming import base_labels
+from ..naming import Component, base_labels
 from .traefik_values import (
     SECURITY_HEADERS_MIDDLEWARE,
     load_balancer_annotations,
@@ -26,7 +26,7 @@ from .traefik_values import (
     traefik_values,
 )
 
-COMPONENT = "ingress"
+COMPONENT = Component.INGRESS
 INGRESS_CLASS = "traefik"
 CERT_MANAGER_NAMESPACE = "cert-manager"
 ACME_SERVERS = {
@@ -104,7 +104,7 @@ class Ingress(pulumi.ComponentResource):
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         # cert-manager talks to Let's Encrypt and the API server; the API server calls its webhook
         # (10250) from the host network, and Prometheus scrapes its metrics (9402).
-        allow_egress_outside_cluster(f"{name}-cert-manager-egress", namespace, COMPONENT, opts=in_ns)
+        allow_egress_except_metadata(f"{name}-cert-manager-egress", namespace, COMPONENT, opts=in_ns)
         allow_ingress(
             f"{name}-cert-manager-webhook",
             namespace,
@@ -126,14 +126,10 @@ class Ingress(pulumi.ComponentResource):
             from_pods=PROMETHEUS_PODS,
             opts=in_ns,
         )
-        cert_manager = k8s.helm.v3.Release(
+        cert_manager = helm.release(
             f"{name}-cert-manager",
-            name="cert-manager",
-            chart="cert-manager",
-            version=versions.CERT_MANAGER_CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.CERT_MANAGER_HELM_REPO),
+            versions.CERT_MANAGER,
             namespace=CERT_MANAGER_NAMESPACE,
-            timeout=release_timeouts.SMALL,
             values=_cert_manager_values(),
             opts=in_ns,
         )

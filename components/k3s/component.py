@@ -1,4 +1,5 @@
-"""`K3sCluster`: trust, servers, agents, the API endpoint, readiness and the Kubernetes provider."""
+"""`K3sCluster`: trust, addresses, servers, agents, the API endpoint, readiness, kubeconfig, and the
+Kubernetes provider the cluster's own machinery uses (ClusterAddons and Day2 build on it)."""
 
 from __future__ import annotations
 
@@ -10,25 +11,20 @@ import pulumi
 import pulumi_hcloud as hcloud
 import pulumi_kubernetes as k8s
 
-from ..config import ClusterConfig, StackConfig, StackSecrets
-from ..naming import base_labels
+from ..config import ClusterConfig, StackConfig
+from ..naming import Component, base_labels
 from ..network import Network
-from ..network.component import PLACEMENT_GROUP_LIMIT
 from ..observability.rules import rule_files_in
-from .addons import install_hetzner_addons
-from .autoscaler import AutoscalerPlacement, cluster_config, install_autoscaler
+from .admin_api import AdminApi
 from .etcd_backup import EtcdBackupPlan
 from .kubeconfig import render_kubeconfig
 from .node_config import ClusterSettings, NodeSettings, agent_config, server_config
 from .readiness import ApiReadiness
-from .teardown import CloudObjectsTeardown
 from .trust import ClusterTrust
-from .upgrades import install_upgrades
 from .user_data import FILES, NodeBoot, node_user_data
 
 API_PORT = 6443
 READINESS_TIMEOUT_SECONDS = 900
-TEARDOWN_TIMEOUT_SECONDS = 900
 CONTROL_PLANE_TAINT = "node-role.kubernetes.io/control-plane:NoSchedule"
 ROLE_LABEL = "platform/role"
 POOL_LABEL = "platform/pool"
@@ -40,27 +36,11 @@ class K3sClusterArgs:
     location: str
     protected: bool
     network: Network
-    hcloud_token: pulumi.Output[str]
-    network_cidr: str = "10.0.0.0/16"
     is_prod: bool = False
-    etcd_s3_keys: tuple[pulumi.Output[str], pulumi.Output[str]] | None = None
-    """(access key, secret key) of the off-site etcd snapshot bucket; needed when offsite is on."""
-    autoscaler_hcloud_token: pulumi.Output[str] | None = None
-    """Token for the cluster-autoscaler; hcloud_token when None."""
 
     @classmethod
-    def from_config(cls, config: StackConfig, network: Network, secrets: StackSecrets) -> K3sClusterArgs:
-        return cls(
-            config.cluster,
-            config.location,
-            config.protected,
-            network,
-            secrets.hcloud_token,
-            network_cidr=config.network.cidr,
-            is_prod=config.is_prod,
-            etcd_s3_keys=secrets.etcd_s3_keys,
-            autoscaler_hcloud_token=secrets.autoscaler_hcloud_token,
-        )
+    def from_config(cls, config: StackConfig, network: Network) -> K3sClusterArgs:
+        return cls(config.cluster, config.location, config.protected, network, is_prod=config.is_prod)
 
 
 @dataclass(frozen=True)
@@ -73,12 +53,19 @@ class NodeInfo:
 
 
 class K3sCluster(pulumi.ComponentResource):
-    """A k3s cluster whose trust is made before its servers, so every join pins the cluster CA."""
+    """A k3s cluster whose trust is made before its servers, so every join pins the cluster CA: CAs and
+    tokens, primary IPs, the private API load balancer (HA), servers, agents, the /readyz gate, the
+    kubeconfig and the provider the cluster's own add-ons use."""
 
-    provider: k8s.Provider
+    addons_provider: k8s.Provider
+    """For what the cluster runs for itself (ClusterAddons, Day2). Workloads use ClusterAddons.provider,
+    which waits for the cloud-objects teardown, so that destroy removes them first."""
+    admin_api: AdminApi
     kubeconfig: pulumi.Output[str]
     api_endpoint: pulumi.Output[str]
     nodes: list[NodeInfo]
+    cluster_identity: str
+    """pulumi-kubernetes' cluster identifier: names this stack's cluster, holds no credential."""
     alert_rule_files = rule_files_in(FILES)
     """Day-2 alerts (upgrades, kured, etcd snapshots, certificates) for Observability."""
 
@@ -90,15 +77,14 @@ class K3sCluster(pulumi.ComponentResource):
         # Pulumi-level protection in prod: `pulumi destroy` refuses before it deletes anything, until
         # `protect: false` + `pulumi up` (or `pulumi state unprotect`) lifts it deliberately.
         self._protected = pulumi.ResourceOptions(parent=self, protect=args.protected)
-        self._labels = base_labels("k3s-cluster")
+        self._labels = base_labels(Component.K3S_CLUSTER)
         cluster = args.cluster
         plan = args.network.ip_plan
         self.trust = ClusterTrust(name, self._child)
+        self.cluster_cidr = cluster.cluster_cidr
         self.etcd_backup = EtcdBackupPlan.from_config(
             cluster.etcd_backup, is_prod=args.is_prod, servers=cluster.control_plane.count
         )
-        if self.etcd_backup.offsite and args.etcd_s3_keys is None:
-            raise ValueError("off-site etcd snapshots need K3sClusterArgs.etcd_s3_keys")
 
         server_ips = [plan.control_plane_ip(i) for i in range(cluster.control_plane.count)]
         public_ips = [self._primary_ip(i) for i in range(cluster.control_plane.count)]
@@ -135,14 +121,17 @@ class K3sCluster(pulumi.ComponentResource):
             lambda addresses: [f"https://{address}:{API_PORT}" for address in addresses]
         )
         trust = self.trust
+        self.admin_api = AdminApi(
+            self.api_endpoints,
+            trust.server_ca_pem,
+            trust.admin_cert.cert_pem,
+            trust.admin_key.private_key_pem,
+        )
         # The gate opens when any server answers; its `endpoint` is that server, and the kubeconfig
         # (so both Kubernetes providers) use it: with server 0 down the cluster is still reachable.
         readiness = ApiReadiness(
             f"{name}-api-ready",
-            endpoints=self.api_endpoints,
-            ca_pem=trust.server_ca_pem,
-            cert_pem=trust.admin_cert.cert_pem,
-            key_pem=trust.admin_key.private_key_pem,
+            self.admin_api,
             timeout_seconds=READINESS_TIMEOUT_SECONDS,
             opts=pulumi.ResourceOptions(parent=self, depends_on=servers),
         )
@@ -159,52 +148,19 @@ class K3sCluster(pulumi.ComponentResource):
         # changes: a renewed admin certificate or another healthy server in the kubeconfig is an
         # update of the provider, not a new cluster with every Kubernetes resource planned for
         # replacement. The identity names this stack's cluster; it holds no credential.
-        cluster_identity = f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}"
-        # Two providers on the same kubeconfig. The add-ons that create things in Hetzner (CCM, CSI,
-        # autoscaler) and the day-2 machinery use the first; every other component uses `provider`,
-        # which depends on the teardown step, which depends on the add-ons. `pulumi destroy` then runs
-        # in this order: workloads, teardown (removes load balancers and volumes), add-ons, servers.
-        # It also waits for the agents' creation (not their boot), so destroy removes agents only after
-        # the teardown: workloads and their volumes never lose their node before they are cleaned up.
-        addon_provider = k8s.Provider(
+        self.cluster_identity = f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}"
+        # Two providers on the same kubeconfig: this one, for the add-ons that create things in Hetzner
+        # (CCM, CSI, autoscaler) and the day-2 machinery, and ClusterAddons.provider for everything else,
+        # which depends on the cloud-objects teardown, which depends on the add-ons and day 2.
+        # `pulumi destroy` then runs in this order: workloads, teardown (removes load balancers and
+        # volumes), add-ons, servers. This provider also waits for the agents' creation (not their boot),
+        # so destroy removes agents only after the teardown: workloads and their volumes never lose their
+        # node before they are cleaned up. (Its name predates the split: a rename would replace it.)
+        self.addons_provider = k8s.Provider(
             f"{name}-k8s-addons",
             kubeconfig=self.kubeconfig,
-            cluster_identifier=cluster_identity,
+            cluster_identifier=self.cluster_identity,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[readiness, *agents]),
-        )
-        on_cluster = pulumi.ResourceOptions(parent=self, provider=addon_provider)
-        self.addons = install_hetzner_addons(
-            name,
-            hcloud_token=args.hcloud_token,
-            network_id=args.network.network_id,
-            cluster_cidr=cluster.cluster_cidr,
-            location=args.location,
-            opts=on_cluster,
-        )
-        if self.etcd_backup.offsite and args.etcd_s3_keys is not None:
-            self.addons.append(self.etcd_backup.s3_secret(name, *args.etcd_s3_keys, opts=on_cluster))
-        self.upgrades = install_upgrades(
-            name, k3s_version=cluster.k3s_version, maintenance=cluster.maintenance, opts=on_cluster
-        )
-        self.autoscaler = self._autoscaler(on_cluster) if cluster.autoscaler.enabled else []
-        self.teardown = CloudObjectsTeardown(
-            f"{name}-cloud-objects-teardown",
-            endpoints=self.api_endpoints,
-            ca_pem=trust.server_ca_pem,
-            cert_pem=trust.admin_cert.cert_pem,
-            key_pem=trust.admin_key.private_key_pem,
-            timeout_seconds=TEARDOWN_TIMEOUT_SECONDS,
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=[*self.addons, *self.upgrades, *self.autoscaler],
-                protect=args.protected,
-            ),
-        )
-        self.provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=self.kubeconfig,
-            cluster_identifier=cluster_identity,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.teardown]),
         )
         self.servers = servers
         self.agents = agents
@@ -353,7 +309,7 @@ class K3sCluster(pulumi.ComponentResource):
         boot = NodeBoot(
             role="server",
             k3s_version=args.cluster.k3s_version,
-            private_network=args.network_cidr,
+            private_network=args.network.ip_plan.cidr,
             private_ip=private_ip,
             cert_renew_slot=index,
             cert_renew_slots=args.cluster.control_plane.count,
@@ -403,9 +359,7 @@ class K3sCluster(pulumi.ComponentResource):
             server_type=pool.server_type,
             role_label="agent",
             firewall_id=args.network.agent_firewall_id,
-            placement_group_id=args.network.pool_placement_group_ids[pool.name][
-                index // PLACEMENT_GROUP_LIMIT
-            ],
+            placement_group_id=args.network.agent_placement_group_id(pool.name, index),
             subnet_id=args.network.pool_subnet_ids[pool_index],
             private_ip=private_ip,
             public_net=hcloud.ServerPublicNetArgs(ipv4_enabled=True, ipv6_enabled=True),
@@ -421,7 +375,7 @@ class K3sCluster(pulumi.ComponentResource):
         return NodeBoot(
             role="agent",
             k3s_version=args.cluster.k3s_version,
-            private_network=args.network_cidr,
+            private_network=args.network.ip_plan.cidr,
             private_ip=private_ip,
             os_updates=args.cluster.maintenance.os_updates,
             k3s_binary_sha256=args.cluster.k3s_binary_digests,
@@ -433,41 +387,12 @@ class K3sCluster(pulumi.ComponentResource):
         count = self._args.cluster.control_plane.count
         return tuple(f"https://{plan.control_plane_ip(i)}:{API_PORT}" for i in range(1, count))
 
-    def _autoscaler(self, on_cluster: pulumi.ResourceOptions) -> list[pulumi.Resource]:
-        """The autoscaled pool: its nodes boot the agent user-data, with the agent token as only secret."""
-        args = self._args
-        pool = args.cluster.autoscaler
-        labels = {POOL_LABEL: pool.name, **pool.labels}
+    def agent_user_data(self, labels: dict[str, str], taints: list[str]) -> pulumi.Output[str]:
+        """The user-data of an agent without a fixed name or address (an autoscaled node): the agent
+        token is its only secret."""
         k3s_config: pulumi.Output[dict[str, Any]] = pulumi.Output.all(
             self._settings, self.trust.agent_token
         ).apply(
-            lambda a: agent_config(
-                a[0], NodeSettings(None, None, None, labels, pool.taints), agent_token=a[1]
-            )
+            lambda a: agent_config(a[0], NodeSettings(None, None, None, labels, taints), agent_token=a[1])
         )
-        user_data = node_user_data(self._agent_boot(None), k3s_config, [])
-        subnet = args.network.ip_plan.autoscaler_subnet
-        config_b64: pulumi.Output[str] = pulumi.Output.secret(
-            user_data.apply(
-                lambda text: cluster_config(
-                    pool, image=args.cluster.image, user_data=text, subnet=subnet, labels=labels
-                )
-            )
-        )
-        network = args.network
-        placement = AutoscalerPlacement(
-            location=pool.resolved_location(args.location),
-            network_id=network.network_id,
-            firewall_id=network.agent_firewall_id,
-            ssh_key_id=network.ssh_key_ids[0],
-            subnet=subnet,
-        )
-        return install_autoscaler(
-            self._name,
-            pool=pool,
-            placement=placement,
-            cluster_config_b64=config_b64,
-            hcloud_token=args.autoscaler_hcloud_token or args.hcloud_token,
-            hcloud_opts=self._child,
-            opts=on_cluster,
-        )
+        return node_user_data(self._agent_boot(None), k3s_config, [])

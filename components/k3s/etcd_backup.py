@@ -21,10 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from ..config.day2 import EtcdBackupConfig
-from ..naming import base_labels
 
 S3_CONFIG_SECRET = "k3s-etcd-s3"
 DEFAULT_FOLDER = "etcd-snapshots"
@@ -81,31 +79,4 @@ class EtcdBackupPlan:
         return (
             f"ETCD_S3_ENDPOINT={self.endpoint}\nETCD_S3_REGION={self.region}\n"
             f"ETCD_S3_BUCKET={self.bucket}\nETCD_S3_FOLDER={self.folder}\n"
-        )
-
-    def s3_secret(
-        self,
-        name: str,
-        access_key: pulumi.Output[str],
-        secret_key: pulumi.Output[str],
-        opts: pulumi.ResourceOptions,
-    ) -> k8s.core.v1.Secret:
-        """The Secret k3s reads before every scheduled or on-demand snapshot upload."""
-        return k8s.core.v1.Secret(
-            f"{name}-etcd-s3",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=S3_CONFIG_SECRET, namespace="kube-system", labels=base_labels("k3s-cluster")
-            ),
-            type="Opaque",
-            string_data={
-                "etcd-s3-endpoint": self.endpoint,
-                "etcd-s3-region": self.region,
-                "etcd-s3-bucket": self.bucket,
-                "etcd-s3-folder": self.folder,
-                "etcd-s3-access-key": access_key,
-                "etcd-s3-secret-key": secret_key,
-                "etcd-s3-timeout": "5m",
-                "etcd-s3-retention": str(self.offsite_retention),
-            },
-            opts=opts,
         )

@@ -1,4 +1,4 @@
-"""The k3s configuration file of each node, as data (DESIGN decision 5: hardening on by default)."""
+"""The k3s configuration file of each node, as data (ADR 0007: hardening on by default)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """A readiness gate: a dynamic resource whose creation waits, bounded in time, for the API's /readyz.
 
-It stands between the servers and the first Kubernetes object (DESIGN decision 4), so `pulumi up`
+It stands between the servers and the first Kubernetes object (ADR 0006), so `pulumi up`
 reports "the API never became ready after N s" instead of a confusing Kubernetes provider error.
 
 The gate is given every server's API endpoint and opens when any of them answers: a control plane
@@ -25,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, ReadResult, Resource, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
+from .admin_api import INPUTS, AdminApi, AdminApiResource
 from .by_value import store_by_value
 
-INPUTS = ("endpoints", "ca_pem", "cert_pem", "key_pem", "timeout_seconds")
-"""What the gate is asked to check; `endpoint` and `attempts` are what it found."""
+# What the gate is asked to check are the admin API INPUTS; `endpoint` and `attempts` are what it found.
 
 
 def client_context(ca_pem: str, cert_pem: str, key_pem: str) -> ssl.SSLContext:
@@ -140,37 +140,23 @@ class _ReadinessProvider(ResourceProvider):
         return ReadResult(id_=id_, outs={**props, "endpoint": ready} if ready else props)
 
 
-class ApiReadiness(Resource):
-    """Exists once one of the API servers at `endpoints` answered /readyz with the admin client
-    certificate; `endpoint` is the one that did."""
+class ApiReadiness(AdminApiResource):
+    """Exists once one of the API servers answered /readyz with the admin client certificate;
+    `endpoint` is the one that did."""
 
     endpoint: pulumi.Output[str]
     attempts: pulumi.Output[int]
 
     def __init__(
-        self,
-        name: str,
-        *,
-        endpoints: pulumi.Input[list[str]],
-        ca_pem: pulumi.Input[str],
-        cert_pem: pulumi.Input[str],
-        key_pem: pulumi.Input[str],
-        timeout_seconds: int,
-        opts: pulumi.ResourceOptions | None = None,
+        self, name: str, api: AdminApi, *, timeout_seconds: int, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__(
             _ReadinessProvider(),
             name,
-            {
-                "endpoints": endpoints,
-                "ca_pem": ca_pem,
-                "cert_pem": cert_pem,
-                "key_pem": pulumi.Output.secret(key_pem),
-                "timeout_seconds": timeout_seconds,
-                "endpoint": None,
-                "attempts": None,
-            },
-            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["key_pem"])),
+            api,
+            timeout_seconds=timeout_seconds,
+            outputs={"endpoint": None, "attempts": None},
+            opts=opts,
         )
 
 

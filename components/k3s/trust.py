@@ -1,4 +1,4 @@
-"""Cluster trust made in Python before any server exists (DESIGN decision 1).
+"""Cluster trust made in Python before any server exists (ADR 0003, docs/adr/).
 
 k3s skips generating its own CAs when the files below are in /var/lib/rancher/k3s/server/tls/ at
 the first server's first start (k3s docs, "Using Custom CA Certificates"). Because the server CA

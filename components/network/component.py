@@ -8,13 +8,18 @@ import pulumi
 import pulumi_hcloud as hcloud
 
 from ..config import StackConfig
-from ..naming import base_labels, stack_labels
+from ..config.catalog import NETWORK_ZONES
+from ..naming import Component, base_labels, stack_labels
 from .firewall_rules import control_plane_rules, host_rules
 from .ip_plan import IpPlan
 from .ssh_keys import server_ssh_keys
 
 PLACEMENT_GROUP_LIMIT = 10
 """Hetzner allows at most ten servers in one spread placement group."""
+
+FORMER_AUTOSCALER_SUBNET = ("k3s-autoscaled-subnet", "platform:index:K3sCluster", "k3s")
+"""(name, parent type, parent name) of the autoscaled nodes' subnet before #19 moved it here from
+K3sCluster("k3s"): its alias, so existing stacks keep it."""
 
 
 @dataclass(frozen=True)
@@ -32,9 +37,12 @@ class NetworkArgs:
     control_plane_count: int
     pools: list[PoolLayout]
     protected: bool
+    autoscaler_zone: str | None = None
+    """Network zone of the autoscaled pool's location; None without an autoscaled pool."""
 
     @classmethod
     def from_config(cls, config: StackConfig) -> NetworkArgs:
+        autoscaler = config.cluster.autoscaler
         return cls(
             cidr=config.network.cidr,
             network_zone=config.network_zone,
@@ -43,6 +51,9 @@ class NetworkArgs:
             control_plane_count=config.cluster.control_plane.count,
             pools=[PoolLayout(p.name, p.count) for p in config.cluster.agent_pools],
             protected=config.protected,
+            autoscaler_zone=NETWORK_ZONES[autoscaler.resolved_location(config.location)]
+            if autoscaler.enabled
+            else None,
         )
 
 
@@ -61,12 +72,11 @@ class Network(pulumi.ComponentResource):
     agent_firewall_id: pulumi.Output[int]
     database_firewall_id: pulumi.Output[int]
     control_plane_placement_group_id: pulumi.Output[int]
-    pool_placement_group_ids: dict[str, list[pulumi.Output[int]]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("platform:index:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        labels = base_labels("network")
+        labels = base_labels(Component.NETWORK)
         self.ip_plan = IpPlan(args.cidr)
 
         network = hcloud.Network(
@@ -78,14 +88,16 @@ class Network(pulumi.ComponentResource):
         )
         self.network_id = network.id.apply(_as_int)
 
-        def subnet(suffix: str, ip_range: str) -> hcloud.NetworkSubnet:
+        def subnet(
+            suffix: str, ip_range: str, zone: str = args.network_zone, opts: pulumi.ResourceOptions = child
+        ) -> hcloud.NetworkSubnet:
             return hcloud.NetworkSubnet(
                 f"{name}-{suffix}",
                 network_id=self.network_id,
                 type="cloud",
-                network_zone=args.network_zone,
+                network_zone=zone,
                 ip_range=ip_range,
-                opts=child,
+                opts=opts,
             )
 
         self.infra_subnet_id = subnet("infra", self.ip_plan.infra_subnet).id
@@ -93,6 +105,19 @@ class Network(pulumi.ComponentResource):
             subnet(f"pool-{pool.name}", self.ip_plan.pool_subnet(index)).id
             for index, pool in enumerate(args.pools)
         ]
+        # Where the cluster-autoscaler's servers get their private addresses (its `subnetIPRange`).
+        self.autoscaler_subnet: hcloud.NetworkSubnet | None = None
+        if args.autoscaler_zone is not None:
+            former_name, former_type, former_parent = FORMER_AUTOSCALER_SUBNET
+            moved = pulumi.ResourceOptions(
+                parent=self,
+                aliases=[
+                    pulumi.Alias(name=former_name, parent=pulumi.create_urn(former_parent, former_type))
+                ],
+            )
+            self.autoscaler_subnet = subnet(
+                "autoscaled", self.ip_plan.autoscaler_subnet, args.autoscaler_zone, moved
+            )
 
         self.ssh_key_ids = server_ssh_keys(name, args.ssh_public_keys, labels, stack_labels(), child)
 
@@ -111,7 +136,7 @@ class Network(pulumi.ComponentResource):
             return group.id.apply(_as_int)
 
         self.control_plane_placement_group_id = placement_group("control-plane")
-        self.pool_placement_group_ids = {
+        self._pool_placement_group_ids = {
             pool.name: [
                 placement_group(f"pool-{pool.name}-{group}")
                 for group in range(-(-pool.count // PLACEMENT_GROUP_LIMIT))
@@ -128,3 +153,7 @@ class Network(pulumi.ComponentResource):
                 "databaseFirewallId": self.database_firewall_id,
             }
         )
+
+    def agent_placement_group_id(self, pool: str, index: int) -> pulumi.Output[int]:
+        """The spread group of agent `index` of `pool`: one group per PLACEMENT_GROUP_LIMIT agents."""
+        return self._pool_placement_group_ids[pool][index // PLACEMENT_GROUP_LIMIT]

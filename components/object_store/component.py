@@ -9,15 +9,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .. import release_timeouts, versions
+from .. import helm, release_timeouts, versions
 from ..config import StackConfig, StackSecrets
 from ..config.object_store import ObjectStoreConfig, hetzner_object_storage_host
-from ..k8s_namespace import PlatformNamespace, allow_egress_outside_cluster, allow_ingress, platform_namespace
-from ..naming import base_labels
+from ..k8s_namespace import PlatformNamespace, allow_egress_except_metadata, allow_ingress, platform_namespace
+from ..naming import Component, base_labels
 from . import seaweedfs
 from .bootstrap import bootstrap_files, checksum, job_spec
 
-COMPONENT = "object-store"
+COMPONENT = Component.OBJECT_STORE
 NAMESPACE = "object-store"
 CREDENTIALS_SECRET = "object-store"
 """Secret written into every consumer namespace: S3_ENDPOINT, S3_REGION, S3_BUCKET, S3_FORCE_PATH_STYLE,
@@ -95,7 +95,7 @@ class ObjectStore(pulumi.ComponentResource):
             self.endpoint = f"https://{hetzner_object_storage_host(args.location)}"
             self.region = args.location
             admin = app = args.hetzner_keys  # Hetzner keys are per project; there is no narrower key
-            allow_egress_outside_cluster(f"{name}-egress", self.namespace, COMPONENT, opts=self._in_ns)
+            allow_egress_except_metadata(f"{name}-egress", self.namespace, COMPONENT, opts=self._in_ns)
             store: list[pulumi.Resource] = []
         else:
             self.endpoint = seaweedfs.endpoint(NAMESPACE)
@@ -180,13 +180,11 @@ class ObjectStore(pulumi.ComponentResource):
             spec={"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [{"podSelector": {}}]}]},
             opts=self._in_ns,
         )
-        release = k8s.helm.v3.Release(
+        release = helm.release(
             f"{name}-seaweedfs",
-            name=seaweedfs.RELEASE,
-            chart="seaweedfs",
-            version=versions.SEAWEEDFS_CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.SEAWEEDFS_HELM_REPO),
+            versions.SEAWEEDFS,
             namespace=NAMESPACE,
+            release_name=seaweedfs.RELEASE,
             timeout=release_timeouts.WITH_VOLUMES,
             values=seaweedfs.helm_values(args.config.in_cluster),
             opts=pulumi.ResourceOptions.merge(

@@ -10,16 +10,16 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .. import release_timeouts, versions
+from .. import helm, release_timeouts, versions
 from ..config import ObservabilityConfig, StackConfig, StackSecrets
 from ..k8s_namespace import (
     MONITORING_NAMESPACE,
     TRAEFIK_PODS,
-    allow_egress_outside_cluster,
+    allow_egress_except_metadata,
     allow_ingress,
     platform_namespace,
 )
-from ..naming import base_labels
+from ..naming import Component, base_labels
 from .alertmanager import alertmanager_config, render
 from .rules import FILES, AlertRuleSource, load_rule_spec, rule_files_in, unique_names
 from .values import (
@@ -31,7 +31,7 @@ from .values import (
     loki_values,
 )
 
-COMPONENT = "observability"
+COMPONENT = Component.OBSERVABILITY
 DASHBOARDS = ("slo-dashboard.json",)
 ALERT_RULE_FILES = rule_files_in(FILES)
 """The platform's own rules (node, cluster, SLO alerts)."""
@@ -92,8 +92,8 @@ class Observability(pulumi.ComponentResource):
         in_ns = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         # Prometheus scrapes every namespace and the nodes, Alertmanager posts to Discord, Grafana and
         # Alloy read the API server: egress is open except the metadata service.
-        allow_egress_outside_cluster(f"{name}-egress", namespace, COMPONENT, opts=in_ns)
-        allow_egress_outside_cluster(f"{name}-node-egress", node_namespace, COMPONENT, opts=in_ns)
+        allow_egress_except_metadata(f"{name}-egress", namespace, COMPONENT, opts=in_ns)
+        allow_egress_except_metadata(f"{name}-node-egress", node_namespace, COMPONENT, opts=in_ns)
         allow_ingress(
             f"{name}-same-namespace",
             namespace,
@@ -155,12 +155,9 @@ class Observability(pulumi.ComponentResource):
             string_data={"alertmanager.yaml": am_config},
             opts=in_ns,
         )
-        stack = k8s.helm.v3.Release(
+        stack = helm.release(
             f"{name}-kube-prometheus-stack",
-            name="kube-prometheus-stack",
-            chart="kube-prometheus-stack",
-            version=versions.KUBE_PROMETHEUS_STACK_CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.PROMETHEUS_COMMUNITY_HELM_REPO),
+            versions.KUBE_PROMETHEUS_STACK,
             namespace=MONITORING_NAMESPACE,
             timeout=release_timeouts.WITH_VOLUMES,
             values=kube_prometheus_stack_values(
@@ -174,12 +171,9 @@ class Observability(pulumi.ComponentResource):
                 parent=self, depends_on=[namespace, node_namespace, grafana_secret, am_secret]
             ),
         )
-        loki = k8s.helm.v3.Release(
+        loki = helm.release(
             f"{name}-loki",
-            name="loki",
-            chart="loki",
-            version=versions.LOKI_CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.GRAFANA_COMMUNITY_HELM_REPO),
+            versions.LOKI,
             namespace=MONITORING_NAMESPACE,
             timeout=release_timeouts.WITH_VOLUMES,
             values=loki_values(
@@ -187,14 +181,10 @@ class Observability(pulumi.ComponentResource):
             ),
             opts=in_ns,
         )
-        k8s.helm.v3.Release(
+        helm.release(
             f"{name}-alloy",
-            name="alloy",
-            chart="alloy",
-            version=versions.ALLOY_CHART_VERSION,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.GRAFANA_HELM_REPO),
+            versions.ALLOY,
             namespace=MONITORING_NAMESPACE,
-            timeout=release_timeouts.SMALL,
             values=alloy_values(),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[loki]),
         )

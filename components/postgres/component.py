@@ -27,7 +27,7 @@ from ..config.catalog import SERVER_TYPES
 from ..config.postgres import PostgresConfig
 from ..config.secrets import StackSecrets
 from ..config.stack import StackConfig
-from ..naming import base_labels
+from ..naming import Component, base_labels
 from ..network import Network
 from ..observability.rules import rule_files_in
 from .cloud_init import Schedules, VmSecrets, user_data
@@ -35,7 +35,7 @@ from .render import FILES, DatabaseSpec, HostLayout, S3Repository
 from .scram import scram_sha256_verifier
 from .tuning import tuned_settings
 
-COMPONENT = "postgres"
+COMPONENT = Component.POSTGRES
 PORT = 5432
 CA_MOUNT_PATH = "/etc/postgres-ca/ca.crt"
 """Where pods mount the Secret's `ca.crt`; the connection URL's sslrootcert points there."""

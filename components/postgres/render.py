@@ -8,9 +8,10 @@ tests go through the same functions, so the tests run exactly what the VM runs.
 from __future__ import annotations
 
 import shlex
-import string
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..template import render_template
 
 FILES = Path(__file__).parent / "files"
 
@@ -36,8 +37,8 @@ def read_file(name: str) -> str:
 
 
 def fill(template_name: str, values: dict[str, object]) -> str:
-    """Substitute `${name}` placeholders; a missing value is an error, never an empty string."""
-    return string.Template(read_file(template_name)).substitute({k: str(v) for k, v in values.items()})
+    """A file of `files/` with its `{{ name }}` placeholders filled with the values as text."""
+    return render_template(FILES / template_name, {key: str(value) for key, value in values.items()})
 
 
 @dataclass(frozen=True)

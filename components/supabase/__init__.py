@@ -1,5 +1,6 @@
 """Supabase for the app: managed (hosted project) or self-hosted on the cluster."""
 
-from .component import Supabase, SupabaseArgs
+from .args import SupabaseArgs, SupabaseDatabase, SupabaseStorage
+from .component import Supabase
 
-__all__ = ["Supabase", "SupabaseArgs"]
+__all__ = ["Supabase", "SupabaseArgs", "SupabaseDatabase", "SupabaseStorage"]

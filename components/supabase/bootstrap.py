@@ -19,7 +19,7 @@ import pulumi_kubernetes as k8s
 from .. import versions
 from ..naming import base_labels
 from .credentials import VERIFIER_VARIABLES, Credentials
-from .services import DB_CA_CONFIGMAP, DB_CA_DIR, DB_CA_FILE, Database
+from .spec import DB_CA_CONFIGMAP, DB_CA_DIR, DB_CA_FILE, Database
 from .workload import COMPONENT
 
 BOOTSTRAP_SQL = Path(__file__).parent / "files" / "bootstrap.sql"

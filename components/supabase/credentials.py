@@ -16,7 +16,7 @@ import pulumiverse_time as time
 
 from ..postgres.scram import scram_sha256_verifier
 from .keys import sign_api_key
-from .services import DASHBOARD_DB_ROLE, DSN_TLS_QUERY, Database
+from .spec import DASHBOARD_DB_ROLE, DSN_TLS_QUERY, Database
 
 VERIFIER_VARIABLES = {
     # database role -> psql variable of files/bootstrap.sql

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,8 +10,9 @@ from urllib.parse import urlparse
 
 import yaml
 
+from ..template import render_template
+
 KONG_TEMPLATE = Path(__file__).parent / "files" / "kong.yml"
-_PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 
 STUDIO_GATE_HEADER = "x-supabase-studio-gate"
 """Header the Ingress adds (with the gate token) and Kong's Studio route requires (files/kong.yml)."""
@@ -48,31 +48,21 @@ def oauth_metadata_path(issuer: str) -> str:
     return "/.well-known/oauth-authorization-server" + path
 
 
-def fill_placeholders(template: str, values: dict[str, Any]) -> str:
-    """Replace every `{{ name }}` with the JSON form of its value; a name without a value is an error."""
-    missing = sorted(set(_PLACEHOLDER.findall(template)) - set(values))
-    if missing:
-        raise KeyError(f"no value for placeholder(s) {missing} in the Kong template")
-    return _PLACEHOLDER.sub(lambda match: json.dumps(values[match.group(1)]), template)
-
-
 def render_kong_config(settings: KongSettings) -> str:
-    config = yaml.safe_load(
-        fill_placeholders(
-            KONG_TEMPLATE.read_text(),
-            {
-                "anon_key": settings.anon_key,
-                "service_role_key": settings.service_role_key,
-                "dashboard_username": settings.dashboard_username,
-                "dashboard_password": settings.dashboard_password,
-                "oauth_metadata_path": oauth_metadata_path(settings.issuer),
-                "realtime_target": settings.realtime_target,
-                "studio_allowed_cidrs": list(settings.studio_allowed_cidrs),
-                "studio_gate_header": STUDIO_GATE_HEADER,
-                "studio_gate_token": settings.studio_gate_token,
-            },
-        )
-    )
+    # Each value goes in as JSON, which YAML reads as the same scalar or list: a value cannot end its
+    # scalar early and add keys of its own.
+    values: dict[str, Any] = {
+        "anon_key": settings.anon_key,
+        "service_role_key": settings.service_role_key,
+        "dashboard_username": settings.dashboard_username,
+        "dashboard_password": settings.dashboard_password,
+        "oauth_metadata_path": oauth_metadata_path(settings.issuer),
+        "realtime_target": settings.realtime_target,
+        "studio_allowed_cidrs": list(settings.studio_allowed_cidrs),
+        "studio_gate_header": STUDIO_GATE_HEADER,
+        "studio_gate_token": settings.studio_gate_token,
+    }
+    config = yaml.safe_load(render_template(KONG_TEMPLATE, {k: json.dumps(v) for k, v in values.items()}))
     services: list[dict[str, Any]] = config["services"]
     if not settings.functions_enabled:
         services[:] = [service for service in services if service["name"] != "functions-v1"]

@@ -24,7 +24,7 @@ from ..k8s_namespace import (
     pods_peer,
     tcp_ports,
 )
-from .services import ServiceSpec
+from .spec import ServiceSpec
 from .workload import COMPONENT, selector_labels
 
 INGRESS_FROM: Mapping[str, tuple[str, ...]] = {

@@ -8,25 +8,26 @@ result with upstream's lists. Values that are secret are `SecretEnv` references 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Literal
-
 import pulumi
 
 from .. import versions
-from ..config.supabase import ServiceResources, SupabaseConfig
-
-DB_CA_CONFIGMAP = "supabase-db-ca"
-DB_CA_DIR = "/etc/supabase/db-ca"
-DB_CA_FILE = f"{DB_CA_DIR}/ca.crt"
-
-DASHBOARD_DB_ROLE = "supabase_postgres"
-"""Upstream's `postgres`, not a superuser (files/bootstrap.sql): Studio, postgres-meta and Edge
-Functions connect as it."""
-READ_ONLY_DB_ROLE = "supabase_read_only_user"
-"""Studio's read-only role: the default of its POSTGRES_USER_READ_ONLY (apps/studio/lib/api/self-hosted/
-constants.ts), logging in with POSTGRES_PASSWORD like the read-write role."""
+from ..config.supabase import SupabaseConfig
+from .spec import (
+    DB_CA_FILE,
+    DEFAULT_RESOURCES,
+    EXPOSED_SCHEMAS,
+    GATEWAY_URL,
+    KEY_TRANSLATION,
+    MAX_ROWS,
+    Database,
+    EnvValue,
+    ObjectStorage,
+    Probe,
+    SecretEnv,
+    ServiceSpec,
+    env_bool,
+)
+from .studio import meta, studio
 
 KONG_PREFIX = "/kong_prefix"
 """Kong's working directory (nginx.conf, pids, sockets): a scratch volume. The image's default prefix,
@@ -54,105 +55,8 @@ REALTIME_START = (
 )
 """Realtime's start command (run under the image's tini)."""
 
-GATEWAY_URL = "http://kong:8000"
-"""How services inside the namespace reach the gateway (upstream: http://api-gw:8000)."""
-
-EXPOSED_SCHEMAS = "public,graphql_public"
-"""What PostgREST serves: managed projects' default (upstream's compose also adds `storage`;
-docs/supabase.md lists the differences)."""
-MAX_ROWS = "1000"
 STORAGE_TENANT_ID = "stub"
 """Upstream's STORAGE_TENANT_ID; a single-tenant Storage keeps it."""
-
-
-@dataclass(frozen=True)
-class SecretEnv:
-    """An env var whose value is key `key` of the `supabase-env` Secret."""
-
-    key: str
-
-
-@dataclass(frozen=True)
-class DatabaseCaEnv:
-    """An env var whose value is the database CA certificate itself (PEM), from the CA ConfigMap."""
-
-
-EnvValue = pulumi.Input[str] | SecretEnv | DatabaseCaEnv
-
-
-@dataclass(frozen=True)
-class Probe:
-    kind: Literal["http", "tcp", "exec"]
-    port: int = 0
-    path: str = ""
-    command: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    name: str
-    image: str
-    port: int
-    env: Mapping[str, EnvValue]
-    resources: ServiceResources
-    run_as_user: int
-    probe: Probe
-    writable_paths: tuple[str, ...] = ("/tmp",)
-    """emptyDir mounts; the rest of the root filesystem is read-only unless `read_only_root` is false."""
-    read_only_root: bool = True
-    security_note: str = ""
-    """Why the security context is weaker than the restricted default, when it is."""
-    args: tuple[str, ...] = ()
-    command: tuple[str, ...] = ()
-    """Replaces the image's entrypoint when set."""
-    uses_database: bool = False
-    """Mount the database CA and reach the Postgres server."""
-    added_env: Mapping[str, str] = field(default_factory=dict)
-    """Env vars upstream does not set for this service, with the reason."""
-    dropped_env: Mapping[str, str] = field(default_factory=dict)
-    """Upstream env vars we leave out, with the reason."""
-
-
-@dataclass(frozen=True)
-class Database:
-    """Where the Postgres server is; every connection verifies its certificate against the CA."""
-
-    host: pulumi.Input[str]
-    port: pulumi.Input[str]
-    name: pulumi.Input[str]
-    admin_user: pulumi.Input[str]
-    """The superuser the bootstrap Job logs in as (no service connects as it)."""
-
-
-@dataclass(frozen=True)
-class ObjectStorage:
-    endpoint: pulumi.Input[str]
-    bucket: pulumi.Input[str]
-    region: pulumi.Input[str]
-    force_path_style: bool
-
-
-DSN_TLS_QUERY = f"?sslmode=verify-full&sslrootcert={DB_CA_FILE}"
-"""libpq-style TLS parameters every DSN ends with (GoTrue, PostgREST, Storage and Deno read them)."""
-
-
-DEFAULT_RESOURCES: dict[str, ServiceResources] = {
-    # Requests sized for a 4 GiB node; limits leave room for bursts (Studio's Next.js server most).
-    "kong": ServiceResources(cpu="50m", memory="192Mi", memory_limit="384Mi"),
-    "auth": ServiceResources(cpu="20m", memory="48Mi", memory_limit="192Mi"),
-    "rest": ServiceResources(cpu="20m", memory="64Mi", memory_limit="256Mi"),
-    "realtime": ServiceResources(cpu="50m", memory="192Mi", memory_limit="512Mi"),
-    "storage": ServiceResources(cpu="25m", memory="128Mi", memory_limit="384Mi"),
-    "imgproxy": ServiceResources(cpu="25m", memory="96Mi", memory_limit="512Mi"),
-    "meta": ServiceResources(cpu="20m", memory="96Mi", memory_limit="256Mi"),
-    "studio": ServiceResources(cpu="50m", memory="256Mi", memory_limit="768Mi"),
-    "functions": ServiceResources(cpu="50m", memory="192Mi", memory_limit="512Mi"),
-}
-
-KEY_TRANSLATION = (
-    "only the legacy HS256 anon/service_role keys are issued; the opaque sb_ keys and "
-    "their ES256 JWTs are not generated"
-)
 
 
 def kong(config: SupabaseConfig, trusted_proxy_cidrs: tuple[str, ...]) -> ServiceSpec:
@@ -219,7 +123,7 @@ def auth(config: SupabaseConfig, public_url: str) -> ServiceSpec:
         "GOTRUE_DB_DATABASE_URL": SecretEnv("auth-database-url"),
         "GOTRUE_SITE_URL": config.site_url or "",
         "GOTRUE_URI_ALLOW_LIST": ",".join(config.additional_redirect_urls),
-        "GOTRUE_DISABLE_SIGNUP": _bool(config.disable_signup),
+        "GOTRUE_DISABLE_SIGNUP": env_bool(config.disable_signup),
         "GOTRUE_JWT_ADMIN_ROLES": "service_role",
         "GOTRUE_JWT_AUD": "authenticated",
         "GOTRUE_JWT_DEFAULT_GROUP_NAME": "authenticated",
@@ -228,7 +132,7 @@ def auth(config: SupabaseConfig, public_url: str) -> ServiceSpec:
         "GOTRUE_JWT_ISSUER": api_external_url,
         "GOTRUE_EXTERNAL_EMAIL_ENABLED": "true",
         "GOTRUE_EXTERNAL_ANONYMOUS_USERS_ENABLED": "false",
-        "GOTRUE_MAILER_AUTOCONFIRM": _bool(config.email_autoconfirm),
+        "GOTRUE_MAILER_AUTOCONFIRM": env_bool(config.email_autoconfirm),
         "GOTRUE_MAILER_URLPATHS_INVITE": "/auth/v1/verify",
         "GOTRUE_MAILER_URLPATHS_CONFIRMATION": "/auth/v1/verify",
         "GOTRUE_MAILER_URLPATHS_RECOVERY": "/auth/v1/verify",
@@ -367,7 +271,7 @@ def storage(config: SupabaseConfig, public_url: str, objects: ObjectStorage) -> 
             "GLOBAL_S3_PROTOCOL": pulumi.Output.from_input(objects.endpoint).apply(
                 lambda url: "http" if url.startswith("http://") else "https"
             ),
-            "GLOBAL_S3_FORCE_PATH_STYLE": _bool(objects.force_path_style),
+            "GLOBAL_S3_FORCE_PATH_STYLE": env_bool(objects.force_path_style),
             "AWS_ACCESS_KEY_ID": SecretEnv("s3-access-key-id"),
             "AWS_SECRET_ACCESS_KEY": SecretEnv("s3-secret-access-key"),
             "TENANT_ID": STORAGE_TENANT_ID,
@@ -406,77 +310,6 @@ def imgproxy(config: SupabaseConfig) -> ServiceSpec:
     )
 
 
-def meta(config: SupabaseConfig, database: Database) -> ServiceSpec:
-    return ServiceSpec(
-        name="meta",
-        image=versions.SUPABASE_IMAGES["meta"],
-        port=8080,
-        env={
-            "PG_META_PORT": "8080",
-            "PG_META_DB_HOST": database.host,
-            "PG_META_DB_PORT": database.port,
-            "PG_META_DB_NAME": database.name,
-            "PG_META_DB_USER": DASHBOARD_DB_ROLE,
-            "PG_META_DB_PASSWORD": SecretEnv("dashboard-database-password"),
-            "CRYPTO_KEY": SecretEnv("pg-meta-crypto-key"),
-            "PG_META_DB_SSL_MODE": "verify-full",
-            "PG_META_DB_SSL_ROOT_CERT": DatabaseCaEnv(),
-        },
-        resources=config.resources_for("meta", DEFAULT_RESOURCES["meta"]),
-        run_as_user=1000,
-        probe=Probe("tcp", port=8080),
-        uses_database=True,
-        added_env={
-            "PG_META_DB_SSL_MODE": "connect to the Postgres server over TLS and verify its name ...",
-            "PG_META_DB_SSL_ROOT_CERT": "... against the database CA (PEM text). It also applies to the "
-            "connection strings Studio sends without sslmode, which would otherwise go out unencrypted",
-        },
-    )
-
-
-def studio(config: SupabaseConfig, database: Database, public_url: str) -> ServiceSpec:
-    return ServiceSpec(
-        name="studio",
-        image=versions.SUPABASE_IMAGES["studio"],
-        port=3000,
-        env={
-            "HOSTNAME": "0.0.0.0",
-            "STUDIO_PG_META_URL": "http://meta:8080",
-            "POSTGRES_PORT": database.port,
-            "POSTGRES_HOST": database.host,
-            "POSTGRES_DB": database.name,
-            "POSTGRES_PASSWORD": SecretEnv("dashboard-database-password"),
-            "POSTGRES_USER_READ_WRITE": DASHBOARD_DB_ROLE,
-            "PG_META_CRYPTO_KEY": SecretEnv("pg-meta-crypto-key"),
-            "PGRST_DB_SCHEMAS": EXPOSED_SCHEMAS,
-            "PGRST_DB_MAX_ROWS": MAX_ROWS,
-            "PGRST_DB_EXTRA_SEARCH_PATH": "public",
-            "DEFAULT_ORGANIZATION_NAME": "Default Organization",
-            "DEFAULT_PROJECT_NAME": pulumi.get_stack(),
-            "SUPABASE_URL": GATEWAY_URL,
-            "SUPABASE_PUBLIC_URL": public_url,
-            "SUPABASE_ANON_KEY": SecretEnv("anon-key"),
-            "SUPABASE_SERVICE_KEY": SecretEnv("service-role-key"),
-            "AUTH_JWT_SECRET": SecretEnv("jwt-secret"),
-            "ENABLED_FEATURES_LOGS_ALL": "false",
-            "SNIPPETS_MANAGEMENT_FOLDER": "/app/snippets",
-            "EDGE_FUNCTIONS_MANAGEMENT_FOLDER": "/app/edge-functions",
-        },
-        resources=config.resources_for("studio", DEFAULT_RESOURCES["studio"]),
-        run_as_user=1001,  # `nextjs` in the Next.js standalone image
-        probe=Probe("http", port=3000, path="/api/platform/profile"),
-        writable_paths=("/tmp", "/app/snippets"),
-        read_only_root=False,
-        security_note="Next.js writes its cache under the app directory, so the root filesystem stays "
-        "writable (still non-root, no capabilities)",
-        dropped_env={
-            "OPENAI_API_KEY": "Studio's AI assistant is off: no third-party API key is configured",
-            "SUPABASE_PUBLISHABLE_KEY": KEY_TRANSLATION,
-            "SUPABASE_SECRET_KEY": KEY_TRANSLATION,
-        },
-    )
-
-
 def functions(config: SupabaseConfig, public_url: str) -> ServiceSpec:
     return ServiceSpec(
         name="functions",
@@ -489,7 +322,7 @@ def functions(config: SupabaseConfig, public_url: str) -> ServiceSpec:
             "SUPABASE_ANON_KEY": SecretEnv("anon-key"),
             "SUPABASE_SERVICE_ROLE_KEY": SecretEnv("service-role-key"),
             "SUPABASE_DB_URL": SecretEnv("functions-database-url"),
-            "VERIFY_JWT": _bool(config.functions.verify_jwt),
+            "VERIFY_JWT": env_bool(config.functions.verify_jwt),
             "DENO_DIR": "/tmp/deno",
         },
         resources=config.resources_for("functions", DEFAULT_RESOURCES["functions"]),
@@ -532,7 +365,3 @@ def self_hosted_services(
     if config.functions.enabled:
         specs.append(functions(config, public_url))
     return specs
-
-
-def _bool(value: bool) -> str:
-    return "true" if value else "false"

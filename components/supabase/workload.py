@@ -9,10 +9,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..naming import base_labels
-from .services import DB_CA_CONFIGMAP, DB_CA_DIR, DatabaseCaEnv, Probe, SecretEnv, ServiceSpec
+from ..naming import Component, base_labels
+from .spec import DB_CA_CONFIGMAP, DB_CA_DIR, DatabaseCaEnv, Probe, SecretEnv, ServiceSpec
 
-COMPONENT = "supabase"
+COMPONENT = Component.SUPABASE
 
 
 def selector_labels(service: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ import pulumi_kubernetes as k8s
 from ..app.web import RATE_LIMIT_MIDDLEWARE
 from ..config.workloads import WorkloadsConfig
 from ..k8s_namespace import MONITORING_NAMESPACE, PROMETHEUS_PODS, PlatformNamespace, allow_ingress
-from ..naming import base_labels
+from ..naming import Component, base_labels
 from ..observability.rules import rule_files_in
 from .alerts import FILES, window_rules
 from .specs import (
@@ -25,7 +25,7 @@ from .specs import (
     worker_needs_budget,
 )
 
-COMPONENT = "workloads"
+COMPONENT = Component.WORKLOADS
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ def _pod_security_missing(cloud_config: CloudConfig, admission_file: str | None)
 
 
 def hardening_gaps(cloud_config: CloudConfig) -> list[str]:
-    """What a k3s server's user-data lacks of the hardening DESIGN.md decision 5 asks for."""
+    """What a k3s server's user-data lacks of the hardening ADR 0007 (docs/adr/) asks for."""
     config = k3s_config(cloud_config)
     if config is None:
         return [f"a k3s config file at {K3S_CONFIG} (write_files)"]

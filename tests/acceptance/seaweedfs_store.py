@@ -34,12 +34,28 @@ def build_weed() -> Path:
 
 
 def _free_ports(count: int) -> list[int]:
-    """Ports free now; every server gets its HTTP and gRPC port explicitly (no port+10000 guesses)."""
+    """Ports free now, for the HTTP and gRPC ports of the master and the volume servers."""
     with contextlib.ExitStack() as stack:
         probes = [stack.enter_context(socket.socket()) for _ in range(count)]
         for probe in probes:
             probe.bind(("127.0.0.1", 0))
         return [probe.getsockname()[1] for probe in probes]
+
+
+def _port_with_grpc_beside() -> int:
+    """A free port P with P + 10000 free too: the S3 gateway dials the filer's gRPC there, whatever
+    -port.grpc says (SeaweedFS's convention for an address without an explicit gRPC port)."""
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port: int = probe.getsockname()[1]
+        if port + 10000 > 65535:
+            continue
+        with contextlib.suppress(OSError), socket.socket() as http, socket.socket() as grpc:
+            http.bind(("127.0.0.1", port))
+            grpc.bind(("127.0.0.1", port + 10000))
+            return port
+    raise RuntimeError("no free port P with P + 10000 free on 127.0.0.1")
 
 
 def _get(url: str) -> Any:
@@ -133,7 +149,8 @@ class SeaweedStore:
                 )
             )
         self._wait("volume servers", lambda: self.volume_server_count() == volume_servers, "volume0.log")
-        filer_http, filer_grpc, s3_http, s3_grpc = _free_ports(4)
+        filer_http = _port_with_grpc_beside()
+        s3_http, s3_grpc = _free_ports(2)
         self.s3 = f"http://127.0.0.1:{s3_http}"
         (self.folder / "filer").mkdir()
         self._start(
@@ -141,7 +158,6 @@ class SeaweedStore:
             "filer",
             "-ip=127.0.0.1",
             f"-port={filer_http}",
-            f"-port.grpc={filer_grpc}",
             f"-master={master_address}",
             f"-defaultStoreDir={self.folder / 'filer'}",
             f"-defaultReplicaPlacement={replication}",

@@ -24,12 +24,13 @@ BUILD_SCRIPT = REPO_ROOT / "scripts" / "build-pulumi.sh"
 PULUMI_ENV = REPO_ROOT / "scripts" / "pulumi-env.sh"
 BASE_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"
 PASSPHRASE = "cli-test-passphrase"
-# What `pulumi` reads for a run: the project and stack files, the program, the policy pack.
+# What `pulumi` reads for a run: the project and stack files, the program (every top-level module
+# `__main__.py` may import), the policy pack.
 PROJECT_FILES = (
     "Pulumi.yaml",
     "Pulumi.dev.yaml",
     "Pulumi.prod.yaml",
-    "__main__.py",
+    *sorted(module.name for module in REPO_ROOT.glob("*.py")),
     "pyproject.toml",
     "uv.lock",
 )

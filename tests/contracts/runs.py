@@ -7,7 +7,7 @@ import functools
 
 from offline.program import ProgramRun, run_program
 from tests.contracts.charts import ChartValues, chart_releases
-from tests.day2.graph import stack_config
+from tests.graph import stack_config
 from tests.pilot_runs import stack_run
 
 STACKS = ("dev", "prod", "prod-autoscaler")

@@ -6,7 +6,7 @@ from the pod network, and from the host's own sockets unless they are root; root
 only in the group `METADATA_GID`. So a container reaches it only when it runs on the host network, as
 root, with that group. Every container whose program needs the metadata service (read in upstream
 source, `NEEDS_METADATA`) must reach it, and every container that reaches it must be one
-`components/k3s/addons.py` `METADATA_CLIENTS` declares."""
+`components/cluster_addons/hetzner.py` `METADATA_CLIENTS` declares."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from components.k3s.addons import METADATA_CLIENTS, METADATA_GID
+from components.cluster_addons.hetzner import METADATA_CLIENTS, METADATA_GID
 from tests.contracts.chart_workloads import CHART_WORKLOADS, container_context, rendered, value
 from tests.contracts.charts import ChartValues, helm_merge, lookup
 from tests.contracts.runs import STACKS, contract_run, one_release_per_chart

@@ -16,7 +16,7 @@ from components import versions
 from offline.program import ProgramError, ProgramRun, run_program
 
 from ..cloud_init_files import written_files
-from .graph import diff, stack_config
+from ..graph import diff, stack_config
 
 AUTOSCALER = {
     "enabled": True,
@@ -119,7 +119,7 @@ def test_turning_the_autoscaler_on_touches_no_server(scaled: ProgramRun, prod_ru
     assert change.changed == change.removed == change.drifted == set(), "Secrets and user-data included"
     assert change.added == {
         "k3s-autoscaler",
-        "k3s-autoscaled-subnet",
+        "network-autoscaled",
         "k3s-autoscaler-hcloud",
         "k3s-cluster-autoscaler",
         "k3s-autoscaler-default-deny",

@@ -9,9 +9,9 @@ from components import versions
 from offline.program import ProgramRun, run_program
 from offline.wire import contains_secret
 
+from ..graph import diff, stack_config
 from ..k3s.user_data import k3s_config, written_files
 from ..upstream_data import upstream_file
-from .graph import diff, stack_config
 
 SERVER = "hcloud:index/server:Server"
 

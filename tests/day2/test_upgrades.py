@@ -11,8 +11,8 @@ from components import versions
 from offline.program import ProgramRun, run_program
 from tests.k8s_schema import schema_errors
 
+from ..graph import diff, stack_config
 from ..k3s.user_data import written_files
-from .graph import diff, stack_config
 
 PLAN = "kubernetes:upgrade.cattle.io/v1:Plan"
 NEW_VERSION = "v1.34.2+k3s1"

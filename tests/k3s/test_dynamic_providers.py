@@ -20,8 +20,8 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
+from components.cluster_addons.teardown import _TeardownProvider
 from components.k3s.readiness import _ReadinessProvider
-from components.k3s.teardown import _TeardownProvider
 from tests.k3s.test_readiness_gate import FakeApi, Pki, _serve, pki  # noqa: F401 (pki is a fixture)
 
 URN = "urn:pulumi:dev::platform::pulumi-python:dynamic:Resource::gate"

@@ -33,7 +33,7 @@ USER_DATA = "token: K10secret::server:abc\n"
 TOOLS = ("ip", "iptables", "setpriv", "unshare", "curl", "dash")
 CGROUPS = ("system.slice", "init.scope", "kubepods.slice")
 CSI_NODE_GID = 2254
-"""Primary group of the hcloud CSI node plugin's pod (components/k3s/addons.py METADATA_GID, i13-charts)."""
+"""Primary group of the hcloud CSI node plugin's pod (components/cluster_addons/hetzner.py METADATA_GID)."""
 
 
 def _run(*command: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -179,7 +179,7 @@ def test_only_root_services_on_the_host_reach_the_metadata_service(
     assert not node.fetch(node.host, uid=1000, cgroup="system.slice")
     assert not node.fetch(node.host, cgroup="kubepods.slice"), "a host-network pod (root) read it"
     # The one declared exception: the hcloud CSI node plugin (host network, root, primary group
-    # 2254 = components/k3s/addons.py METADATA_GID) reads its server id only from the service.
+    # 2254 = components/cluster_addons/hetzner.py METADATA_GID) reads its server id only from the service.
     assert node.fetch(node.host, gid=CSI_NODE_GID, cgroup="kubepods.slice"), "the CSI node plugin is cut off"
     assert not node.fetch(node.host, uid=65534, gid=CSI_NODE_GID, cgroup="kubepods.slice")
     assert not node.fetch(node.pod, gid=CSI_NODE_GID), "the group must not open the pod network"

@@ -285,13 +285,15 @@ def resolve(run: ProgramRun, olds: Iterable[str]) -> tuple[dict[str, str], list[
 # -- the fingerprint ---------------------------------------------------------------------------------------
 
 
-def _comparable(value: Any) -> Any:
+def comparable(value: Any) -> Any:
+    """The value with every secret replaced by the digest of what it holds, so a change inside a Secret,
+    a user-data or a kubeconfig shows without the secret itself being compared or printed."""
     if is_secret(value):
         return {"secret-sha256": digest(reveal(value))}
     if isinstance(value, dict):
-        return {k: _comparable(v) for k, v in value.items()}
+        return {k: comparable(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_comparable(v) for v in value]
+        return [comparable(v) for v in value]
     return value
 
 
@@ -326,14 +328,14 @@ def fingerprint(run: ProgramRun, resolved: Mapping[str, str]) -> dict[str, Any]:
             "dependencies": sorted({ref(u) for u in r.dependencies}),
             "options": options,
             "inputs": {
-                key: digest(_comparable(value))
+                key: digest(comparable(value))
                 for key, value in sorted(r.inputs.items())
                 if key != DYNAMIC_PROVIDER
             },
         }
     return {
         "resources": dict(sorted(resources.items())),
-        "outputs": {key: digest(_comparable(value)) for key, value in sorted(run.outputs.items())},
+        "outputs": {key: digest(comparable(value)) for key, value in sorted(run.outputs.items())},
     }
 
 

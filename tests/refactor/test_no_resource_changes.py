@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any
 
 import pytest
@@ -24,11 +25,43 @@ from .fingerprint import CASES, Case, compare, dynamic_provider_diffs, fingerpri
 
 REGENERATE = "REFACTOR_BASELINE_FROM"
 
+_PROD = ("prod", "prod-self-hosted", "prod-autoscaler")
+ACCEPTED: dict[str, dict[str, str]] = {
+    case: {
+        "dependencies: -urn:pulumi:prod::platform::platform:index:K3sCluster$kubernetes:core/v1:Secret"
+        "::k3s-etcd-s3": (
+            "#19 split: the object store waited for the etcd snapshot Secret only because K3sCluster.addons "
+            "held it; it waits for ClusterAddons.addons (hcloud Secret, CCM, CSI) now. Only the state's "
+            "dependency list changes: `pulumi up` performs no step for it."
+        )
+    }
+    for case in _PROD
+}
+"""Reviewed differences, per case: one part of a `changed:` line each, with the reason it is no change
+in behaviour. Each must still occur (a stale entry fails)."""
+
 
 @pytest.fixture(scope="module")
 def rewritten() -> str | None:
     commit = os.environ.get(REGENERATE)
     return write_baselines(commit) if commit else None
+
+
+def _without_accepted(differences: list[str], accepted: dict[str, str]) -> tuple[list[str], set[str]]:
+    """The differences left once the accepted parts are taken out, and the accepted parts seen."""
+    left: list[str] = []
+    seen: set[str] = set()
+    for line in differences:
+        match = re.fullmatch(r"changed: (\S+): (.*)", line)
+        if match is None:
+            left.append(line)
+            continue
+        parts = match.group(2).split("; ")
+        seen.update(part for part in parts if part in accepted)
+        rest = [part for part in parts if part not in accepted]
+        if rest:
+            left.append(f"changed: {match.group(1)}: {'; '.join(rest)}")
+    return left, seen
 
 
 def _differences(baseline: dict[str, Any], run: ProgramRun) -> list[str]:
@@ -48,7 +81,9 @@ def test_the_engine_would_change_nothing(name: str, rewritten: str | None) -> No
     assert (baseline["stack"], baseline["overrides"]) == (case.stack, dict(case.overrides)), (
         f"the baseline of {name} was taken for another case: regenerate it ({REGENERATE}=<commit>)"
     )
-    differences = _differences(baseline, render(case))
+    accepted = ACCEPTED.get(name, {})
+    differences, seen = _without_accepted(_differences(baseline, render(case)), accepted)
+    assert seen == set(accepted), f"{name}: accepted differences that no longer occur: {set(accepted) - seen}"
     assert not differences, (
         f"{name}: against the baseline of {baseline['source'][:12]}, `pulumi up` would act on:\n  "
         + "\n  ".join(differences)

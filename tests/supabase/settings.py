@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from components.config.supabase import FunctionsConfig, SmtpConfig, SupabaseConfig
-from components.supabase.services import Database, ObjectStorage
+from components.supabase.spec import Database, ObjectStorage
 
 FULL_CONFIG = SupabaseConfig(
     mode="self-hosted",

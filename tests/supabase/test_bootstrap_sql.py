@@ -18,7 +18,8 @@ from components.postgres.component import SUPERUSER
 from components.supabase.bootstrap import BOOTSTRAP_SQL
 from components.supabase.credentials import VERIFIER_VARIABLES
 from components.supabase.kong import render_kong_config
-from components.supabase.services import READ_ONLY_DB_ROLE, auth
+from components.supabase.services import auth
+from components.supabase.spec import READ_ONLY_DB_ROLE
 from tests.pg_fixture import PostgresServer
 from tests.postgres.pg_host import ADMIN_PASSWORD, SUPERUSER_PASSWORD
 from tests.supabase.settings import FULL_CONFIG

@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from components.config.supabase import FunctionsConfig, SupabaseConfig
-from components.supabase import Supabase, SupabaseArgs
+from components.supabase import Supabase, SupabaseArgs, SupabaseDatabase, SupabaseStorage
 from components.supabase.bootstrap import INPUTS_DIGEST_ANNOTATION, inputs_digest
-from components.supabase.component import SupabaseDatabase, SupabaseStorage, function_files
+from components.supabase.component import function_files
 from components.supabase.credentials import VERIFIER_VARIABLES
 from components.supabase.keys import ISSUER
 from offline.mocks import PlatformMocks

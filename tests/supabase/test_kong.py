@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.supabase.kong import KongSettings, fill_placeholders, oauth_metadata_path, render_kong_config
+from components.supabase.kong import KongSettings, oauth_metadata_path, render_kong_config
 
 from .deck import deck_errors
 
@@ -127,11 +127,6 @@ def test_values_cannot_break_out_of_their_yaml_scalar() -> None:
         c for c in render(dashboard_password="a: b\n- c")["consumers"] if c["username"] == "DASHBOARD"
     ]
     assert dashboard["basicauth_credentials"] == [{"username": "supabase", "password": "a: b\n- c"}]
-
-
-def test_a_missing_placeholder_value_is_an_error() -> None:
-    with pytest.raises(KeyError, match=r"\['anon_key'\]"):
-        fill_placeholders("key: {{ anon_key }}", {})
 
 
 def test_functions_never_see_a_client_sent_sb_api_key() -> None:

@@ -2,7 +2,7 @@
 
 scripts/install-postgres-meta.sh installs `@supabase/postgres-meta` from npm at the version of the
 supabase/postgres-meta image (components/versions.py); the test starts its server on loopback with
-the environment the meta Deployment gets (components/supabase/services.py), only the address, port,
+the environment the meta Deployment gets (components/supabase/studio.py), only the address, port,
 secrets and CA swapped for the test's, and calls it as Studio does: with the connection string in
 the encrypted `x-connection-encrypted` header, built from Studio's own environment the way Studio
 builds it (supabase/supabase apps/studio/lib/api/self-hosted/util.ts:
@@ -28,14 +28,8 @@ import pytest
 
 from components import versions
 from components.postgres.component import SUPERUSER
-from components.supabase.services import (
-    READ_ONLY_DB_ROLE,
-    Database,
-    DatabaseCaEnv,
-    SecretEnv,
-    meta,
-    studio,
-)
+from components.supabase.spec import READ_ONLY_DB_ROLE, Database, DatabaseCaEnv, SecretEnv
+from components.supabase.studio import meta, studio
 from tests.postgres.pg_host import ADMIN_PASSWORD, _certificates
 from tests.supabase.settings import FULL_CONFIG
 from tests.supabase.vm_database import PASSWORDS, VmDatabase

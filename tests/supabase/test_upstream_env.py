@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from components import versions
-from components.supabase.services import ServiceSpec, self_hosted_services
+from components.supabase.services import self_hosted_services
+from components.supabase.spec import ServiceSpec
 from tests.pending_outputs import outputs_event_loop
 from tests.supabase.settings import DATABASE, FULL_CONFIG, OBJECTS
 

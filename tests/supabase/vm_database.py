@@ -20,7 +20,7 @@ from components.postgres.component import SUPERUSER
 from components.postgres.scram import scram_sha256_verifier
 from components.supabase.bootstrap import BOOTSTRAP_SQL, connection_env, psql_command
 from components.supabase.credentials import VERIFIER_VARIABLES
-from components.supabase.services import DB_CA_FILE, Database
+from components.supabase.spec import DB_CA_FILE, Database
 from tests.postgres.pg_host import ADMIN_PASSWORD, APP_PASSWORD, SUPERUSER_PASSWORD, PgHost
 
 PASSWORDS = {

@@ -25,10 +25,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
+from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
-from .by_value import store_by_value
-from .readiness import client_context, first_ready
+from ..k3s.admin_api import AdminApi, AdminApiResource
+from ..k3s.by_value import store_by_value
+from ..k3s.readiness import client_context, first_ready
 
 CSI_DRIVER = "csi.hetzner.cloud"
 
@@ -174,32 +175,13 @@ class _TeardownProvider(ResourceProvider):
         remove_cloud_objects(KubeApi(endpoint, context), float(props["timeout_seconds"]))
 
 
-class CloudObjectsTeardown(Resource):
+class CloudObjectsTeardown(AdminApiResource):
     """Does nothing on create; on delete removes CCM load balancers and CSI volumes (see module doc)."""
 
     def __init__(
-        self,
-        name: str,
-        *,
-        endpoints: pulumi.Input[list[str]],
-        ca_pem: pulumi.Input[str],
-        cert_pem: pulumi.Input[str],
-        key_pem: pulumi.Input[str],
-        timeout_seconds: int,
-        opts: pulumi.ResourceOptions | None = None,
+        self, name: str, api: AdminApi, *, timeout_seconds: int, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__(
-            _TeardownProvider(),
-            name,
-            {
-                "endpoints": endpoints,
-                "ca_pem": ca_pem,
-                "cert_pem": cert_pem,
-                "key_pem": pulumi.Output.secret(key_pem),
-                "timeout_seconds": timeout_seconds,
-            },
-            pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["key_pem"])),
-        )
+        super().__init__(_TeardownProvider(), name, api, timeout_seconds=timeout_seconds, opts=opts)
 
 
 store_by_value(globals())

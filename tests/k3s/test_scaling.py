@@ -8,7 +8,7 @@ import pytest
 
 from offline.program import ProgramRun, run_program
 
-from .graph import diff, stack_config
+from ..graph import diff, stack_config
 
 
 def _with_pools(general: int, batch: int = 1) -> dict[str, Any]:

@@ -19,16 +19,13 @@ import pulumi_hcloud as hcloud
 import pulumi_kubernetes as k8s
 
 from .. import release_timeouts, versions
-from ..config.catalog import NETWORK_ZONES
 from ..config.day2 import AutoscalerConfig
-from ..k8s_namespace import allow_egress_outside_cluster, platform_namespace
-from ..naming import base_labels
+from ..k8s_namespace import allow_egress_except_metadata, platform_namespace
+from ..naming import Component, base_labels
 
 NAMESPACE = "cluster-autoscaler"
 SECRET = "cluster-autoscaler-hcloud"
-NODE_GROUP_LABEL = "hcloud/node-group"
-"""Label the autoscaler puts on every server it creates (value: the node group name)."""
-_COMPONENT = "autoscaler"
+_COMPONENT = Component.AUTOSCALER
 
 
 def node_group_name(pool: str) -> str:
@@ -130,21 +127,13 @@ def install_autoscaler(
     placement: AutoscalerPlacement,
     cluster_config_b64: pulumi.Output[str],
     hcloud_token: pulumi.Output[str],
-    hcloud_opts: pulumi.ResourceOptions,
+    subnet: hcloud.NetworkSubnet,
     opts: pulumi.ResourceOptions,
 ) -> list[pulumi.Resource]:
-    """The subnet autoscaled nodes live in, the Secret, and the chart."""
-    subnet = hcloud.NetworkSubnet(
-        f"{name}-autoscaled-subnet",
-        network_id=placement.network_id,
-        type="cloud",
-        network_zone=NETWORK_ZONES[placement.location],
-        ip_range=placement.subnet,
-        opts=hcloud_opts,
-    )
+    """The Secret and the chart; the chart waits for `subnet` (the Network's), where nodes go."""
     namespace = platform_namespace(f"{name}-autoscaler", NAMESPACE, _COMPONENT, opts)
     # The Kubernetes API (host network addresses) and the Hetzner Cloud API.
-    allow_egress_outside_cluster(f"{name}-autoscaler-egress", namespace, _COMPONENT, opts=opts)
+    allow_egress_except_metadata(f"{name}-autoscaler-egress", namespace, _COMPONENT, opts=opts)
     in_namespace = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[namespace]))
     secret = k8s.core.v1.Secret(
         f"{name}-autoscaler-hcloud",
@@ -164,4 +153,4 @@ def install_autoscaler(
         values=chart_values(pool, placement),
         opts=pulumi.ResourceOptions.merge(in_namespace, pulumi.ResourceOptions(depends_on=[secret, subnet])),
     )
-    return [subnet, namespace, secret, release]
+    return [namespace, secret, release]

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from components.k3s.teardown import KubeApi, remove_cloud_objects
+from components.cluster_addons.teardown import KubeApi, remove_cloud_objects
 from offline.program import ProgramRun
 
-from .graph import depends_on, destroyed_before, reachable
+from ..graph import depends_on, destroyed_before, reachable
 
 TEARDOWN = "k3s-cloud-objects-teardown"
 
@@ -42,11 +42,15 @@ def test_the_order_check_fails_for_the_wrong_order(prod_run: ProgramRun) -> None
 
 def test_add_ons_are_not_on_the_provider_other_components_use(prod_run: ProgramRun) -> None:
     public = prod_run.by_name("k3s-k8s").urn
-    releases = [r for r in prod_run.of_type("kubernetes:helm.sh/v3:Release") if "K3sCluster$" in r.urn]
-    assert {r.name for r in releases} >= {"k3s-hcloud-ccm", "k3s-hcloud-csi", "k3s-kured"}
-    for release in releases:
-        assert not release.provider.startswith(public + "::"), release.name
-    others = [r for r in prod_run.of_type("kubernetes:helm.sh/v3:Release") if "K3sCluster$" not in r.urn]
+    cluster_own = prod_run.by_name("k3s-k8s-addons").urn
+    all_releases = prod_run.of_type("kubernetes:helm.sh/v3:Release")
+    releases = [r for r in all_releases if r.provider.startswith(cluster_own + "::")]
+    assert {r.name for r in releases} == {"k3s-hcloud-ccm", "k3s-hcloud-csi", "k3s-kured"}
+    assert {r.parent.rsplit("::", 1)[0].rsplit("$", 1)[-1] for r in releases} == {
+        "platform:index:ClusterAddons",
+        "platform:index:Day2",
+    }
+    others = [r for r in all_releases if r not in releases]
     assert others and all(r.provider.startswith(public + "::") for r in others), "the rest use `provider`"
     graph = depends_on(prod_run)
     assert public not in reachable(graph, prod_run.by_name(TEARDOWN).urn)

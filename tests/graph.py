@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from offline.program import PROJECT_DIR, ProgramRun, Registration
-from offline.wire import is_secret, reveal
+
+from .refactor.fingerprint import comparable
 
 
 def stack_config(stack: str, key: str) -> Any:
@@ -19,34 +18,16 @@ def stack_config(stack: str, key: str) -> Any:
     return document["config"][f"platform:{key}"]
 
 
-def digest(value: Any) -> str:
-    """sha256 of a value's canonical JSON: how the diff compares what it must not print."""
-    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
-
-
-def _comparable(value: Any) -> Any:
-    """The value with every secret replaced by the digest of what it holds, so a change inside a
-    Secret, a user-data or a kubeconfig shows without the secret itself being compared or printed.
-    (The mocks keep keys, certificates and passwords per resource across runs, as state would.)"""
-    if is_secret(value):
-        return {"secret-sha256": digest(reveal(value))}
-    if isinstance(value, dict):
-        return {k: _comparable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_comparable(v) for v in value]
-    return value
-
-
 def effective_inputs(resource: Registration) -> dict[str, Any]:
     """The inputs `pulumi up` would diff: secrets as digests, without ignore_changes properties."""
-    inputs = _comparable(resource.inputs)
+    inputs = comparable(resource.inputs)
     return {k: v for k, v in inputs.items() if k not in set(resource.ignore_changes)}
 
 
 def ignored_inputs(resource: Registration) -> dict[str, Any]:
     """The ignore_changes properties (a server's user-data): `pulumi up` leaves the server alone, but a
     rebuilt server gets the new value."""
-    inputs = _comparable(resource.inputs)
+    inputs = comparable(resource.inputs)
     return {k: v for k, v in inputs.items() if k in set(resource.ignore_changes)}
 
 

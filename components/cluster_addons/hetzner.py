@@ -8,7 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .. import release_timeouts, versions
-from ..naming import base_labels
+from ..naming import Component, base_labels
 
 HCLOUD_SECRET = "hcloud"
 """Secret both charts read by default: `token` (API token) and `network` (private network id)."""
@@ -73,7 +73,7 @@ def install_hetzner_addons(
     secret = k8s.core.v1.Secret(
         f"{name}-hcloud",
         metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=HCLOUD_SECRET, namespace="kube-system", labels=base_labels("k3s-cluster")
+            name=HCLOUD_SECRET, namespace="kube-system", labels=base_labels(Component.K3S_CLUSTER)
         ),
         type="Opaque",
         string_data={"token": hcloud_token, "network": network_id.apply(str)},

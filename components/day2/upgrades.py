@@ -15,8 +15,8 @@ import pulumi_kubernetes as k8s
 
 from .. import release_timeouts, versions
 from ..config.day2 import MaintenanceWindow
-from ..k8s_namespace import allow_egress_outside_cluster, platform_namespace
-from ..naming import base_labels
+from ..k8s_namespace import allow_egress_except_metadata, platform_namespace
+from ..naming import Component, base_labels
 
 SUC_NAMESPACE = "system-upgrade"
 SUC_NAME = "system-upgrade-controller"
@@ -27,7 +27,7 @@ AGENT_PLAN = "k3s-agent"
 OPT_OUT_LABEL = "platform/k3s-upgrade"
 """Label a node `platform/k3s-upgrade=disabled` to keep it out of automatic k3s upgrades."""
 
-_COMPONENT = "upgrades"
+_COMPONENT = Component.UPGRADES
 _TOLERATE_EVERYTHING = [{"operator": "Exists"}]
 """Upgrade Jobs and kured must reach every node, whatever taints a pool carries."""
 
@@ -378,5 +378,5 @@ def _namespace(resource_name: str, namespace: str, opts: pulumi.ResourceOptions)
     """Privileged namespace (reasons at the call sites) whose pods may reach the API server only through
     the host network addresses, hence egress outside the cluster (the metadata service stays blocked)."""
     ns = platform_namespace(resource_name, namespace, _COMPONENT, opts, pod_security="privileged")
-    allow_egress_outside_cluster(f"{resource_name}-egress", ns, _COMPONENT, opts=opts)
+    allow_egress_except_metadata(f"{resource_name}-egress", ns, _COMPONENT, opts=opts)
     return ns
