@@ -62,7 +62,12 @@ def _as_int(value: str) -> int:
 
 
 class Network(pulumi.ComponentResource):
-    """Everything the servers stand on. Nothing here costs money except what Hetzner bills for IPs."""
+    """Everything the servers stand on: the private network with an infrastructure subnet, a /24 per
+    agent pool and the autoscaler's, firewalls (control plane, agents, database), spread placement
+    groups, and SSH keys.
+
+    Nothing here costs money except what Hetzner bills for IPs.
+    """
 
     network_id: pulumi.Output[int]
     infra_subnet_id: pulumi.Output[str]

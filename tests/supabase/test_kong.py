@@ -79,11 +79,13 @@ def test_functions_route_exists_only_when_enabled() -> None:
 
 
 def test_keys_map_to_consumers_and_acl_groups() -> None:
-    consumers = {c["username"]: c for c in render()["consumers"]}
-    keys = {name: [k["key"] for k in c.get("keyauth_credentials", [])] for name, c in consumers.items()}
+    config = render()
+    keys = {c["username"]: [k["key"] for k in c.get("keyauth_credentials", [])] for c in config["consumers"]}
     assert keys == {"DASHBOARD": [], "anon": ["anon.jwt.value"], "service_role": ["service.jwt.value"]}
-    groups = {name: [a["group"] for a in c.get("acls", [])] for name, c in consumers.items()}
-    assert groups == {"DASHBOARD": [], "anon": ["anon"], "service_role": ["admin"]}
+    assert {(a["consumer"], a["group"]) for a in config["acls"]} == {
+        ("anon", "anon"),
+        ("service_role", "admin"),
+    }
 
 
 def test_studio_needs_an_allowed_address_and_basic_auth() -> None:
@@ -123,10 +125,8 @@ def test_oauth_metadata_path_follows_rfc_8414() -> None:
 
 
 def test_values_cannot_break_out_of_their_yaml_scalar() -> None:
-    (dashboard,) = [
-        c for c in render(dashboard_password="a: b\n- c")["consumers"] if c["username"] == "DASHBOARD"
-    ]
-    assert dashboard["basicauth_credentials"] == [{"username": "supabase", "password": "a: b\n- c"}]
+    (credential,) = render(dashboard_password="a: b\n- c")["basicauth_credentials"]
+    assert credential == {"consumer": "DASHBOARD", "username": "supabase", "password": "a: b\n- c"}
 
 
 def test_functions_never_see_a_client_sent_sb_api_key() -> None:
@@ -164,3 +164,10 @@ def test_deck_rejects_two_routes_of_one_name() -> None:
         config["services"][1]["routes"][0]["name"] = config["services"][0]["routes"][0]["name"]
 
     assert "inserting route auth-v1-open-verify: entity already exists" in deck_errors(_broken(duplicate))
+
+
+def test_a_credential_of_an_unknown_consumer_is_refused() -> None:
+    def orphan(config: dict[str, Any]) -> None:
+        config["acls"][0]["consumer"] = "anonymous"
+
+    assert deck_errors(_broken(orphan)) == "acls: names consumer 'anonymous', which the file does not define"
