@@ -3,9 +3,9 @@
 They are written only on request, from a commit's tree (never from the working tree a refactor is
 changing), by the test run that is asked to, which then fails once so the diff gets read:
 
-    REFACTOR_BASELINE_FROM=bcb080e .venv/bin/pytest tests/refactor -q
-(bcb080e: the last commit before the #19 refactor, 7402ddc, with the two intended resource changes
-made beside it: the Postgres VM reserves huge pages, kong.yml nests credentials under consumers)
+    REFACTOR_BASELINE_FROM=3862234 .venv/bin/pytest tests/refactor -q
+(3862234: the last commit before the #19 refactor, 7402ddc, with the one intended resource change
+made beside it: the Postgres VM reserves the huge pages its tuning needs, #23)
 
 The commit's tree is exported to a scratch directory, the current offline harness and this package are
 laid over it (so baseline and comparison use the same mocks), and each case is rendered there in a

@@ -3,9 +3,9 @@ would match it with the state the baseline commit left (aliases resolved), has t
 the same type, inputs (secrets by digest), options, provider and dependencies, and the same outputs.
 
 The baselines are reviewed files (tests/refactor/baseline/), written only on request from a commit:
-    REFACTOR_BASELINE_FROM=bcb080e .venv/bin/pytest tests/refactor -q
-(bcb080e: the last commit before the #19 refactor, 7402ddc, with the two intended resource changes
-made beside it: the Postgres VM reserves huge pages, kong.yml nests credentials under consumers)
+    REFACTOR_BASELINE_FROM=3862234 .venv/bin/pytest tests/refactor -q
+(3862234: the last commit before the #19 refactor, 7402ddc, with the one intended resource change
+made beside it: the Postgres VM reserves the huge pages its tuning needs, #23)
 That run fails on purpose (it compared nothing); review `git diff tests/refactor/baseline`, run again.
 """
 
