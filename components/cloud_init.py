@@ -87,10 +87,15 @@ class CloudConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def render(self) -> str:
+        # A server that installs nothing (the database VM: its bootstrap pins and installs its own
+        # packages) gets no package keys, so cloud-init does not refresh the package lists twice.
+        packages: dict[str, Any] = (
+            {"package_update": True, "package_upgrade": False, "packages": self.packages}
+            if self.packages
+            else {}
+        )
         document: dict[str, Any] = {
-            "package_update": True,
-            "package_upgrade": False,
-            "packages": self.packages,
+            **packages,
             "write_files": [
                 write_files_entry(f.path, f.content, f.permissions, f.owner) for f in self.write_files
             ],

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import yaml
-
-from ..cloud_init import write_files_entry
+from ..cloud_init import CloudConfig, WriteFile
 from .render import (
     SCRIPTS,
     SYSTEMD_UNITS,
@@ -50,11 +48,6 @@ class Schedules:
     drill: str
 
 
-def _file(path: str, content: str, permissions: str) -> dict[str, str]:
-    """A write_files entry, owned by root; compressed where that is shorter (Hetzner's 32 KiB limit)."""
-    return write_files_entry(path, content, permissions)
-
-
 def user_data(
     *,
     layout: HostLayout,
@@ -81,7 +74,7 @@ def user_data(
         "postgres-restore-drill.timer": schedules.drill,
     }
     units = [
-        _file(
+        WriteFile(
             f"{STAGING_DIR}/systemd/{unit}",
             fill(unit, {"schedule": timers[unit]}) if unit in timers else read_file(unit),
             "0644",
@@ -93,31 +86,28 @@ def user_data(
         f"SUPERUSER_VERIFIER='{secrets.superuser_verifier}'\n"
     )
     files = [
-        *(_file(f"{SCRIPTS_DIR}/{script}", read_file(script), "0755") for script in SCRIPTS),
-        _file(f"{SCRIPTS_DIR}/roles.sql", read_file("roles.sql"), "0644"),
-        _file(f"{SCRIPTS_DIR}/postgres.env", env, "0644"),
-        _file(f"{STAGING_DIR}/postgresql.conf", postgresql_conf(layout, spec), "0644"),
-        _file(f"{STAGING_DIR}/pg_hba.conf", pg_hba_conf(spec), "0644"),
-        _file(f"{STAGING_DIR}/pg_ident.conf", read_file("pg_ident.conf"), "0644"),
-        _file(f"{STAGING_DIR}/pgbackrest.conf", pgbackrest_conf(layout, spec), "0644"),
-        _file(f"{STAGING_DIR}/server.crt", secrets.server_cert_pem, "0644"),
-        _file(f"{STAGING_DIR}/server.key", secrets.server_key_pem, "0600"),
-        _file(
+        *(WriteFile(f"{SCRIPTS_DIR}/{script}", read_file(script), "0755") for script in SCRIPTS),
+        WriteFile(f"{SCRIPTS_DIR}/roles.sql", read_file("roles.sql"), "0644"),
+        WriteFile(f"{SCRIPTS_DIR}/postgres.env", env, "0644"),
+        WriteFile(f"{STAGING_DIR}/postgresql.conf", postgresql_conf(layout, spec), "0644"),
+        WriteFile(f"{STAGING_DIR}/pg_hba.conf", pg_hba_conf(spec), "0644"),
+        WriteFile(f"{STAGING_DIR}/pg_ident.conf", read_file("pg_ident.conf"), "0644"),
+        WriteFile(f"{STAGING_DIR}/pgbackrest.conf", pgbackrest_conf(layout, spec), "0644"),
+        WriteFile(f"{STAGING_DIR}/server.crt", secrets.server_cert_pem, "0644"),
+        WriteFile(f"{STAGING_DIR}/server.key", secrets.server_key_pem, "0600"),
+        WriteFile(
             f"{STAGING_DIR}/pgbackrest-secrets.conf",
             pgbackrest_secrets_conf(secrets.cipher_pass, secrets.s3_key, secrets.s3_key_secret),
             "0600",
         ),
-        _file(f"{STAGING_DIR}/roles.env", roles_env, "0600"),
-        _file(
+        WriteFile(f"{STAGING_DIR}/roles.env", roles_env, "0600"),
+        WriteFile(
             "/etc/apt/preferences.d/pgbackrest",
             f"Package: pgbackrest\nPin: version {pgbackrest_version}-*\nPin-Priority: 1001\n",
             "0644",
         ),
         *units,
     ]
-    document = {
-        "ssh_pwauth": False,
-        "write_files": files,
-        "runcmd": [[f"{SCRIPTS_DIR}/bootstrap.sh"]],
-    }
-    return "#cloud-config\n" + yaml.safe_dump(document, sort_keys=False, width=1000)
+    return CloudConfig(
+        write_files=files, extra={"ssh_pwauth": False}, runcmd=[[f"{SCRIPTS_DIR}/bootstrap.sh"]]
+    ).render()

@@ -30,6 +30,7 @@ from typing import Any
 
 import dill
 import pulumi
+import yaml
 
 from offline.mocks import PlatformMocks
 from offline.program import ProgramRun, Registration, run_program
@@ -285,11 +286,22 @@ def resolve(run: ProgramRun, olds: Iterable[str]) -> tuple[dict[str, str], list[
 # -- the fingerprint ---------------------------------------------------------------------------------------
 
 
+CLOUD_CONFIG_HEADER = "#cloud-config\n"
+
+
+def _as_read(value: Any) -> Any:
+    """A #cloud-config user-data as cloud-init reads it (the parsed document: key order and YAML
+    scalar style are the renderer's, not cloud-init's, business); anything else as it is."""
+    if isinstance(value, str) and value.startswith(CLOUD_CONFIG_HEADER):
+        return {"cloud-config": yaml.safe_load(value)}
+    return value
+
+
 def comparable(value: Any) -> Any:
     """The value with every secret replaced by the digest of what it holds, so a change inside a Secret,
     a user-data or a kubeconfig shows without the secret itself being compared or printed."""
     if is_secret(value):
-        return {"secret-sha256": digest(reveal(value))}
+        return {"secret-sha256": digest(_as_read(reveal(value)))}
     if isinstance(value, dict):
         return {k: comparable(v) for k, v in value.items()}
     if isinstance(value, list):
