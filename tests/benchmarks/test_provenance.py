@@ -7,8 +7,12 @@ import os
 import resource
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
+
+from benchmarks import provenance
 from benchmarks.provenance import CPUACCT_ROOT, Load, LoadMonitor, Provenance, Spread
 
 BUSY_CHILD = "sum(i * i for i in range(3_000_000))"
@@ -60,3 +64,36 @@ def test_provenance_names_command_machine_date_and_load() -> None:
     assert "command: python -m benchmarks.postgres_dr --publish" in text
     assert f"{os.cpu_count()} cores" in text and "GiB RAM" in text
     assert "date: 20" in text and "quotable" in text
+
+
+def test_other_load_counts_user_threads_that_run_or_wait_not_kernel_threads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kernel threads (children of kthreadd) in D state are writeback flushing the benchmark's own
+    writes: a quiet run was once called loaded because of them. A process name may hold ") "."""
+    threads = {
+        ("2", "2"): "2 (kthreadd) S 0 0 0",
+        ("50", "50"): "50 (kworker/u4:1-flush) D 2 0 0",
+        ("100", "100"): "100 (python3) R 1 100 100",
+        ("100", "101"): "101 (python3) S 1 100 100",
+        ("200", "200"): "200 (postgres: a) b) D 1 200 200",
+    }
+    for (pid, tid), stat in threads.items():
+        task = tmp_path / pid / "task" / tid
+        task.mkdir(parents=True)
+        (task / "stat").write_text(stat + "\n")
+    monkeypatch.setattr(provenance, "Path", lambda path: tmp_path if path == "/proc" else Path(path))
+    assert provenance._active_user_threads() == {"100", "200"}
+
+
+def test_a_busy_process_outside_the_benchmark_is_other_load() -> None:
+    assert os.geteuid() == 0, "the load monitor needs root for a cpuacct cgroup: run the tests as root"
+    other = subprocess.Popen([sys.executable, "-c", "while True: pass"])  # started before: not ours
+    try:
+        with LoadMonitor(interval=0.2) as monitor:
+            time.sleep(2)
+    finally:
+        other.kill()
+        other.wait()
+    load = monitor.result()
+    assert load.background_mean is not None and load.background_mean >= 0.5, load.text()
