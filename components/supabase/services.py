@@ -62,8 +62,8 @@ STORAGE_TENANT_ID = "stub"
 def kong(config: SupabaseConfig, trusted_proxy_cidrs: tuple[str, ...]) -> ServiceSpec:
     rendered = (
         "rendered into the declarative config (a Kubernetes Secret) by Pulumi instead of by upstream's "
+        "entrypoint script"
     )
-    rendered += "entrypoint script"
     return ServiceSpec(
         name="kong",
         image=versions.SUPABASE_IMAGES["kong"],
