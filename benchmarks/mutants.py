@@ -27,6 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from .provenance import LoadMonitor, Provenance
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # Covering tests, by area (paths relative to the project).
@@ -524,10 +526,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"{mutant.name:32} {mutant.file}: {mutant.why}")
         return 0
     try:
-        return run(chosen, baseline=not args.no_baseline, jobs=max(1, args.jobs))
+        with LoadMonitor() as monitor:
+            status = run(chosen, baseline=not args.no_baseline, jobs=max(1, args.jobs))
     except MutantError as err:
         print(err, file=sys.stderr)
         return 2
+    print(Provenance.of(monitor.result()).text())
+    return status
 
 
 if __name__ == "__main__":
