@@ -102,7 +102,7 @@ def _overlay(paths: Sequence[Path]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for path in paths:
         try:
-            data = yaml.safe_load(path.read_text()) or {}
+            data = yaml.load(path.read_text(), Loader=yaml.CSafeLoader) or {}
         except (OSError, yaml.YAMLError) as err:
             raise InputError(f"config overlay {path}: {err}") from None
         data = data.get("config", data) if isinstance(data, dict) else data

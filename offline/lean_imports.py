@@ -9,6 +9,10 @@ most of the bytecode. Compiled as if each module started with `from __future__ i
 through `typing.get_type_hints` with the module's globals (pulumi/_types.py), which evaluates the
 strings to the same types when it needs them. This halves the CPU time of those imports.
 
+`requests` is loaded on first use (importlib's LazyLoader): pulumi_kubernetes.yaml imports it at module
+level to fetch manifests from URLs, which the program never asks for, and it would cost a twentieth of
+the preview.
+
 The bytecode is cached next to the SDK's own, as `__pycache__/<module>.cpython-3X.opt-lean.pyc`,
 checked against the source's mtime and size and a checksum of this file. scripts/bootstrap-python.sh
 writes it for every package at install time (`compile_packages`); at run time a missing or stale
@@ -33,6 +37,8 @@ from types import CodeType, ModuleType
 
 PACKAGES = ("pulumi_kubernetes", "pulumi_hcloud", "pulumi_tls", "pulumi_random", "pulumiverse_time")
 """The generated provider SDKs the program imports."""
+LAZY = ("requests",)
+"""Modules executed on first attribute access instead of on import."""
 _TAG = "lean"
 _FLAGS = __future__.annotations.compiler_flag
 
@@ -106,6 +112,11 @@ class _LeanFinder(importlib.abc.MetaPathFinder):
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
+        if fullname in LAZY:
+            spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+            if spec is not None and spec.loader is not None:
+                spec.loader = importlib.util.LazyLoader(spec.loader)
+            return spec
         if fullname.partition(".")[0] not in PACKAGES:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)

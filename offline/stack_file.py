@@ -165,9 +165,9 @@ def read_stack(
             p.name.removeprefix("Pulumi.").removesuffix(".yaml") for p in project_dir.glob("Pulumi.*.yaml")
         )
         raise FileNotFoundError(f"no stack file {stack_file.name}; stacks here: {', '.join(known)}")
-    project_doc = yaml.safe_load(project_file.read_text())
+    project_doc = yaml.load(project_file.read_text(), Loader=yaml.CSafeLoader)
     project = project_doc["name"]
-    raw = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
+    raw = (yaml.load(stack_file.read_text(), Loader=yaml.CSafeLoader) or {}).get("config") or {}
     raw = apply_overrides(raw, project, {**(overrides or {}), **(secret_overrides or {})})
     forced_secret = {parse_path(path, project)[0] for path in (secret_overrides or {})}
 

@@ -42,7 +42,7 @@ def load_rule_spec(path: Path) -> dict[str, Any]:
     Two forms are accepted: a Prometheus rule file (top-level `groups:`, what promtool reads) or a
     whole PrometheusRule object (its `spec.groups` is used; its metadata is replaced by ours).
     """
-    document = yaml.safe_load(path.read_text())
+    document = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
     if isinstance(document, dict) and document.get("kind") == "PrometheusRule":
         document = document.get("spec")
     if not isinstance(document, dict) or not isinstance(document.get("groups"), list):

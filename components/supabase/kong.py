@@ -62,7 +62,8 @@ def render_kong_config(settings: KongSettings) -> str:
         "studio_gate_header": STUDIO_GATE_HEADER,
         "studio_gate_token": settings.studio_gate_token,
     }
-    config = yaml.safe_load(render_template(KONG_TEMPLATE, {k: json.dumps(v) for k, v in values.items()}))
+    rendered = render_template(KONG_TEMPLATE, {k: json.dumps(v) for k, v in values.items()})
+    config = yaml.load(rendered, Loader=yaml.CSafeLoader)
     services: list[dict[str, Any]] = config["services"]
     if not settings.functions_enabled:
         services[:] = [service for service in services if service["name"] != "functions-v1"]

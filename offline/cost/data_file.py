@@ -21,7 +21,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 def load_model(path: Path, model: type[ModelT], what: str, example: Path) -> ModelT:
     """`what` names the file in messages ("price table"); `example` is the shipped file to compare with."""
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
     except FileNotFoundError:
         raise ValueError(f"{what} {path} does not exist") from None
     except yaml.YAMLError as err:

@@ -58,6 +58,16 @@ def _split(value: Any, where: str) -> tuple[str | None, dict[str, Any]]:
     raise PolicyPackError(f"{where} must be an enforcement level or an object, got {value!r}")
 
 
+def _validate(instance: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
+    """Validate as the engine does (pulumi/pulumi analyzer `validatePolicyConfig`: `gojsonschema.Validate`),
+    whose library implements drafts 4, 6 and 7: draft 7 here (a policy's schema names no `$schema`).
+    A schema that is itself invalid is reported as such (jsonschema.SchemaError)."""
+    jsonschema.Draft7Validator.check_schema(schema)
+    error = jsonschema.exceptions.best_match(jsonschema.Draft7Validator(schema).iter_errors(instance))
+    if error is not None:
+        raise error
+
+
 def reconcile(
     info: analyzer_pb2.AnalyzerInfo, file_config: Mapping[str, Any], source: str
 ) -> dict[str, PolicySetting]:
@@ -97,7 +107,7 @@ def reconcile(
             "required": list(policy.configSchema.required),
         }
         try:
-            jsonschema.validate({**props, "enforcementLevel": level}, full_schema)
+            _validate({**props, "enforcementLevel": level}, full_schema)
         except jsonschema.ValidationError as err:
             where = ".".join(str(p) for p in err.absolute_path) or "(root)"
             raise PolicyPackError(f"{source}: policy {policy.name} config {where}: {err.message}") from None

@@ -15,7 +15,8 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 
@@ -76,57 +77,71 @@ def _level(number: int) -> str:
     return "mandatory" if name == "remediate" else name
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """What the pack said about one resource: the resource after remediation and its findings."""
+
+    resource: Registration
+    violations: tuple[Violation, ...]
+    remediations: tuple[Remediation, ...]
+
+
 @dataclass
 class _Run:
     pack: PolicyPackProcess
     by_urn: Mapping[str, Registration]
-    violations: list[Violation] = field(default_factory=list)
-    remediations: list[Remediation] = field(default_factory=list)
 
-    def violation(self, policy: str, level: str, description: str, message: str, urn: str) -> None:
+    def violation(self, policy: str, level: str, description: str, message: str, urn: str) -> Violation:
         target = self.by_urn.get(urn)
-        self.violations.append(
-            Violation(
-                policy,
-                level,
-                description,
-                message,
-                urn,
-                target.type if target else "",
-                target.name if target else "",
-            )
+        return Violation(
+            policy,
+            level,
+            description,
+            message,
+            urn,
+            target.type if target else "",
+            target.name if target else "",
         )
 
-    def analyze(self, resource: Registration) -> Registration:
+    def analyze(self, resource: Registration) -> _Outcome:
         """`Remediate` then `Analyze`, as the engine's step generator does for each registration."""
+        violations: list[Violation] = []
+        remediations: list[Remediation] = []
         inputs = dict(resource.inputs)
         request = messages.analyze_request(resource, inputs, self.by_urn)
         remediated = self.pack.stub.Remediate(request)
         for remediation in remediated.remediations:
             if remediation.diagnostic:
-                self.violation(
-                    remediation.policyName,
-                    "advisory",
-                    remediation.description,
-                    remediation.diagnostic,
-                    resource.urn,
+                violations.append(
+                    self.violation(
+                        remediation.policyName,
+                        "advisory",
+                        remediation.description,
+                        remediation.diagnostic,
+                        resource.urn,
+                    )
                 )
             elif remediation.HasField("properties"):
                 inputs = json_format.MessageToDict(remediation.properties)
-                self.remediations.append(
+                remediations.append(
                     Remediation(remediation.policyName, resource.urn, resource.type, resource.name)
                 )
         if inputs != resource.inputs:
             request = messages.analyze_request(resource, inputs, self.by_urn)
         response = self.pack.stub.Analyze(request)
-        for d in response.diagnostics:  # the engine files every diagnostic under the analyzed resource
+        violations += [  # the engine files every diagnostic under the analyzed resource
             self.violation(d.policyName, _level(d.enforcementLevel), d.description, d.message, resource.urn)
-        return replace(resource, inputs=inputs) if inputs != dict(resource.inputs) else resource
+            for d in response.diagnostics
+        ]
+        after = replace(resource, inputs=inputs) if inputs != dict(resource.inputs) else resource
+        return _Outcome(after, tuple(violations), tuple(remediations))
 
-    def analyze_stack(self, resources: Sequence[Registration]) -> None:
+    def analyze_stack(self, resources: Sequence[Registration]) -> list[Violation]:
         response = self.pack.stub.AnalyzeStack(messages.analyze_stack_request(resources))
-        for d in response.diagnostics:
+        return [
             self.violation(d.policyName, _level(d.enforcementLevel), d.description, d.message, d.urn)
+            for d in response.diagnostics
+        ]
 
 
 def run_policy_pack(
@@ -149,14 +164,18 @@ def analyze(
 
 
 _DONE = object()
+_IN_FLIGHT = 4
+"""Resources analyzed at once: as many as the pack's server handles at a time (pulumi_policy serves
+with four threads), so it always has the next one while this process answers the last."""
 
 
 class Gate:
     """One policy run: `submit` each resource as it is registered, then `finish` with all of them.
 
-    A thread connects to the started pack, configures it, and sends `Remediate` and `Analyze` for
-    each submitted resource in order; `finish` analyzes any resource not submitted, then sends
-    `AnalyzeStack` and returns the verdict and the resources after remediation.
+    A thread connects to the started pack, configures it, and hands each submitted resource to a
+    worker that sends its `Remediate` and `Analyze`; `finish` analyzes any resource not submitted, then
+    sends `AnalyzeStack` and returns the verdict (findings in resource order) and the resources after
+    remediation.
     """
 
     def __init__(self, pack: PolicyPackProcess, config_file: Path | None, *, connect: bool) -> None:
@@ -166,7 +185,7 @@ class Gate:
         self._connect = connect
         self._by_urn: dict[str, Registration] = {}
         self._run = _Run(pack, self._by_urn)
-        self._analyzed: dict[str, Registration] = {}
+        self._outcomes: dict[str, Future[_Outcome]] = {}
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._error: BaseException | None = None
         self._info: analyzer_pb2.AnalyzerInfo | None = None
@@ -186,15 +205,20 @@ class Gate:
             self.pack.stub.GetPluginInfo(empty_pb2.Empty())
             settings = reconcile(self._info, self._file_config, self._config_source)
             self.pack.stub.Configure(configure_request(settings))
-            while (item := self._queue.get()) is not _DONE:
-                assert isinstance(item, Registration)
-                self._analyzed[item.urn] = self._run.analyze(item)
+            with ThreadPoolExecutor(_IN_FLIGHT, thread_name_prefix="policy-analyze") as workers:
+                while (item := self._queue.get()) is not _DONE:
+                    assert isinstance(item, Registration)
+                    self._outcomes[item.urn] = workers.submit(self._run.analyze, item)
         except BaseException as err:  # re-raised by finish() on the caller's thread
             self._error = err
 
     def _join(self) -> None:
         self._queue.put(_DONE)
         self._thread.join()
+
+    def _outcome(self, resource: Registration) -> _Outcome:
+        submitted = self._outcomes.get(resource.urn)
+        return submitted.result() if submitted is not None else self._run.analyze(resource)
 
     def finish(self, resources: Sequence[Registration]) -> tuple[PolicyReport, list[Registration]]:
         self._join()
@@ -203,8 +227,9 @@ class Gate:
                 raise self._error
             assert self._info is not None
             self._by_urn.update((r.urn, r) for r in resources)
-            analyzed = [self._analyzed.get(r.urn) or self._run.analyze(r) for r in resources]
-            self._run.analyze_stack(analyzed)
+            outcomes = [self._outcome(r) for r in resources]
+            analyzed = [outcome.resource for outcome in outcomes]
+            stack_violations = self._run.analyze_stack(analyzed)
         except grpc.RpcError as err:
             detail = f"{err.details()}\n{self.pack.stop()}".rstrip()
             raise PolicyPackError(f"policy pack {self.pack.project.directory} failed: {detail}") from None
@@ -213,8 +238,8 @@ class Gate:
             version=self.pack.project.version or self._info.version,
             directory=self.pack.project.directory,
             policies=tuple(sorted(p.name for p in self._info.policies)),
-            violations=tuple(self._run.violations),
-            remediations=tuple(self._run.remediations),
+            violations=tuple(v for o in outcomes for v in o.violations) + tuple(stack_violations),
+            remediations=tuple(r for o in outcomes for r in o.remediations),
             resources_analyzed=len(resources),
         )
         return report, analyzed

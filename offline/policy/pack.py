@@ -59,7 +59,7 @@ class PackProject:
                 "(pass --policy-pack DIR, or --no-policy to skip the gate)"
             )
         try:
-            data = yaml.safe_load(path.read_text()) or {}
+            data = yaml.load(path.read_text(), Loader=yaml.CSafeLoader) or {}
         except yaml.YAMLError as err:
             raise PolicyPackError(f"{path} is not valid YAML: {err}") from err
         runtime = data.get("runtime")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email
+import functools
 import gzip
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -77,8 +78,12 @@ def _parts(user_data: str) -> Iterator[tuple[str, str]]:
     yield "", user_data
 
 
+@functools.lru_cache(maxsize=64)
 def parse_user_data(user_data: str) -> CloudConfig:
-    """Parse user-data; raises UserDataError when a #cloud-config part is not valid YAML."""
+    """Parse user-data; raises UserDataError when a #cloud-config part is not valid YAML.
+
+    Cached: several policies read the same server's user-data, per resource and again over the stack,
+    and the result is immutable."""
     files: list[WrittenFile] = []
     commands: list[str] = []
     scripts: list[str] = []
@@ -89,7 +94,7 @@ def parse_user_data(user_data: str) -> CloudConfig:
         if not (text.startswith("#cloud-config") or content_type == "text/cloud-config"):
             continue
         try:
-            document = yaml.safe_load(text) or {}
+            document = yaml.load(text, Loader=yaml.CSafeLoader) or {}
         except yaml.YAMLError as err:
             raise UserDataError(f"the #cloud-config part is not valid YAML: {err}") from err
         if not isinstance(document, dict):

@@ -34,7 +34,7 @@ def k3s_config(cloud_config: CloudConfig) -> dict[str, Any] | None:
     merged: dict[str, Any] = {}
     for written in [*([main] if main else []), *dropins]:
         try:
-            document = yaml.safe_load(written.content) or {}
+            document = yaml.load(written.content, Loader=yaml.CSafeLoader) or {}
         except yaml.YAMLError as err:
             raise UserDataError(f"{written.path} is not valid YAML: {err}") from err
         if not isinstance(document, dict):

@@ -29,7 +29,7 @@ def traefik_values(subjects: list[Subject]) -> Iterator[tuple[Subject, Any]]:
             continue
         if isinstance(values, str):
             try:
-                values = yaml.safe_load(values)
+                values = yaml.load(values, Loader=yaml.CSafeLoader)
             except yaml.YAMLError:
                 continue
         if isinstance(values, Mapping):
