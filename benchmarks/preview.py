@@ -50,10 +50,15 @@ CASES: list[tuple[str, str, list[str]]] = [
 ]
 INPUTS = [
     "benchmarks/preview.py",
+    "offline/__main__.py",
     "offline/cli.py",
+    "offline/preview_run.py",
     "offline/program.py",
+    "offline/lean_imports.py",
     "offline/policy/gate.py",
     "offline/policy/pack.py",
+    "offline/policy/config.py",
+    "policies/__main__.py",
     "components/config/cron_gap.py",
     "scripts/preview.sh",
     "scripts/bootstrap-python.sh",

@@ -3,39 +3,29 @@
 Exit status: 0 when the preview passes, 1 when a mandatory policy is violated (as `pulumi preview`
 fails), 2 when the input is wrong (stack file, config, price table, policy pack) with a message that
 says what to fix.
+
+This module reads the stack and starts the policy pack before anything imports the Pulumi SDK or the
+program's components (offline/preview_run.py): the pack's interpreter loads its own copy of the SDK on
+the other core meanwhile, as the engine starts analyzers before the program runs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pulumi
 import yaml
 
-from .cost import estimate, load_baseline, load_prices
 from .cost.prices import default_prices_file
-from .policy import PolicyPackError, PolicyReport
-from .policy.gate import Gate
-from .policy.pack import PackProject, PolicyPackProcess, StackContext
-from .program import PROJECT_DIR, ProgramError, ProgramRun, Registration, run_with_settings
-from .report.artifacts import write_artifacts
-from .report.markdown import render_markdown
-from .report.preview import Preview
-from .report.text import render_text
-from .report.totals import change_line, load_totals, write_totals
-from .stack_file import StackSettings, parse_assignments, read_stack
+from .errors import InputError
+from .policy.pack import PackProject, PolicyPackError, PolicyPackProcess, StackContext
+from .stack_file import PROJECT_DIR, StackSettings, parse_assignments, read_stack
 
-EXIT_OK, EXIT_POLICY, EXIT_INPUT = 0, 1, 2
-
-
-class InputError(Exception):
-    """Bad input; printed as one message without a traceback."""
+EXIT_OK, EXIT_POLICY, EXIT_INPUT = 0, 1, 2  # offline/preview_run.py returns the first two
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -112,15 +102,6 @@ def _overlay(paths: Sequence[Path]) -> dict[str, Any]:
     return result
 
 
-def _uses_object_storage(settings: StackSettings) -> bool:
-    raw = settings.config.get(f"{settings.project}:objectStore")
-    try:
-        section = json.loads(raw) if raw else {}
-    except ValueError:
-        return False
-    return isinstance(section, dict) and section.get("mode") == "hetzner"
-
-
 def _policy_pack(args: argparse.Namespace, settings: StackSettings) -> tuple[PolicyPackProcess | None, str]:
     """The pack to run (not started yet), or None and why the gate does not run."""
     if args.no_policy:
@@ -138,46 +119,6 @@ def _policy_pack(args: argparse.Namespace, settings: StackSettings) -> tuple[Pol
     return PolicyPackProcess(PackProject.load(pack_dir.resolve()), context), ""
 
 
-def _policy_config(args: argparse.Namespace, pack: PolicyPackProcess) -> Path | None:
-    default = pack.project.directory / f"config.{args.stack}.json"
-    return args.policy_config or (default if default.is_file() else None)
-
-
-def _run_and_gate(
-    args: argparse.Namespace, settings: StackSettings
-) -> tuple[ProgramRun, PolicyReport | None, str]:
-    """Run the program while the pack starts, and analyzes each resource as it is registered, on the
-    other core; then gate the result.
-
-    Remediated inputs replace the run's: they are what `pulumi up` would send.
-    """
-    pack, skipped = _policy_pack(args, settings)
-    if pack is None:
-        return _run(settings, args.project_dir, args.fresh), None, skipped
-    pack.start()
-    try:
-        with Gate(pack, _policy_config(args, pack), connect=True) as gate:
-            run = _run(settings, args.project_dir, args.fresh, gate.submit)
-            report, run.resources = gate.finish(run.resources)
-    finally:
-        pack.stop()
-    return run, report, ""
-
-
-def _run(
-    settings: StackSettings,
-    project_dir: Path,
-    fresh: bool,
-    on_register: Callable[[Registration], None] | None = None,
-) -> ProgramRun:
-    try:
-        return run_with_settings(settings, project_dir, fresh=fresh, on_register=on_register)
-    except ProgramError as err:
-        if isinstance(err.cause, pulumi.RunError):  # the program's config errors: one message, no traceback
-            raise InputError(str(err)) from None
-        raise
-
-
 def preview_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.fresh and args.out:
@@ -188,25 +129,19 @@ def preview_command(args: argparse.Namespace) -> int:
     try:
         overrides = {**_overlay(args.config_file), **parse_assignments(args.set, parse_json=True)}
         secret_overrides = parse_assignments(args.secret, parse_json=False)
-        before = load_totals(args.compare) if args.compare else None
-        prices = load_prices(args.prices)
-        baseline = load_baseline(args.baseline)
         settings = read_stack(args.project_dir, args.stack, overrides, secret_overrides)
-        run, policy, skipped = _run_and_gate(args, settings)
+        pack, skipped = _policy_pack(args, settings)
     except (ValueError, FileNotFoundError, PolicyPackError) as err:
         raise InputError(str(err)) from None
-    cost = estimate(run.resources, prices, baseline, object_storage=_uses_object_storage(run.settings))
-    preview = Preview(args.stack, run, cost, policy, skipped, fresh=args.fresh)
-    if before is not None:
-        preview.change = change_line(preview, before)
-    if args.out:
-        preview.artifacts = write_artifacts(run.resources, args.out)
-    preview.seconds = time.perf_counter() - started
-    if args.json_file:
-        write_totals(preview, args.json_file)
-    report = render_markdown(preview) if args.format == "markdown" else render_text(preview)
-    sys.stdout.write(report)
-    return EXIT_POLICY if preview.failed else EXIT_OK
+    if pack is not None:
+        pack.start()
+    try:
+        from .preview_run import preview  # once the pack is starting: see above
+
+        return preview(args, settings, pack, skipped, started)
+    finally:
+        if pack is not None:
+            pack.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -57,8 +57,22 @@ def _without_docstrings(tree: ast.Module) -> ast.Module:
     return tree
 
 
+def _typed_dicts_without_fields(tree: ast.Module) -> ast.Module:
+    """`class XArgsDict(TypedDict): <fields>` becomes an empty TypedDict of the same name.
+
+    The generated SDKs declare a TypedDict beside every input type so that a type checker can check
+    dict literals; at run time the SDK only asks whether a union member is a TypedDict
+    (pulumi/_types.py `_is_plumbing_arg`), and the program calls none of them. Creating one turns
+    every field's annotation into a compiled ForwardRef: thousands per API group.
+    """
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and [ast.unparse(base) for base in node.bases] == ["TypedDict"]:
+            node.body = [ast.copy_location(ast.Pass(), node.body[0])]
+    return tree
+
+
 def compile_lean(source: bytes, path: str) -> CodeType:
-    tree = _without_docstrings(ast.parse(source, path))
+    tree = _typed_dicts_without_fields(_without_docstrings(ast.parse(source, path)))
     return compile(tree, path, "exec", flags=_FLAGS, dont_inherit=True)
 
 

@@ -19,10 +19,8 @@ from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_in_stack
 
 from .mocks import PlatformMocks
-from .stack_file import StackSettings, read_stack
+from .stack_file import PROJECT_DIR, StackSettings, read_stack
 from .wire import UNKNOWN, is_secret, reveal, secret
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 @dataclass

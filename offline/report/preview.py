@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..cost import CostEstimate
-from ..policy import PolicyReport
+from ..cost.estimate import CostEstimate
+from ..policy.gate import PolicyReport
 from ..program import ProgramRun, Registration
 from ..wire import UNKNOWN, mask
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from offline.cost import estimate, load_baseline, load_prices
-from offline.cost.prices import default_prices_file
+from offline.cost.baseline import load_baseline
+from offline.cost.estimate import estimate
+from offline.cost.prices import default_prices_file, load_prices
 
 from .registrations import SERVER, registration
 

@@ -11,7 +11,7 @@ import sys
 from offline.program import PROJECT_DIR
 
 _DUMP = """
-import json, sys
+import json, sys, typing
 if sys.argv[1] == "lean":
     import offline  # installs the hook before any provider SDK is imported
 import pulumi
@@ -24,8 +24,11 @@ loaders = [getattr(m.__spec__.loader, "loader", m.__spec__.loader) for m in modu
 lean = sum(type(loader).__name__ == "_LeanLoader" for loader in loaders)
 sdks = {"pulumi_hcloud", "pulumi_kubernetes", "pulumi_random", "pulumi_tls"}
 classes = {}
+exported = {}
 for module in modules:
-    for name in sorted(dir(module)):
+    names = sorted(dir(module))
+    exported[module.__name__] = [[n, typing.is_typeddict(getattr(module, n))] for n in names]
+    for name in names:
         cls = getattr(module, name)
         if not isinstance(cls, type) or cls.__module__.split(".")[0] not in sdks:
             continue
@@ -33,7 +36,7 @@ for module in modules:
             props = [(p, n) for p, n, _ in _types._py_properties(cls)]
             hints = {k: repr(v) for k, v in _types._types_from_py_properties(cls).items()}
             classes[f"{module.__name__}.{name}"] = [props, hints]
-print(json.dumps({"lean": lean, "classes": classes}, sort_keys=True))
+print(json.dumps({"lean": lean, "classes": classes, "exported": exported}, sort_keys=True))
 """
 
 
@@ -49,3 +52,21 @@ def test_lean_modules_give_the_sdk_the_same_classes() -> None:
     assert (plain["lean"], lean["lean"]) == (0, 7), "the hook must load (only) the lean run's modules"
     assert len(plain["classes"]) > 800
     assert lean["classes"] == plain["classes"]
+    # every name is still there, and a TypedDict is still a TypedDict (the SDK drops those from
+    # unions), although the lean ones have no fields
+    assert sum(typed for names in plain["exported"].values() for _, typed in names) > 400
+    assert lean["exported"] == plain["exported"]
+
+
+def test_requests_is_loaded_only_when_used() -> None:
+    """pulumi_kubernetes.yaml imports requests for manifests at URLs, which the program never reads."""
+    probe = (
+        "import sys, offline, pulumi_kubernetes.helm.v3\n"
+        "before = type(sys.modules['requests']).__name__, 'urllib3' in sys.modules\n"
+        "import requests; requests.get\n"
+        "print(before, 'urllib3' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "('_LazyModule', False) True"

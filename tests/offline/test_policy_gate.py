@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from offline.policy import PolicyPackError, run_policy_pack
-from offline.policy.pack import StackContext
+from offline.policy.gate import run_policy_pack
+from offline.policy.pack import PolicyPackError, StackContext
 from offline.report.text import policy_lines
 from offline.wire import secret
 

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 import offline.cli
+import offline.preview_run
 from offline.program import ProgramRun
 
 PACK = Path(__file__).parent / "fixture_pack"
@@ -24,13 +25,13 @@ def _preview(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
 ) -> tuple[int, str, str, ProgramRun]:
     runs: list[ProgramRun] = []
-    real_run = offline.cli.run_with_settings
+    real_run = offline.preview_run.run_with_settings
 
     def recording_run(*a: Any, **kw: Any) -> ProgramRun:
         runs.append(real_run(*a, **kw))
         return runs[-1]
 
-    monkeypatch.setattr(offline.cli, "run_with_settings", recording_run)
+    monkeypatch.setattr(offline.preview_run, "run_with_settings", recording_run)
     code = offline.cli.main(["preview", *args])
     captured = capsys.readouterr()
     return code, captured.out, captured.err, runs[-1] if runs else None  # type: ignore[return-value]

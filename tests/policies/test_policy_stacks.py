@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 import offline.cli
+import offline.preview_run
 from offline.policy.gate import run_policy_pack
 from offline.policy.pack import StackContext
 from offline.program import ProgramRun, Registration
@@ -52,7 +53,7 @@ def preview(
 ) -> Outcome:
     """The offline preview's exit status and report; `run` stands in for the program's registrations."""
     if run is not None:
-        monkeypatch.setattr(offline.cli, "run_with_settings", lambda *a, **kw: run)
+        monkeypatch.setattr(offline.preview_run, "run_with_settings", lambda *a, **kw: run)
     code = offline.cli.main(["preview", stack, *args])
     captured = capsys.readouterr()
     return Outcome(code, captured.out, captured.err)

@@ -1,0 +1,111 @@
+"""The preview once the stack is read and the policy pack is starting: run the program under the mocks
+while the pack analyzes each resource, then price the result and print the report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pulumi
+
+from .cost.baseline import load_baseline
+from .cost.estimate import estimate
+from .cost.prices import load_prices
+from .errors import InputError
+from .policy.gate import Gate, PolicyReport
+from .policy.pack import PolicyPackError, PolicyPackProcess
+from .program import ProgramError, ProgramRun, Registration, run_with_settings
+from .report.artifacts import write_artifacts
+from .report.markdown import render_markdown
+from .report.preview import Preview
+from .report.text import render_text
+from .report.totals import change_line, load_totals, write_totals
+from .stack_file import StackSettings
+
+EXIT_OK, EXIT_POLICY = 0, 1
+_GATE_SWITCH_INTERVAL_S = 0.0005
+
+
+def _uses_object_storage(settings: StackSettings) -> bool:
+    raw = settings.config.get(f"{settings.project}:objectStore")
+    try:
+        section = json.loads(raw) if raw else {}
+    except ValueError:
+        return False
+    return isinstance(section, dict) and section.get("mode") == "hetzner"
+
+
+def _policy_config(args: argparse.Namespace, pack: PolicyPackProcess) -> Path | None:
+    default = pack.project.directory / f"config.{args.stack}.json"
+    return args.policy_config or (default if default.is_file() else None)
+
+
+def _run(
+    settings: StackSettings,
+    project_dir: Path,
+    fresh: bool,
+    on_register: Callable[[Registration], None] | None = None,
+) -> ProgramRun:
+    try:
+        return run_with_settings(settings, project_dir, fresh=fresh, on_register=on_register)
+    except ProgramError as err:
+        if isinstance(err.cause, pulumi.RunError):  # the program's config errors: one message, no traceback
+            raise InputError(str(err)) from None
+        raise
+
+
+def _run_and_gate(
+    args: argparse.Namespace, settings: StackSettings, pack: PolicyPackProcess | None
+) -> tuple[ProgramRun, PolicyReport | None]:
+    """Run the program while the started pack analyzes each resource as it is registered, on the other
+    core; then gate the result.
+
+    Remediated inputs replace the run's: they are what `pulumi up` would send.
+    """
+    if pack is None:
+        return _run(settings, args.project_dir, args.fresh), None
+    # The program holds the GIL while it runs; the gate's threads need it briefly after each reply
+    # from the pack. At the default 5 ms a thread waits that long for it, every time, and the pack
+    # idles; at 0.5 ms the pack keeps up with the program.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(_GATE_SWITCH_INTERVAL_S)
+    try:
+        with Gate(pack, _policy_config(args, pack), connect=True) as gate:
+            run = _run(settings, args.project_dir, args.fresh, gate.submit)
+            report, run.resources = gate.finish(run.resources)
+    finally:
+        sys.setswitchinterval(switch_interval)
+    return run, report
+
+
+def preview(
+    args: argparse.Namespace,
+    settings: StackSettings,
+    pack: PolicyPackProcess | None,
+    skipped: str,
+    started: float,
+) -> int:
+    """Run, gate, price and report one preview (`skipped` says why there is no pack, if there is none)."""
+    try:
+        before = load_totals(args.compare) if args.compare else None
+        prices = load_prices(args.prices)
+        baseline = load_baseline(args.baseline)
+        run, policy = _run_and_gate(args, settings, pack)
+    except (ValueError, FileNotFoundError, PolicyPackError) as err:
+        raise InputError(str(err)) from None
+    cost = estimate(run.resources, prices, baseline, object_storage=_uses_object_storage(run.settings))
+    result = Preview(args.stack, run, cost, policy, skipped, fresh=args.fresh)
+    if before is not None:
+        result.change = change_line(result, before)
+    if args.out:
+        result.artifacts = write_artifacts(run.resources, args.out)
+    result.seconds = time.perf_counter() - started
+    if args.json_file:
+        write_totals(result, args.json_file)
+    report = render_markdown(result) if args.format == "markdown" else render_text(result)
+    sys.stdout.write(report)
+    return EXIT_POLICY if result.failed else EXIT_OK
