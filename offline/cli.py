@@ -20,7 +20,6 @@ from typing import Any
 
 import yaml
 
-from .cost.prices import default_prices_file
 from .errors import InputError
 from .policy.pack import PackProject, PolicyPackError, PolicyPackProcess, StackContext
 from .stack_file import PROJECT_DIR, StackSettings, parse_assignments, read_stack
@@ -49,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="TOTALS",
         help="totals JSON of a base run (e.g. main): report the change",
     )
-    preview.add_argument("--prices", type=Path, help=f"price table (default: {default_prices_file().name})")
+    preview.add_argument("--prices", type=Path, help="price table (default: the newest in offline/prices/)")
     preview.add_argument(
         "--baseline", type=Path, help="managed-hosting baseline (default: offline/managed-today.yaml)"
     )

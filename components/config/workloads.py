@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated
 from zoneinfo import available_timezones
@@ -136,6 +137,12 @@ class WorkerConfig(ContainerConfig):
     """Time the worker gets after SIGTERM to finish its current item before it is killed."""
 
 
+@functools.cache
+def _time_zones() -> frozenset[str]:
+    """The IANA zones installed (read once: listing them walks the whole tz database)."""
+    return frozenset(available_timezones())
+
+
 class CronJobConfig(ContainerConfig):
     """One of the team's `scripts/` jobs on a schedule, with retries, a deadline and alerts."""
 
@@ -171,7 +178,7 @@ class CronJobConfig(ContainerConfig):
     @field_validator("time_zone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        if value not in available_timezones():
+        if value not in _time_zones():
             raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Berlin or Etc/UTC")
         return value
 
