@@ -5,10 +5,8 @@ typed."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
-from offline.program import PROJECT_DIR
+from .fresh_interpreter import fresh_python
 
 _DUMP = """
 import json, sys, typing
@@ -41,10 +39,7 @@ print(json.dumps({"lean": lean, "classes": classes, "exported": exported}, sort_
 
 
 def _dump(mode: str) -> dict:
-    result = subprocess.run(
-        [sys.executable, "-c", _DUMP, mode], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
-    )
-    return json.loads(result.stdout)
+    return json.loads(fresh_python(_DUMP, mode))
 
 
 def test_lean_modules_give_the_sdk_the_same_classes() -> None:
@@ -66,7 +61,4 @@ def test_requests_is_loaded_only_when_used() -> None:
         "import requests; requests.get\n"
         "print(before, 'urllib3' in sys.modules)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "('_LazyModule', False) True"
+    assert fresh_python(probe).strip() == "('_LazyModule', False) True"

@@ -11,6 +11,8 @@ import sys
 
 from offline.program import PROJECT_DIR
 
+from .fresh_interpreter import fresh_python
+
 
 def _preview(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout buffered, as usual
@@ -58,7 +60,4 @@ def test_the_command_line_starts_the_pack_before_it_loads_the_program_and_the_pr
         "         'offline.program', 'offline.preview_run', 'offline.policy.gate')\n"
         "print(sorted(m for m in sys.modules if m.startswith(heavy)))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], cwd=PROJECT_DIR, capture_output=True, text=True, check=True
-    )
-    assert result.stdout.strip() == "[]"
+    assert fresh_python(probe).strip() == "[]"
