@@ -6,8 +6,10 @@ by tests; they import `platform_security` instead.
 
 import gc
 
-from platform_security import ALL_POLICIES, PACK_NAME
+from platform_security import ALL_POLICIES, PACK_NAME, conversion
 from pulumi_policy import EnforcementLevel, PolicyPack
+
+conversion.install()  # each resource converted once, not once per policy (platform_security/conversion.py)
 
 # Everything imported so far lives as long as the pack: keep the cyclic collector from re-scanning it
 # on every full pass while the pack serves (a sixth of its CPU over a preview of prod).

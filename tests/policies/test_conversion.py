@@ -1,0 +1,73 @@
+"""The pack converts each resource's properties once (platform_security/conversion.py) and answers
+every request of the dev and prod previews exactly as pulumi_policy does on its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pulumi_policy.policy
+import pytest
+from google.protobuf import json_format
+from platform_security import conversion
+from pulumi.runtime.proto import analyzer_pb2 as proto
+
+from offline.policy import messages
+from offline.program import ProgramRun
+
+from .policy_wire import Pack, load_config
+
+
+def _answers(run: ProgramRun) -> list[bytes]:
+    """Every Remediate, Analyze and AnalyzeStack answer of the pack, configured for the run's stack
+    (serialized: the comparison sees every field)."""
+    pack = Pack(load_config(run.settings.stack))
+    by_urn = {r.urn: r for r in run.resources}
+    answers = []
+    for resource in run.resources:
+        request = messages.analyze_request(resource, resource.inputs, by_urn)
+        answers.append(pack.servicer.Remediate(request, None).SerializeToString(deterministic=True))
+        answers.append(pack.servicer.Analyze(request, None).SerializeToString(deterministic=True))
+    stack = messages.analyze_stack_request(run.resources)
+    answers.append(pack.servicer.AnalyzeStack(stack, None).SerializeToString(deterministic=True))
+    return answers
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_pack_answers_the_same_with_each_resource_converted_once(
+    stack: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run: ProgramRun = request.getfixturevalue(f"{stack}_run")
+    plain = _answers(run)
+    stack_answer = proto.AnalyzeResponse.FromString(plain[-1])
+    findings = sum(len(proto.AnalyzeResponse.FromString(a).diagnostics) for a in plain[1:-1:2])
+    assert findings + len(stack_answer.diagnostics) > 0  # the pack has something to say about each stack
+    remembering = conversion.RememberingJsonFormat()
+    calls: list[int] = []
+    convert: Callable[..., dict] = remembering.MessageToDict
+
+    def counted(message: object, **options: object) -> dict:
+        calls.append(1)
+        return convert(message, **options)
+
+    monkeypatch.setattr(remembering, "MessageToDict", counted)
+    monkeypatch.setattr(pulumi_policy.policy, "json_format", remembering)
+    assert _answers(run) == plain
+    assert len(calls) > 10 * len(run.resources)  # the servicer converts per policy: the cache is used
+
+
+def test_install_finds_the_servicers_converter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the pinned pulumi_policy the pack's process gets the remembering converter; an SDK that
+    stopped converting through its module's `json_format` fails here instead of silently going slow."""
+    monkeypatch.setattr(pulumi_policy.policy, "json_format", json_format)
+    assert conversion.install() is True
+    assert isinstance(pulumi_policy.policy.json_format, conversion.RememberingJsonFormat)
+
+
+def test_each_caller_gets_its_own_copy() -> None:
+    converter = conversion.RememberingJsonFormat()
+    struct = messages.to_struct({"spec": {"ports": [80, 443]}, "name": "web"})
+    first = converter.MessageToDict(struct)
+    first["spec"]["ports"].append(8080)
+    second = converter.MessageToDict(struct)
+    assert second == {"spec": {"ports": [80, 443]}, "name": "web"}
+    assert second["spec"] is not first["spec"]
