@@ -59,6 +59,7 @@ INPUTS = [
     "offline/policy/pack.py",
     "offline/policy/config.py",
     "policies/__main__.py",
+    "policies/platform_security/conversion.py",
     "components/config/cron_gap.py",
     "scripts/preview.sh",
     "scripts/bootstrap-python.sh",
