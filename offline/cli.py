@@ -20,11 +20,11 @@ from typing import Any
 
 import yaml
 
-from .errors import InputError
+from .errors import EXIT_INPUT, EXIT_OK, EXIT_POLICY, InputError
 from .policy.pack import PackProject, PolicyPackError, PolicyPackProcess, StackContext
 from .stack_file import PROJECT_DIR, StackSettings, parse_assignments, read_stack
 
-EXIT_OK, EXIT_POLICY, EXIT_INPUT = 0, 1, 2  # offline/preview_run.py returns the first two
+__all__ = ["EXIT_INPUT", "EXIT_OK", "EXIT_POLICY", "main"]
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -15,7 +15,7 @@ import pulumi
 from .cost.baseline import load_baseline
 from .cost.estimate import estimate
 from .cost.prices import load_prices
-from .errors import InputError
+from .errors import EXIT_OK, EXIT_POLICY, InputError
 from .policy.gate import Gate, PolicyReport
 from .policy.pack import PolicyPackError, PolicyPackProcess
 from .program import ProgramError, ProgramRun, Registration, run_with_settings
@@ -26,7 +26,6 @@ from .report.text import render_text
 from .report.totals import change_line, load_totals, write_totals
 from .stack_file import StackSettings
 
-EXIT_OK, EXIT_POLICY = 0, 1
 _GATE_SWITCH_INTERVAL_S = 0.0005
 
 

@@ -54,47 +54,36 @@ def upgrade_plans(k3s_version: str, maintenance: MaintenanceWindow) -> list[dict
         "upgrade": {"image": versions.K3S_UPGRADE_IMAGE},
     }
     labels = base_labels(_COMPONENT)
-    server = {
-        "apiVersion": "upgrade.cattle.io/v1",
-        "kind": "Plan",
-        "metadata": {"name": SERVER_PLAN, "namespace": SUC_NAMESPACE, "labels": labels},
-        "spec": {
-            **common,
-            "nodeSelector": {
-                "matchExpressions": [
-                    {"key": "node-role.kubernetes.io/control-plane", "operator": "In", "values": ["true"]},
-                    opted_in,
-                ]
-            },
-            # Cordon only: draining a server would evict the control plane's own add-ons with nowhere to
-            # go in a one-server cluster; k3s restarts in place and running pods survive the restart.
-            "cordon": True,
+
+    def plan(name: str, nodes: dict[str, Any], **steps: Any) -> dict[str, Any]:
+        return {
+            "apiVersion": "upgrade.cattle.io/v1",
+            "kind": "Plan",
+            "metadata": {"name": name, "namespace": SUC_NAMESPACE, "labels": labels},
+            "spec": {**common, "nodeSelector": {"matchExpressions": [nodes, opted_in]}, **steps},
+        }
+
+    server = plan(
+        SERVER_PLAN,
+        {"key": "node-role.kubernetes.io/control-plane", "operator": "In", "values": ["true"]},
+        # Cordon only: draining a server would evict the control plane's own add-ons with nowhere to
+        # go in a one-server cluster; k3s restarts in place and running pods survive the restart.
+        cordon=True,
+    )
+    agent = plan(
+        AGENT_PLAN,
+        {"key": "node-role.kubernetes.io/control-plane", "operator": "DoesNotExist"},
+        # The prepare step blocks until the server Plan has finished on every server, so agents
+        # never run a newer kubelet than the API server.
+        prepare={"image": versions.K3S_UPGRADE_IMAGE, "args": ["prepare", SERVER_PLAN]},
+        drain={
+            "force": True,
+            "ignoreDaemonSets": True,
+            "deleteEmptydirData": True,
+            "skipWaitForDeleteTimeout": 60,
+            "timeout": "15m",
         },
-    }
-    agent = {
-        "apiVersion": "upgrade.cattle.io/v1",
-        "kind": "Plan",
-        "metadata": {"name": AGENT_PLAN, "namespace": SUC_NAMESPACE, "labels": labels},
-        "spec": {
-            **common,
-            "nodeSelector": {
-                "matchExpressions": [
-                    {"key": "node-role.kubernetes.io/control-plane", "operator": "DoesNotExist"},
-                    opted_in,
-                ]
-            },
-            # The prepare step blocks until the server Plan has finished on every server, so agents
-            # never run a newer kubelet than the API server.
-            "prepare": {"image": versions.K3S_UPGRADE_IMAGE, "args": ["prepare", SERVER_PLAN]},
-            "drain": {
-                "force": True,
-                "ignoreDaemonSets": True,
-                "deleteEmptydirData": True,
-                "skipWaitForDeleteTimeout": 60,
-                "timeout": "15m",
-            },
-        },
-    }
+    )
     return [server, agent]
 
 

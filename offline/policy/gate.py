@@ -107,7 +107,7 @@ class _Run:
         """`Remediate` then `Analyze`, as the engine's step generator does for each registration."""
         violations: list[Violation] = []
         remediations: list[Remediation] = []
-        inputs = dict(resource.inputs)
+        inputs = resource.inputs
         request = messages.analyze_request(resource, inputs, self.by_urn)
         remediated = self.pack.stub.Remediate(request)
         for remediation in remediated.remediations:
@@ -126,14 +126,15 @@ class _Run:
                 remediations.append(
                     Remediation(remediation.policyName, resource.urn, resource.type, resource.name)
                 )
-        if inputs != resource.inputs:
+        remediated_inputs = inputs != resource.inputs
+        if remediated_inputs:
             request = messages.analyze_request(resource, inputs, self.by_urn)
         response = self.pack.stub.Analyze(request)
         violations += [  # the engine files every diagnostic under the analyzed resource
             self.violation(d.policyName, _level(d.enforcementLevel), d.description, d.message, resource.urn)
             for d in response.diagnostics
         ]
-        after = replace(resource, inputs=inputs) if inputs != dict(resource.inputs) else resource
+        after = replace(resource, inputs=inputs) if remediated_inputs else resource
         return _Outcome(after, tuple(violations), tuple(remediations))
 
     def analyze_stack(self, resources: Sequence[Registration]) -> list[Violation]:
