@@ -9,6 +9,12 @@ most of the bytecode. Compiled as if each module started with `from __future__ i
 through `typing.get_type_hints` with the module's globals (pulumi/_types.py), which evaluates the
 strings to the same types when it needs them. This halves the CPU time of those imports.
 
+A package's `from .module import *` lines (pulumi_kubernetes' API groups, pulumi_hcloud's 80 resources and
+data sources) become lazy: the package knows each module's `__all__` and imports a module the first
+time one of its names is asked for (or listed), so the program pays for the resources it uses, not
+for every resource of a group. The `_enums` and `_inputs` modules, which every resource module imports
+anyway, stay eager.
+
 `requests` is loaded on first use (importlib's LazyLoader): pulumi_kubernetes.yaml imports it at module
 level to fetch manifests from URLs, which the program never asks for, and it would cost a twentieth of
 the preview.
@@ -24,6 +30,7 @@ import __future__
 
 import ast
 import contextlib
+import importlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -31,7 +38,7 @@ import marshal
 import os
 import sys
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import CodeType, ModuleType
 
@@ -71,8 +78,91 @@ def _typed_dicts_without_fields(tree: ast.Module) -> ast.Module:
     return tree
 
 
+_EAGER = ("_enums", "_inputs")
+"""Star-imported modules a package keeps importing at once: every resource module imports them."""
+
+
+def _exported_names(module_path: Path) -> list[str] | None:
+    """The module's literal `__all__`, or None when it has none (its star import stays eager)."""
+    try:
+        tree = ast.parse(module_path.read_bytes(), str(module_path))
+    except (OSError, SyntaxError):
+        return None
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and [ast.unparse(target) for target in node.targets] == ["__all__"]
+            and isinstance(node.value, ast.List | ast.Tuple)
+        ):
+            names = [
+                item.value
+                for item in node.value.elts
+                if isinstance(item, ast.Constant) and isinstance(item.value, str)
+            ]
+            return names if len(names) == len(node.value.elts) else None
+    return None
+
+
+def _lazy_star_imports(tree: ast.Module, path: str) -> ast.Module:
+    """A package `__init__`'s `from .module import *` lines turned into a table `lazy_exports` serves."""
+    if Path(path).name != "__init__.py":
+        return tree
+    table: dict[str, str] = {}
+    kept: list[ast.stmt] = []
+    for node in tree.body:
+        exported = (
+            _exported_names(Path(path).parent / f"{node.module}.py")
+            if isinstance(node, ast.ImportFrom)
+            and node.level == 1
+            and node.module is not None
+            and node.module not in _EAGER
+            and [alias.name for alias in node.names] == ["*"]
+            else None
+        )
+        if exported is None:
+            kept.append(node)
+            continue
+        assert isinstance(node, ast.ImportFrom) and node.module is not None
+        # what the plain line binds, in its order: the module under its name, then its exports
+        table[node.module] = node.module
+        table.update(dict.fromkeys(exported, node.module))
+    if not table:
+        return tree
+    serve = ast.parse(
+        f"__getattr__, __dir__ = __import__({__name__!r}, fromlist=['_']).lazy_exports(globals(), {table!r})"
+    )
+    tree.body = kept + serve.body
+    return ast.fix_missing_locations(tree)
+
+
+def lazy_exports(
+    namespace: dict[str, object], table: dict[str, str]
+) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
+    """A lean package's module `__getattr__` and `__dir__`: `table` maps each name its star imports
+    would have bound to the module that exports it."""
+    package = str(namespace["__name__"])
+
+    def load(name: str) -> object:
+        source = table.get(name)
+        if source is None or name in namespace:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        module = importlib.import_module(f".{source}", package)
+        # the names the plain package ends up taking from this module (the import system has bound
+        # the module itself; a later star import may rebind that name, then it is served lazily too)
+        namespace.update((key, getattr(module, key)) for key in module.__all__ if table.get(key) == source)
+        if table.get(source) != source:
+            namespace.pop(source, None)
+        return namespace[name]
+
+    def listing() -> list[str]:  # as dir() lists the plain package: without these two
+        return sorted((set(namespace) - {"__getattr__", "__dir__"}) | set(table))
+
+    return load, listing
+
+
 def compile_lean(source: bytes, path: str) -> CodeType:
     tree = _typed_dicts_without_fields(_without_docstrings(ast.parse(source, path)))
+    tree = _lazy_star_imports(tree, path)
     return compile(tree, path, "exec", flags=_FLAGS, dont_inherit=True)
 
 

@@ -18,9 +18,12 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_in_stack
 
+from . import type_hints
 from .mocks import PlatformMocks
 from .stack_file import PROJECT_DIR, StackSettings, read_stack
 from .wire import UNKNOWN, is_secret, reveal, secret
+
+type_hints.install()  # property types resolved in one step each (offline/type_hints.py)
 
 
 @dataclass
@@ -119,6 +122,17 @@ _OPTIONS = (
 """Resource options of a RegisterResourceRequest (JSON names) recorded in `Registration.options`."""
 
 
+def _options(request: Any) -> dict[str, Any]:
+    """The request's `_OPTIONS` as `json_format.MessageToDict` names them, without converting the rest of
+    the request (its properties are most of it, and converted once, as the inputs)."""
+    options = type(request)()
+    options.CopyFrom(request)
+    for descriptor, _ in options.ListFields():
+        if descriptor.json_name not in _OPTIONS:
+            options.ClearField(descriptor.name)
+    return json_format.MessageToDict(options)
+
+
 class _RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: PlatformMocks, on_register: Callable[[Registration], None] | None) -> None:
         super().__init__(mocks)
@@ -135,9 +149,8 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
         unseen = request.type.startswith("kubernetes:") and provider_urn in self.unconfigured_providers
         if unseen:
             response = resource_pb2.RegisterResourceResponse(urn=response.urn, id="")
-        if request.type == "pulumi:providers:kubernetes" and _has_unknown(
-            json_format.MessageToDict(request.object)
-        ):
+        inputs = json_format.MessageToDict(request.object)
+        if request.type == "pulumi:providers:kubernetes" and _has_unknown(inputs):
             with self._lock:
                 self.unconfigured_providers.add(response.urn)
         record = Registration(
@@ -148,13 +161,13 @@ class _RecordingMonitor(pulumi_mocks.MockMonitor):
             custom=bool(request.custom),
             provider=request.provider,
             dependencies=list(request.dependencies),
-            inputs=json_format.MessageToDict(request.object),
+            inputs=inputs,
             protect=bool(request.protect),
             ignore_changes=list(request.ignoreChanges),
             delete_before_replace=bool(request.deleteBeforeReplace),
             additional_secret_outputs=list(request.additionalSecretOutputs),
             aliases=[json_format.MessageToDict(alias) for alias in request.aliases],
-            options={k: v for k, v in json_format.MessageToDict(request).items() if k in _OPTIONS},
+            options=_options(request),
             property_dependencies={
                 key: list(deps.urns) for key, deps in request.propertyDependencies.items() if deps.urns
             },
