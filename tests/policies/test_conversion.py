@@ -1,15 +1,18 @@
-"""The pack converts each resource's properties once (platform_security/conversion.py) and answers
-every request of the dev and prod previews exactly as pulumi_policy does on its own."""
+"""The pack converts each resource's properties once (platform_security/conversion.py), configures the
+runtime once per thread (platform_security/runtime_settings.py), and answers every request of the dev
+and prod previews exactly as pulumi_policy does on its own."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pulumi_policy.policy
 import pytest
 from google.protobuf import json_format
-from platform_security import conversion
+from platform_security import conversion, runtime_settings
 from pulumi.runtime.proto import analyzer_pb2 as proto
+from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from offline.policy import messages
 from offline.program import ProgramRun
@@ -51,8 +54,18 @@ def test_the_pack_answers_the_same_with_each_resource_converted_once(
 
     monkeypatch.setattr(remembering, "MessageToDict", counted)
     monkeypatch.setattr(pulumi_policy.policy, "json_format", remembering)
+    configure = _PolicyAnalyzerServicer._configure_runtime_settings
+    configured: list[int] = []
+
+    def counted_configure(servicer: _PolicyAnalyzerServicer) -> None:
+        configured.append(1)
+        configure(servicer)
+
+    monkeypatch.setattr(_PolicyAnalyzerServicer, "_configure_runtime_settings", counted_configure)
+    assert runtime_settings.install() is True
     assert _answers(run) == plain
     assert len(calls) > 10 * len(run.resources)  # the servicer converts per policy: the cache is used
+    assert configured == [1]  # one thread, one environment: configured once, not 2 x resources + 1
 
 
 def test_install_finds_the_servicers_converter(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -71,3 +84,20 @@ def test_each_caller_gets_its_own_copy() -> None:
     second = converter.MessageToDict(struct)
     assert second == {"spec": {"ports": [80, 443]}, "name": "web"}
     assert second["spec"] is not first["spec"]
+
+
+def test_the_runtime_is_configured_again_when_its_environment_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[str | None] = []
+    monkeypatch.setattr(
+        _PolicyAnalyzerServicer,
+        "_configure_runtime_settings",
+        lambda servicer: seen.append(os.environ.get("PULUMI_STACK")),
+    )
+    assert runtime_settings.install() is True
+    servicer = Pack().servicer
+    for stack in ("dev", "dev", "prod", "prod", "dev"):
+        monkeypatch.setenv("PULUMI_STACK", stack)
+        servicer._configure_runtime_settings()
+    assert seen == ["dev", "prod", "dev"]
