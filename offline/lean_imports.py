@@ -15,9 +15,10 @@ time one of its names is asked for (or listed), so the program pays for the reso
 for every resource of a group. The `_enums` and `_inputs` modules, which every resource module imports
 anyway, stay eager.
 
-`requests` is loaded on first use (importlib's LazyLoader): pulumi_kubernetes.yaml imports it at module
-level to fetch manifests from URLs, which the program never asks for, and it would cost a twentieth of
-the preview.
+`requests` and `pulumi.automation` are loaded on first use (importlib's LazyLoader): pulumi_kubernetes.yaml
+imports requests at module level to fetch manifests from URLs, which the program never asks for, and
+the Pulumi SDK's `__init__` imports its Automation API (workspaces, the CLI wrapper), which a program
+run by the engine never calls; together they would cost a tenth of the preview's imports.
 
 The bytecode is cached next to the SDK's own, as `__pycache__/<module>.cpython-3X.opt-lean.pyc`,
 checked against the source's mtime and size and a checksum of this file. scripts/bootstrap-python.sh
@@ -44,7 +45,7 @@ from types import CodeType, ModuleType
 
 PACKAGES = ("pulumi_kubernetes", "pulumi_hcloud", "pulumi_tls", "pulumi_random", "pulumiverse_time")
 """The generated provider SDKs the program imports."""
-LAZY = ("requests",)
+LAZY = ("requests", "pulumi.automation")
 """Modules executed on first attribute access instead of on import."""
 _TAG = "lean"
 _FLAGS = __future__.annotations.compiler_flag

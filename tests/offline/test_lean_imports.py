@@ -66,15 +66,18 @@ def test_lean_modules_give_the_sdk_the_same_classes() -> None:
     assert lean["exported"] == plain["exported"]
 
 
-def test_requests_is_loaded_only_when_used() -> None:
-    """pulumi_kubernetes.yaml imports requests for manifests at URLs, which the program never reads."""
+def test_requests_and_the_automation_api_are_loaded_only_when_used() -> None:
+    """pulumi_kubernetes.yaml imports requests for manifests at URLs, which the program never reads; the
+    Pulumi SDK imports its Automation API, which a program never calls."""
     probe = (
         "import sys, offline, pulumi_kubernetes.helm.v3\n"
-        "before = type(sys.modules['requests']).__name__, 'urllib3' in sys.modules\n"
-        "import requests; requests.get\n"
-        "print(before, 'urllib3' in sys.modules)"
+        "lazy = lambda name: type(sys.modules[name]).__name__\n"
+        "before = lazy('requests'), 'urllib3' in sys.modules, lazy('pulumi.automation')\n"
+        "before += ('pulumi.automation._local_workspace' in sys.modules,)\n"
+        "import requests, pulumi; requests.get, pulumi.automation.LocalWorkspace\n"
+        "print(before, 'urllib3' in sys.modules, 'pulumi.automation._local_workspace' in sys.modules)"
     )
-    assert fresh_python(probe).strip() == "('_LazyModule', False) True"
+    assert fresh_python(probe).strip() == "('_LazyModule', False, '_LazyModule', False) True True"
 
 
 def test_a_package_imports_a_resource_module_when_one_of_its_names_is_used() -> None:
