@@ -8,7 +8,7 @@ import yaml
 
 from components.config import SECRET_SPECS, StackConfig
 from components.config.base import Section
-from components.config.reference import _section_type, render
+from components.config.reference import _section_type, attribute_docs, render
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,7 +24,7 @@ def test_every_model_field_has_a_description() -> None:
     while queue:
         model = queue.pop()
         for name, field in model.model_fields.items():
-            if not (field.description or "").strip():
+            if not attribute_docs(model).get(name, "").strip():
                 undocumented.append(f"{model.__name__}.{name}")
             nested = _section_type(field.annotation)
             if nested is not None:
