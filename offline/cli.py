@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -118,8 +119,23 @@ def _policy_pack(args: argparse.Namespace, settings: StackSettings) -> tuple[Pol
     return PolicyPackProcess(PackProject.load(pack_dir.resolve()), context), ""
 
 
+PROGRAM_RSA_BITS = (2048,)
+"""RSA keys the platform's program makes (the cluster's service-account key, components/k3s/trust.py):
+made ahead while the preview starts (offline/fake_tls.py); tests/offline/test_preview_cli.py checks
+that a preview of each stack takes them."""
+
+
+def _make_rsa_keys_ahead() -> None:
+    from . import fake_tls  # on this thread: cryptography's import stays off the way to the pack's start
+
+    for bits in PROGRAM_RSA_BITS:
+        fake_tls.generate_rsa_ahead(bits)
+
+
 def preview_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    if not args.fresh:  # a new stack's preview makes no keys
+        threading.Thread(target=_make_rsa_keys_ahead, name="rsa-keys-ahead", daemon=True).start()
     if args.fresh and args.out:
         raise InputError(
             "--out writes user-data and Kubernetes YAML, which a new stack's preview does not know; "

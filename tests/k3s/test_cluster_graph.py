@@ -127,9 +127,10 @@ def test_the_label_capable_list_is_the_providers(prod_run: ProgramRun) -> None:
     import pulumi
     import pulumi_hcloud
 
-    with_labels = {
+    exported = {name: getattr(pulumi_hcloud, name) for name in dir(pulumi_hcloud)}  # a lean package
+    with_labels = {  # imports its resource modules on first use (offline/lean_imports.py): not vars()
         f"hcloud:index/{name[0].lower()}{name[1:]}:{name}"
-        for name, cls in vars(pulumi_hcloud).items()
+        for name, cls in exported.items()
         if inspect.isclass(cls)
         and issubclass(cls, pulumi.CustomResource)
         and "labels" in inspect.signature(cls._internal_init).parameters  # type: ignore[attr-defined]

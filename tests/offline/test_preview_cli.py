@@ -14,8 +14,11 @@ import pytest
 import yaml
 
 import offline.cli
+import offline.mocks
 import offline.preview_run
+from offline import fake_tls
 from offline.program import ProgramRun
+from offline.wire import reveal
 
 PACK = Path(__file__).parent / "fixture_pack"
 SERVERS = {"dev": 1 + 1 + 1, "prod": 3 + 2 + 1}  # control plane + agents (Pulumi.<stack>.yaml) + Postgres VM
@@ -54,10 +57,24 @@ def test_preview_end_to_end(
     stack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out, totals_file = tmp_path / "out", tmp_path / "totals.json"
+    made_ahead: list[int] = []
+    generate = fake_tls.generate_rsa_ahead
+
+    def counted(bits: int) -> None:
+        made_ahead.append(bits)
+        generate(bits)
+
+    monkeypatch.setattr(fake_tls, "generate_rsa_ahead", counted)
+    monkeypatch.setattr(fake_tls, "_rsa_ahead", {})  # not the keys of earlier previews that failed early
+    monkeypatch.setattr(offline.mocks, "_STATE", {})  # as in a new process: no key made by an earlier run
     code, text, err, run = _preview(
         monkeypatch, capsys, stack, "--out", str(out), "--json", str(totals_file), "--policy-pack", str(PACK)
     )
     assert (code, err) == (0, "")
+    # the service-account key was made while the preview started, and the program took it
+    assert (made_ahead, fake_tls.rsa_keys_waiting(2048)) == ([2048], 0)
+    (service_account_key,) = [r for r in run.resources if r.name.endswith("-service-account")]
+    assert reveal(service_account_key.outputs["privateKeyPem"]).startswith("-----BEGIN RSA PRIVATE KEY-----")
     totals = json.loads(totals_file.read_text())
     assert totals["resources"] == len(run.resources)
     assert totals["resourcesByType"]["hcloud:index/server:Server"] == SERVERS[stack]
