@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 
 import grpc
-from google.protobuf import empty_pb2, json_format
+from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
 from ..program import Registration
@@ -137,8 +137,10 @@ class _Run:
         after = replace(resource, inputs=inputs) if remediated_inputs else resource
         return _Outcome(after, tuple(violations), tuple(remediations))
 
-    def analyze_stack(self, resources: Sequence[Registration]) -> list[Violation]:
-        response = self.pack.stub.AnalyzeStack(messages.analyze_stack_request(resources))
+    def analyze_stack(
+        self, resources: Sequence[Registration], properties: Mapping[str, struct_pb2.Struct]
+    ) -> list[Violation]:
+        response = self.pack.stub.AnalyzeStack(messages.analyze_stack_request(resources, properties))
         return [
             self.violation(d.policyName, _level(d.enforcementLevel), d.description, d.message, d.urn)
             for d in response.diagnostics
@@ -228,9 +230,15 @@ class Gate:
                 raise self._error
             assert self._info is not None
             self._by_urn.update((r.urn, r) for r in resources)
-            outcomes = [self._outcome(r) for r in resources]
+            outcomes: list[_Outcome] = []
+            properties: dict[str, struct_pb2.Struct] = {}
+            for resource in resources:
+                # each resource's stack properties made as its analysis is done: while the pack works
+                # through the last resources, not after it
+                outcomes.append(self._outcome(resource))
+                properties[resource.urn] = messages.stack_properties(outcomes[-1].resource)
             analyzed = [outcome.resource for outcome in outcomes]
-            stack_violations = self._run.analyze_stack(analyzed)
+            stack_violations = self._run.analyze_stack(analyzed, properties)
         except grpc.RpcError as err:
             detail = f"{err.details()}\n{self.pack.stop()}".rstrip()
             raise PolicyPackError(f"policy pack {self.pack.project.directory} failed: {detail}") from None

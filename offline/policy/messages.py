@@ -75,16 +75,26 @@ def analyze_request(
     return request
 
 
-def analyze_stack_request(resources: Sequence[Registration]) -> analyzer_pb2.AnalyzeStackRequest:
-    """`AnalyzeStack` sees every resource's final outputs, with parent and dependencies."""
+def stack_properties(resource: Registration) -> struct_pb2.Struct:
+    """What `AnalyzeStack` sees of a resource's properties: its final outputs."""
+    return to_struct(resource.final_outputs)
+
+
+def analyze_stack_request(
+    resources: Sequence[Registration], properties: Mapping[str, struct_pb2.Struct] | None = None
+) -> analyzer_pb2.AnalyzeStackRequest:
+    """`AnalyzeStack` sees every resource's final outputs, with parent and dependencies (`properties`:
+    `stack_properties` of some resources, already made)."""
     by_urn = {r.urn: r for r in resources}
+    made = properties or {}
     messages = []
     for resource in resources:
+        made_properties = made.get(resource.urn)
         message = analyzer_pb2.AnalyzerResource(
             urn=resource.urn,
             type=resource.type,
             name=resource.name,
-            properties=to_struct(resource.final_outputs),
+            properties=stack_properties(resource) if made_properties is None else made_properties,
             options=_options(resource),
             parent=resource.parent or "",
             dependencies=list(resource.dependencies),
