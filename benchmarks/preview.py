@@ -54,6 +54,7 @@ INPUTS = [
     "offline/cli.py",
     "offline/preview_run.py",
     "offline/program.py",
+    "offline/fake_tls.py",
     "offline/lean_imports.py",
     "offline/type_hints.py",
     "offline/policy/gate.py",

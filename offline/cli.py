@@ -126,7 +126,8 @@ that a preview of each stack takes them."""
 
 
 def _make_rsa_keys_ahead() -> None:
-    from . import fake_tls  # on this thread: cryptography's import stays off the way to the pack's start
+    """On a thread of its own: the keys, and cryptography's import, stay off the way to the pack's start."""
+    from . import fake_tls
 
     for bits in PROGRAM_RSA_BITS:
         fake_tls.generate_rsa_ahead(bits)

@@ -4,9 +4,10 @@ They behave like the provider's: the same PEM flavours (PKCS#1 for RSA, SEC1 for
 key usages, subject fields and validity, so checks of the trust chain run on real cryptography.
 
 An RSA key takes tens of milliseconds of prime search (about 90 ms for 2048 bits on a 2-core CI
-machine), all of it in OpenSSL with the GIL released. `generate_rsa_ahead` starts one on a thread, for
-the preview to call as it starts, while the second core has nothing else to do; `private_key` takes it
-instead of making one then. The key is as random as any other, only made earlier.
+machine), all of it in OpenSSL with the GIL released. The preview calls `generate_rsa_ahead` on a thread
+as it starts, while the second core has nothing else to do; `private_key` takes that key (waiting for
+it if it is still being made) instead of making one then. The key is as random as any other, only
+made earlier.
 """
 
 from __future__ import annotations
@@ -49,18 +50,15 @@ _rsa_ahead_lock = threading.Lock()
 
 
 def generate_rsa_ahead(bits: int) -> None:
-    """Start making one RSA key of `bits` on a thread; the next `private_key` of that size takes it."""
+    """Make one RSA key of `bits` on the calling thread for the next `private_key` of that size, which
+    takes it as soon as it is promised here."""
     made: Future[rsa.RSAPrivateKey] = Future()
-
-    def make() -> None:
-        try:
-            made.set_result(rsa.generate_private_key(public_exponent=_RSA_EXPONENT, key_size=bits))
-        except BaseException as err:  # handed to whoever takes the key
-            made.set_exception(err)
-
     with _rsa_ahead_lock:
         _rsa_ahead.setdefault(bits, []).append(made)
-    threading.Thread(target=make, name=f"rsa-{bits}-ahead", daemon=True).start()
+    try:
+        made.set_result(rsa.generate_private_key(public_exponent=_RSA_EXPONENT, key_size=bits))
+    except BaseException as err:  # handed to whoever takes the key
+        made.set_exception(err)
 
 
 def rsa_keys_waiting(bits: int) -> int:

@@ -104,6 +104,18 @@ def _exported_names(module_path: Path) -> list[str] | None:
     return None
 
 
+def _star_imported(node: ast.stmt) -> str | None:
+    """The sibling module of a `from .module import *` line that may become lazy, else None."""
+    if (
+        isinstance(node, ast.ImportFrom)
+        and node.level == 1
+        and node.module not in (None, *_EAGER)
+        and [alias.name for alias in node.names] == ["*"]
+    ):
+        return node.module
+    return None
+
+
 def _lazy_star_imports(tree: ast.Module, path: str) -> ast.Module:
     """A package `__init__`'s `from .module import *` lines turned into a table `lazy_exports` serves."""
     if Path(path).name != "__init__.py":
@@ -111,22 +123,14 @@ def _lazy_star_imports(tree: ast.Module, path: str) -> ast.Module:
     table: dict[str, str] = {}
     kept: list[ast.stmt] = []
     for node in tree.body:
-        exported = (
-            _exported_names(Path(path).parent / f"{node.module}.py")
-            if isinstance(node, ast.ImportFrom)
-            and node.level == 1
-            and node.module is not None
-            and node.module not in _EAGER
-            and [alias.name for alias in node.names] == ["*"]
-            else None
-        )
-        if exported is None:
+        module = _star_imported(node)
+        exported = _exported_names(Path(path).parent / f"{module}.py") if module else None
+        if module is None or exported is None:
             kept.append(node)
             continue
-        assert isinstance(node, ast.ImportFrom) and node.module is not None
         # what the plain line binds, in its order: the module under its name, then its exports
-        table[node.module] = node.module
-        table.update(dict.fromkeys(exported, node.module))
+        table[module] = module
+        table.update(dict.fromkeys(exported, module))
     if not table:
         return tree
     serve = ast.parse(

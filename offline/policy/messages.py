@@ -89,12 +89,11 @@ def analyze_stack_request(
     made = properties or {}
     messages = []
     for resource in resources:
-        made_properties = made.get(resource.urn)
         message = analyzer_pb2.AnalyzerResource(
             urn=resource.urn,
             type=resource.type,
             name=resource.name,
-            properties=stack_properties(resource) if made_properties is None else made_properties,
+            properties=made[resource.urn] if resource.urn in made else stack_properties(resource),
             options=_options(resource),
             parent=resource.parent or "",
             dependencies=list(resource.dependencies),
