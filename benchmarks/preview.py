@@ -33,7 +33,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,12 +110,14 @@ def _tree(pid: int) -> list[int]:
     return pids
 
 
-def timed(command: Sequence[str], cwd: Path, ok: tuple[int, ...] = (0, 1)) -> tuple[Sample, str]:
+def timed(
+    command: Sequence[str], cwd: Path, ok: tuple[int, ...] = (0, 1), env: Mapping[str, str] | None = None
+) -> tuple[Sample, str]:
     """Run a command; its wall time, the CPU time of it and every process it waited for, its peak RSS."""
     peak = 0
     with tempfile.TemporaryFile() as out:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
         done = threading.Event()
 
         def sample() -> None:

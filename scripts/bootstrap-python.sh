@@ -6,6 +6,10 @@
 # preview loads the provider SDKs from (offline/lean_imports.py). A stamp of uv.lock, pyproject.toml,
 # this script and lean_imports.py skips all that when nothing changed, so scripts that call this on
 # every run (scripts/preview.sh) start at once; `rm -rf .venv` forces a fresh install.
+# The environment is built on the distribution's python3 (/usr/bin/python3) when pyproject.toml allows
+# its version: Debian links it statically and builds it with profile-guided optimisation, where a
+# source build (pyenv's default, often first on PATH) has neither; `python -m benchmarks.interpreter`
+# compares the two on the preview. UV_PYTHON, when set, chooses instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +29,11 @@ if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
 fi
 
 uv=$(scripts/ensure-uv.sh)
-"$uv" sync --frozen --all-groups --quiet --compile-bytecode >&2
+sync=("$uv" sync --frozen --all-groups --quiet --compile-bytecode)
+# uv refuses an interpreter outside requires-python before it touches .venv: then its own choice.
+if [ -n "${UV_PYTHON:-}" ] || [ ! -x /usr/bin/python3 ] || ! "${sync[@]}" --python /usr/bin/python3 2>/dev/null; then
+  "${sync[@]}" >&2
+fi
 .venv/bin/python -m compileall -q -j 0 -x '/(\.venv|\.tools|build|node_modules)/' . >&2
 .venv/bin/python -c "import offline.lean_imports as lean; lean.compile_packages()" >&2
 echo "$wanted" > "$stamp"
