@@ -6,11 +6,12 @@ by tests; they import `platform_security` instead.
 
 import gc
 
-from platform_security import ALL_POLICIES, PACK_NAME, conversion, runtime_settings
+from platform_security import ALL_POLICIES, PACK_NAME, conversion, runtime_settings, unknown_proxy
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 conversion.install()  # each resource converted once, not once per policy (platform_security/conversion.py)
 runtime_settings.install()  # the runtime configured once per thread (platform_security/runtime_settings.py)
+unknown_proxy.install()  # properties wrapped as policies read them (platform_security/unknown_proxy.py)
 
 # Everything imported so far lives as long as the pack: keep the cyclic collector from re-scanning it
 # on every full pass while the pack serves (a sixth of its CPU over a preview of prod).

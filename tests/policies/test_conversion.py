@@ -1,6 +1,7 @@
 """The pack converts each resource's properties once (platform_security/conversion.py), configures the
-runtime once per thread (platform_security/runtime_settings.py), and answers every request of the dev
-and prod previews exactly as pulumi_policy does on its own."""
+runtime once per thread (platform_security/runtime_settings.py), wraps properties as policies read
+them (platform_security/unknown_proxy.py), and answers every request of the dev, prod and fresh prod
+previews exactly as pulumi_policy does on its own."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from collections.abc import Callable
 import pulumi_policy.policy
 import pytest
 from google.protobuf import json_format
-from platform_security import conversion, runtime_settings
+from platform_security import conversion, runtime_settings, unknown_proxy
 from pulumi.runtime.proto import analyzer_pb2 as proto
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from offline.policy import messages
-from offline.program import ProgramRun
+from offline.program import ProgramRun, run_program
 
 from .policy_wire import Pack, load_config
 
@@ -35,11 +36,17 @@ def _answers(run: ProgramRun) -> list[bytes]:
     return answers
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_the_pack_answers_the_same_with_each_resource_converted_once(
-    stack: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture(scope="module")
+def fresh_prod_run() -> ProgramRun:
+    """A new stack's preview: unknown values everywhere, so the proxies' unknown checks are exercised."""
+    return run_program("prod", fresh=True)
+
+
+@pytest.mark.parametrize("run_fixture", ["dev_run", "prod_run", "fresh_prod_run"])
+def test_the_pack_answers_the_same_with_its_speed_ups_installed(
+    run_fixture: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run: ProgramRun = request.getfixturevalue(f"{stack}_run")
+    run: ProgramRun = request.getfixturevalue(run_fixture)
     plain = _answers(run)
     stack_answer = proto.AnalyzeResponse.FromString(plain[-1])
     findings = sum(len(proto.AnalyzeResponse.FromString(a).diagnostics) for a in plain[1:-1:2])
@@ -63,6 +70,9 @@ def test_the_pack_answers_the_same_with_each_resource_converted_once(
 
     monkeypatch.setattr(_PolicyAnalyzerServicer, "_configure_runtime_settings", counted_configure)
     assert runtime_settings.install() is True
+    sdk_proxy = pulumi_policy.policy.unknown_checking_proxy
+    monkeypatch.setattr(pulumi_policy.policy, "unknown_checking_proxy", sdk_proxy)
+    assert unknown_proxy.install() is True
     assert _answers(run) == plain
     assert len(calls) > 10 * len(run.resources)  # the servicer converts per policy: the cache is used
     assert configured == [1]  # one thread, one environment: configured once, not 2 x resources + 1
