@@ -4,26 +4,28 @@ Exit status: 0 when the preview passes, 1 when a mandatory policy is violated (a
 fails), 2 when the input is wrong (stack file, config, price table, policy pack) with a message that
 says what to fix.
 
-This module reads the stack and starts the policy pack before anything imports the Pulumi SDK or the
-program's components (offline/preview_run.py): the pack's interpreter loads its own copy of the SDK on
-the other core meanwhile, as the engine starts analyzers before the program runs.
+This module starts the preview's worker (offline/worker.py) before it imports anything of size, then
+reads the stack and starts the policy pack before anything imports the program's components
+(offline/preview_run.py): the worker's and the pack's interpreters load their libraries on the other
+core meanwhile, as the engine starts analyzers before the program runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from .errors import EXIT_INPUT, EXIT_OK, EXIT_POLICY, InputError
-from .policy.pack import PackProject, PolicyPackError, PolicyPackProcess, StackContext
-from .stack_file import PROJECT_DIR, StackSettings, parse_assignments, read_stack
+from .project import PROJECT_DIR
+from .worker import Worker
+
+if TYPE_CHECKING:
+    from .policy.pack import PolicyPackProcess
+    from .stack_file import StackSettings
 
 __all__ = ["EXIT_INPUT", "EXIT_OK", "EXIT_POLICY", "main"]
 
@@ -89,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _overlay(paths: Sequence[Path]) -> dict[str, Any]:
+    import yaml
+
     result: dict[str, Any] = {}
     for path in paths:
         try:
@@ -104,6 +108,8 @@ def _overlay(paths: Sequence[Path]) -> dict[str, Any]:
 
 def _policy_pack(args: argparse.Namespace, settings: StackSettings) -> tuple[PolicyPackProcess | None, str]:
     """The pack to run (not started yet), or None and why the gate does not run."""
+    from .policy.pack import PackProject, PolicyPackProcess, StackContext
+
     if args.no_policy:
         return None, "--no-policy"
     pack_dir = args.policy_pack or args.project_dir / "policies"
@@ -121,43 +127,37 @@ def _policy_pack(args: argparse.Namespace, settings: StackSettings) -> tuple[Pol
 
 PROGRAM_RSA_BITS = (2048,)
 """RSA keys the platform's program makes (the cluster's service-account key, components/k3s/trust.py):
-made ahead while the preview starts (offline/fake_tls.py); tests/offline/test_preview_cli.py checks
-that a preview of each stack takes them."""
-
-
-def _make_rsa_keys_ahead() -> None:
-    """On a thread of its own: the keys, and cryptography's import, stay off the way to the pack's start."""
-    from . import fake_tls
-
-    for bits in PROGRAM_RSA_BITS:
-        fake_tls.generate_rsa_ahead(bits)
+the worker makes them ahead while the preview starts; tests/offline/test_preview_cli.py checks that
+they are the program's."""
 
 
 def preview_command(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    if not args.fresh:  # a new stack's preview makes no keys
-        threading.Thread(target=_make_rsa_keys_ahead, name="rsa-keys-ahead", daemon=True).start()
     if args.fresh and args.out:
         raise InputError(
             "--out writes user-data and Kubernetes YAML, which a new stack's preview does not know; "
             "drop --fresh or --out"
         )
-    try:
-        overrides = {**_overlay(args.config_file), **parse_assignments(args.set, parse_json=True)}
-        secret_overrides = parse_assignments(args.secret, parse_json=False)
-        settings = read_stack(args.project_dir, args.stack, overrides, secret_overrides)
-        pack, skipped = _policy_pack(args, settings)
-    except (ValueError, FileNotFoundError, PolicyPackError) as err:
-        raise InputError(str(err)) from None
-    if pack is not None:
-        pack.start()
-    try:
-        from .preview_run import preview  # once the pack is starting: see above
+    with Worker(() if args.fresh else PROGRAM_RSA_BITS) as worker:  # a new stack's preview makes no keys
+        from .policy.pack import PolicyPackError
+        from .stack_file import parse_assignments, read_stack
 
-        return preview(args, settings, pack, skipped, started)
-    finally:
+        try:
+            overrides = {**_overlay(args.config_file), **parse_assignments(args.set, parse_json=True)}
+            secret_overrides = parse_assignments(args.secret, parse_json=False)
+            settings = read_stack(args.project_dir, args.stack, overrides, secret_overrides)
+            pack, skipped = _policy_pack(args, settings)
+        except (ValueError, FileNotFoundError, PolicyPackError) as err:
+            raise InputError(str(err)) from None
         if pack is not None:
-            pack.stop()
+            pack.start()
+        try:
+            from .preview_run import preview  # once the pack is starting: see above
+
+            return preview(args, settings, pack, skipped, started, worker)
+        finally:
+            if pack is not None:
+                pack.stop()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

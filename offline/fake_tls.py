@@ -4,10 +4,10 @@ They behave like the provider's: the same PEM flavours (PKCS#1 for RSA, SEC1 for
 key usages, subject fields and validity, so checks of the trust chain run on real cryptography.
 
 An RSA key takes tens of milliseconds of prime search (about 90 ms for 2048 bits on a 2-core CI
-machine), all of it in OpenSSL with the GIL released. The preview calls `generate_rsa_ahead` on a thread
-as it starts, while the second core has nothing else to do; `private_key` takes that key (waiting for
-it if it is still being made) instead of making one then. The key is as random as any other, only
-made earlier.
+machine), all of it in OpenSSL with the GIL released. The preview's worker (offline/worker.py), where
+this module runs during a preview, calls `generate_rsa_ahead` on a thread as it starts, while the
+second core has little else to do; `private_key` takes that key (waiting for it if it is still being
+made) instead of making one then. The key is as random as any other, only made earlier.
 """
 
 from __future__ import annotations

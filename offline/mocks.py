@@ -34,7 +34,6 @@ from typing import Any
 
 import pulumi
 
-from . import fake_tls
 from .wire import reveal
 
 Outputs = dict[str, Any]
@@ -149,12 +148,25 @@ _NAMED_HCLOUD: dict[str, Callable[[str, dict[str, Any]], Outputs]] = {
     "hcloud:index/sshKey:SshKey": _hcloud_ssh_key,
 }
 
-_TLS: dict[str, Callable[[dict[str, Any]], Outputs]] = {
-    "tls:index/privateKey:PrivateKey": fake_tls.private_key,
-    "tls:index/selfSignedCert:SelfSignedCert": fake_tls.self_signed_cert,
-    "tls:index/certRequest:CertRequest": fake_tls.cert_request,
-    "tls:index/locallySignedCert:LocallySignedCert": fake_tls.locally_signed_cert,
+_TLS: dict[str, str] = {
+    "tls:index/privateKey:PrivateKey": "private_key",
+    "tls:index/selfSignedCert:SelfSignedCert": "self_signed_cert",
+    "tls:index/certRequest:CertRequest": "cert_request",
+    "tls:index/locallySignedCert:LocallySignedCert": "locally_signed_cert",
 }
+"""Each pulumi-tls type's stand-in: a function of offline/fake_tls.py."""
+
+TlsStandIns = Callable[[str, dict[str, Any]], Outputs]
+"""Runs the offline/fake_tls.py function named by the first argument on the inputs: in this process
+(`tls_here`) or in the preview's worker (offline/worker.py)."""
+
+
+def tls_here(kind: str, inputs: dict[str, Any]) -> Outputs:
+    from . import fake_tls  # imported on first use: the preview's worker spares this process cryptography
+
+    made: Outputs = getattr(fake_tls, kind)(inputs)
+    return made
+
 
 _RANDOM: dict[str, Callable[[str, dict[str, Any]], Outputs]] = {
     "random:index/randomPassword:RandomPassword": _random_password,
@@ -182,8 +194,9 @@ def _kept(key: tuple[str, ...], inputs: dict[str, Any], create: Callable[[], Out
 class PlatformMocks(pulumi.runtime.Mocks):
     """Provider-like answers for every resource type this program registers."""
 
-    def __init__(self, *, fresh: bool = False) -> None:
+    def __init__(self, *, fresh: bool = False, tls: TlsStandIns = tls_here) -> None:
         self.fresh = fresh
+        self._tls = tls
         self._lock = threading.Lock()
         self.secret_values: set[str] = set()
         """Every secret value a mock produced (passwords, private keys): tests grep output for them."""
@@ -196,7 +209,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if self.fresh:  # a create in preview: no id, and only the inputs are known
             return "", inputs
         if typ in _TLS:
-            outputs = _kept((stack, typ, name), inputs, lambda: _TLS[typ](inputs))
+            outputs = _kept((stack, typ, name), inputs, lambda: self._tls(_TLS[typ], inputs))
             self._remember(outputs, "privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh")
             return self._id(typ, name), {**inputs, **outputs}
         if typ in _RANDOM:

@@ -16,6 +16,7 @@ from .cost.baseline import load_baseline
 from .cost.estimate import estimate
 from .cost.prices import load_prices
 from .errors import EXIT_OK, EXIT_POLICY, InputError
+from .mocks import PlatformMocks
 from .policy.gate import Gate, PolicyReport
 from .policy.pack import PolicyPackError, PolicyPackProcess
 from .program import ProgramError, ProgramRun, Registration, run_with_settings
@@ -25,6 +26,7 @@ from .report.preview import Preview
 from .report.text import render_text
 from .report.totals import change_line, load_totals, write_totals
 from .stack_file import StackSettings
+from .worker import Worker
 
 _GATE_SWITCH_INTERVAL_S = 0.0005
 
@@ -45,12 +47,15 @@ def _policy_config(args: argparse.Namespace, pack: PolicyPackProcess) -> Path | 
 
 def _run(
     settings: StackSettings,
-    project_dir: Path,
-    fresh: bool,
+    args: argparse.Namespace,
+    worker: Worker,
     on_register: Callable[[Registration], None] | None = None,
 ) -> ProgramRun:
+    mocks = PlatformMocks(fresh=args.fresh, tls=worker.tls)
     try:
-        return run_with_settings(settings, project_dir, fresh=fresh, on_register=on_register)
+        return run_with_settings(
+            settings, args.project_dir, fresh=args.fresh, mocks=mocks, on_register=on_register
+        )
     except ProgramError as err:
         if isinstance(err.cause, pulumi.RunError):  # the program's config errors: one message, no traceback
             raise InputError(str(err)) from None
@@ -58,7 +63,7 @@ def _run(
 
 
 def _run_and_gate(
-    args: argparse.Namespace, settings: StackSettings, pack: PolicyPackProcess | None
+    args: argparse.Namespace, settings: StackSettings, pack: PolicyPackProcess | None, worker: Worker
 ) -> tuple[ProgramRun, PolicyReport | None]:
     """Run the program while the started pack analyzes each resource as it is registered, on the other
     core; then gate the result.
@@ -66,15 +71,15 @@ def _run_and_gate(
     Remediated inputs replace the run's: they are what `pulumi up` would send.
     """
     if pack is None:
-        return _run(settings, args.project_dir, args.fresh), None
+        return _run(settings, args, worker), None
     # The program holds the GIL while it runs; the gate's threads need it briefly after each reply
     # from the pack. At the default 5 ms a thread waits that long for it, every time, and the pack
     # idles; at 0.5 ms the pack keeps up with the program.
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(_GATE_SWITCH_INTERVAL_S)
     try:
-        with Gate(pack, _policy_config(args, pack), connect=True) as gate:
-            run = _run(settings, args.project_dir, args.fresh, gate.submit)
+        with Gate(pack, _policy_config(args, pack), connect=True, check=worker.schema_checks) as gate:
+            run = _run(settings, args, worker, gate.submit)
             report, run.resources = gate.finish(run.resources)
     finally:
         sys.setswitchinterval(switch_interval)
@@ -87,13 +92,14 @@ def preview(
     pack: PolicyPackProcess | None,
     skipped: str,
     started: float,
+    worker: Worker,
 ) -> int:
     """Run, gate, price and report one preview (`skipped` says why there is no pack, if there is none)."""
     try:
         before = load_totals(args.compare) if args.compare else None
         prices = load_prices(args.prices)
         baseline = load_baseline(args.baseline)
-        run, policy = _run_and_gate(args, settings, pack)
+        run, policy = _run_and_gate(args, settings, pack, worker)
     except (ValueError, FileNotFoundError, PolicyPackError) as err:
         raise InputError(str(err)) from None
     cost = estimate(run.resources, prices, baseline, object_storage=_uses_object_storage(run.settings))

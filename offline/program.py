@@ -20,7 +20,8 @@ from pulumi.runtime.stack import run_in_stack
 
 from . import type_hints
 from .mocks import PlatformMocks
-from .stack_file import PROJECT_DIR, StackSettings, read_stack
+from .project import PROJECT_DIR
+from .stack_file import StackSettings, read_stack
 from .wire import UNKNOWN, is_secret, reveal, secret
 
 type_hints.install()  # property types resolved in one step each (offline/type_hints.py)

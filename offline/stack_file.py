@@ -25,9 +25,6 @@ from components.config.loader import decode_value
 
 from .engine_config import StackValue, validate_stack_config
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-"""The project the preview runs by default: this repository."""
-
 _SEGMENT = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
 
 

@@ -3,22 +3,28 @@
 pulumi/pulumi `ReconcilePolicyPackConfig`: every policy starts from its own enforcement level and the
 `default`s of its config schema, then the pack's `initialConfig`, then the `--policy-pack-config` file
 (`{"all": "<level>", "<policy>": "<level>" | {"enforcementLevel": …, "<key>": …}}`); the result is
-validated against the policy's schema, with `enforcementLevel` added to it.
+validated against the policy's schema, with `enforcementLevel` added to it (offline/policy/schema_check.py,
+in the preview's worker when there is one).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 
 from .pack import PolicyPackError
+
+if TYPE_CHECKING:
+    from .schema_check import Finding
+
+SchemaChecks = Callable[[Sequence[tuple[Any, Mapping[str, Any]]]], "list[Finding | None]"]
+"""`schema_check.first_errors`, run here or in the preview's worker."""
 
 LEVELS = {
     "advisory": analyzer_pb2.ADVISORY,
@@ -58,19 +64,20 @@ def _split(value: Any, where: str) -> tuple[str | None, dict[str, Any]]:
     raise PolicyPackError(f"{where} must be an enforcement level or an object, got {value!r}")
 
 
-def _validate(instance: Mapping[str, Any], schema: Mapping[str, Any]) -> None:
-    """Validate as the engine does (pulumi/pulumi analyzer `validatePolicyConfig`: `gojsonschema.Validate`),
-    whose library implements drafts 4, 6 and 7: draft 7 here (a policy's schema names no `$schema`).
-    A schema that is itself invalid is reported as such (jsonschema.SchemaError)."""
-    jsonschema.Draft7Validator.check_schema(schema)
-    error = jsonschema.exceptions.best_match(jsonschema.Draft7Validator(schema).iter_errors(instance))
-    if error is not None:
-        raise error
+def check_here(checks: Sequence[tuple[Any, Mapping[str, Any]]]) -> list[Finding | None]:
+    """The schema checks in this process."""
+    from .schema_check import first_errors
+
+    return first_errors(checks)
 
 
 def reconcile(
-    info: analyzer_pb2.AnalyzerInfo, file_config: Mapping[str, Any], source: str
+    info: analyzer_pb2.AnalyzerInfo,
+    file_config: Mapping[str, Any],
+    source: str,
+    check: SchemaChecks = check_here,
 ) -> dict[str, PolicySetting]:
+    """Every policy's level and config; `check` validates them all against their schemas at once."""
     names = {policy.name for policy in info.policies}
     unknown = sorted(set(file_config) - names - {"all"})
     if unknown:
@@ -80,6 +87,8 @@ def reconcile(
         )
     all_level, _ = _split(file_config.get("all"), f"{source}: all") if "all" in file_config else (None, {})
     settings = {}
+    wrong_levels: list[str | None] = []
+    checks: list[tuple[Any, Mapping[str, Any]]] = []
     for policy in info.policies:
         schema = (
             json_format.MessageToDict(policy.configSchema.properties)
@@ -97,21 +106,27 @@ def reconcile(
             file_level, file_props = _split(file_config[policy.name], f"{source}: {policy.name}")
             level = file_level or level
             props.update(file_props)
-        if level not in LEVELS:
-            raise PolicyPackError(
-                f"{source}: {policy.name} enforcement level {level!r} is not one of {', '.join(LEVELS)}"
-            )
+        wrong_levels.append(
+            None
+            if level in LEVELS
+            else f"{source}: {policy.name} enforcement level {level!r} is not one of {', '.join(LEVELS)}"
+        )
         full_schema = {
             "type": "object",
             "properties": {**schema, "enforcementLevel": {"type": "string", "enum": list(LEVELS)}},
             "required": list(policy.configSchema.required),
         }
-        try:
-            _validate({**props, "enforcementLevel": level}, full_schema)
-        except jsonschema.ValidationError as err:
-            where = ".".join(str(p) for p in err.absolute_path) or "(root)"
-            raise PolicyPackError(f"{source}: policy {policy.name} config {where}: {err.message}") from None
+        checks.append(({**props, "enforcementLevel": level}, full_schema))
         settings[policy.name] = PolicySetting(level, props)
+    for name, wrong_level, finding in zip(settings, wrong_levels, check(checks), strict=True):
+        if wrong_level is not None:  # the first problem in policy order, as one policy at a time finds it
+            raise PolicyPackError(wrong_level)
+        if finding is None:
+            continue
+        if "schema" in finding:
+            raise PolicyPackError(f"pack {info.name}: policy {name}'s config schema: {finding['schema']}")
+        where = ".".join(str(p) for p in finding["path"]) or "(root)"
+        raise PolicyPackError(f"{source}: policy {name} config {where}: {finding['message']}")
     return settings
 
 

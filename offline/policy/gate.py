@@ -26,7 +26,7 @@ from pulumi.runtime.proto import analyzer_pb2
 
 from ..program import Registration
 from . import messages
-from .config import LEVEL_NAMES, configure_request, load_config_file, reconcile
+from .config import LEVEL_NAMES, SchemaChecks, check_here, configure_request, load_config_file, reconcile
 from .pack import PackProject, PolicyPackError, PolicyPackProcess, StackContext
 
 
@@ -181,8 +181,17 @@ class Gate:
     remediation.
     """
 
-    def __init__(self, pack: PolicyPackProcess, config_file: Path | None, *, connect: bool) -> None:
+    def __init__(
+        self,
+        pack: PolicyPackProcess,
+        config_file: Path | None,
+        *,
+        connect: bool,
+        check: SchemaChecks = check_here,
+    ) -> None:
+        """`check`: how the pack's config is checked against its policies' schemas (policy/config.py)."""
         self.pack = pack
+        self._check = check
         self._file_config = load_config_file(config_file)
         self._config_source = str(config_file or "policy pack defaults")
         self._connect = connect
@@ -206,7 +215,7 @@ class Gate:
                 self.pack.connect()
             self._info = self.pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
             self.pack.stub.GetPluginInfo(empty_pb2.Empty())
-            settings = reconcile(self._info, self._file_config, self._config_source)
+            settings = reconcile(self._info, self._file_config, self._config_source, self._check)
             self.pack.stub.Configure(configure_request(settings))
             with ThreadPoolExecutor(_IN_FLIGHT, thread_name_prefix="policy-analyze") as workers:
                 while (item := self._queue.get()) is not _DONE:

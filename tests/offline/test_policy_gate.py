@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from pulumi.runtime.proto import analyzer_pb2
 
+from offline.policy.config import reconcile
 from offline.policy.gate import run_policy_pack
 from offline.policy.pack import PolicyPackError, StackContext
 from offline.report.text import policy_lines
@@ -121,3 +123,30 @@ def test_remediations_change_the_inputs_later_policies_and_artifacts_see() -> No
     assert after["bare"]["rules"] == bare.inputs["rules"]
     assert after["labelled"] == labelled.inputs
     assert f"- [remediate]  label-firewalls  ({FIREWALL}: bare)" in "\n".join(policy_lines(report, ""))
+
+
+def _info(*policies: tuple[str, dict]) -> analyzer_pb2.AnalyzerInfo:
+    info = analyzer_pb2.AnalyzerInfo(name="fixture-pack")
+    for name, properties in policies:
+        policy = info.policies.add(name=name, enforcementLevel=analyzer_pb2.ADVISORY)
+        policy.configSchema.properties.update(properties)
+    return info
+
+
+def test_a_policy_whose_schema_is_not_json_schema_is_named() -> None:
+    info = _info(("good", {"limit": {"type": "integer"}}), ("broken", {"limit": {"type": "whole number"}}))
+    with pytest.raises(
+        PolicyPackError, match=r"pack fixture-pack: policy broken's config schema: .*whole number"
+    ):
+        reconcile(info, {}, "config.json")
+
+
+def test_the_first_problem_in_policy_order_is_the_one_reported() -> None:
+    info = _info(("first", {"limit": {"type": "integer"}}), ("second", {}))
+    config = {"first": {"limit": "ten"}, "second": "sometimes"}
+    with pytest.raises(
+        PolicyPackError, match=r"config.json: policy first config limit: 'ten' is not of type"
+    ):
+        reconcile(info, config, "config.json")
+    with pytest.raises(PolicyPackError, match=r"second enforcement level 'sometimes' is not one of"):
+        reconcile(info, {"second": "sometimes"}, "config.json")

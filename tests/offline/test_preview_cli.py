@@ -16,7 +16,7 @@ import yaml
 import offline.cli
 import offline.mocks
 import offline.preview_run
-from offline import fake_tls
+from offline.cli import PROGRAM_RSA_BITS
 from offline.program import ProgramRun
 from offline.wire import reveal
 
@@ -57,22 +57,15 @@ def test_preview_end_to_end(
     stack: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out, totals_file = tmp_path / "out", tmp_path / "totals.json"
-    made_ahead: list[int] = []
-    generate = fake_tls.generate_rsa_ahead
-
-    def counted(bits: int) -> None:
-        made_ahead.append(bits)
-        generate(bits)
-
-    monkeypatch.setattr(fake_tls, "generate_rsa_ahead", counted)
-    monkeypatch.setattr(fake_tls, "_rsa_ahead", {})  # not the keys of earlier previews that failed early
     monkeypatch.setattr(offline.mocks, "_STATE", {})  # as in a new process: no key made by an earlier run
     code, text, err, run = _preview(
         monkeypatch, capsys, stack, "--out", str(out), "--json", str(totals_file), "--policy-pack", str(PACK)
     )
     assert (code, err) == (0, "")
-    # the service-account key was made while the preview started, and the program took it
-    assert (made_ahead, fake_tls.rsa_keys_waiting(2048)) == ([2048], 0)
+    # the worker makes ahead exactly the RSA keys the program asks for (tests/offline/test_worker.py)
+    keys = [r for r in run.resources if r.type == "tls:index/privateKey:PrivateKey"]
+    rsa_keys = [r for r in keys if r.inputs["algorithm"] == "RSA"]
+    assert sorted(int(r.inputs["rsaBits"]) for r in rsa_keys) == sorted(PROGRAM_RSA_BITS)
     (service_account_key,) = [r for r in run.resources if r.name.endswith("-service-account")]
     assert reveal(service_account_key.outputs["privateKeyPem"]).startswith("-----BEGIN RSA PRIVATE KEY-----")
     totals = json.loads(totals_file.read_text())
