@@ -60,6 +60,7 @@ INPUTS = [
     "offline/policy/schema_check.py",
     "offline/lean_imports.py",
     "offline/type_hints.py",
+    "offline/dill_globals.py",
     "offline/policy/gate.py",
     "offline/policy/pack.py",
     "offline/policy/config.py",

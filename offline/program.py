@@ -18,13 +18,14 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_in_stack
 
-from . import type_hints
+from . import dill_globals, type_hints
 from .mocks import PlatformMocks
 from .project import PROJECT_DIR
 from .stack_file import StackSettings, read_stack
 from .wire import UNKNOWN, is_secret, reveal, secret
 
 type_hints.install()  # property types resolved in one step each (offline/type_hints.py)
+dill_globals.install()  # dynamic providers pickled without printing their bytecode (offline/dill_globals.py)
 
 
 @dataclass
