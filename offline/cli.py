@@ -21,10 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import EXIT_INPUT, EXIT_OK, EXIT_POLICY, InputError
 from .project import PROJECT_DIR
-from .worker import Worker
+from .worker import RemoteGate, Worker
 
 if TYPE_CHECKING:
-    from .policy.pack import PolicyPackProcess
     from .stack_file import StackSettings
 
 __all__ = ["EXIT_INPUT", "EXIT_OK", "EXIT_POLICY", "main"]
@@ -106,9 +105,11 @@ def _overlay(paths: Sequence[Path]) -> dict[str, Any]:
     return result
 
 
-def _policy_pack(args: argparse.Namespace, settings: StackSettings) -> tuple[PolicyPackProcess | None, str]:
-    """The pack to run (not started yet), or None and why the gate does not run."""
-    from .policy.pack import PackProject, PolicyPackProcess, StackContext
+def _policy_gate(
+    args: argparse.Namespace, settings: StackSettings, worker: Worker
+) -> tuple[RemoteGate | None, str]:
+    """The policy gate, its pack starting in the worker; or None and why the gate does not run."""
+    from .policy.pack import PackProject, StackContext
 
     if args.no_policy:
         return None, "--no-policy"
@@ -122,7 +123,10 @@ def _policy_pack(args: argparse.Namespace, settings: StackSettings) -> tuple[Pol
         config=settings.config,
         secret_keys=tuple(settings.secret_keys),
     )
-    return PolicyPackProcess(PackProject.load(pack_dir.resolve()), context), ""
+    project = PackProject.load(pack_dir.resolve())
+    default_config = project.directory / f"config.{args.stack}.json"
+    config_file = args.policy_config or (default_config if default_config.is_file() else None)
+    return RemoteGate(worker, project, context, config_file), ""
 
 
 PROGRAM_RSA_BITS = (2048,)
@@ -146,18 +150,16 @@ def preview_command(args: argparse.Namespace) -> int:
             overrides = {**_overlay(args.config_file), **parse_assignments(args.set, parse_json=True)}
             secret_overrides = parse_assignments(args.secret, parse_json=False)
             settings = read_stack(args.project_dir, args.stack, overrides, secret_overrides)
-            pack, skipped = _policy_pack(args, settings)
+            gate, skipped = _policy_gate(args, settings, worker)
         except (ValueError, FileNotFoundError, PolicyPackError) as err:
             raise InputError(str(err)) from None
-        if pack is not None:
-            pack.start()
         try:
             from .preview_run import preview  # once the pack is starting: see above
 
-            return preview(args, settings, pack, skipped, started, worker)
+            return preview(args, settings, gate, skipped, started, worker)
         finally:
-            if pack is not None:
-                pack.stop()
+            if gate is not None:
+                gate.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,7 +8,6 @@ import json
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pulumi
 
@@ -17,8 +16,8 @@ from .cost.estimate import estimate
 from .cost.prices import load_prices
 from .errors import EXIT_OK, EXIT_POLICY, InputError
 from .mocks import PlatformMocks
-from .policy.gate import Gate, PolicyReport
-from .policy.pack import PolicyPackError, PolicyPackProcess
+from .policy.pack import PolicyPackError
+from .policy.verdict import PolicyReport
 from .program import ProgramError, ProgramRun, Registration, run_with_settings
 from .report.artifacts import write_artifacts
 from .report.markdown import render_markdown
@@ -26,9 +25,7 @@ from .report.preview import Preview
 from .report.text import render_text
 from .report.totals import change_line, load_totals, write_totals
 from .stack_file import StackSettings
-from .worker import Worker
-
-_GATE_SWITCH_INTERVAL_S = 0.0005
+from .worker import RemoteGate, Worker
 
 
 def _uses_object_storage(settings: StackSettings) -> bool:
@@ -38,11 +35,6 @@ def _uses_object_storage(settings: StackSettings) -> bool:
     except ValueError:
         return False
     return isinstance(section, dict) and section.get("mode") == "hetzner"
-
-
-def _policy_config(args: argparse.Namespace, pack: PolicyPackProcess) -> Path | None:
-    default = pack.project.directory / f"config.{args.stack}.json"
-    return args.policy_config or (default if default.is_file() else None)
 
 
 def _run(
@@ -63,43 +55,34 @@ def _run(
 
 
 def _run_and_gate(
-    args: argparse.Namespace, settings: StackSettings, pack: PolicyPackProcess | None, worker: Worker
+    args: argparse.Namespace, settings: StackSettings, gate: RemoteGate | None, worker: Worker
 ) -> tuple[ProgramRun, PolicyReport | None]:
-    """Run the program while the started pack analyzes each resource as it is registered, on the other
-    core; then gate the result.
+    """Run the program while the pack, started by the worker, analyzes each resource as it is
+    registered, on the other core; then gate the result.
 
     Remediated inputs replace the run's: they are what `pulumi up` would send.
     """
-    if pack is None:
+    if gate is None:
         return _run(settings, args, worker), None
-    # The program holds the GIL while it runs; the gate's threads need it briefly after each reply
-    # from the pack. At the default 5 ms a thread waits that long for it, every time, and the pack
-    # idles; at 0.5 ms the pack keeps up with the program.
-    switch_interval = sys.getswitchinterval()
-    sys.setswitchinterval(_GATE_SWITCH_INTERVAL_S)
-    try:
-        with Gate(pack, _policy_config(args, pack), connect=True, check=worker.schema_checks) as gate:
-            run = _run(settings, args, worker, gate.submit)
-            report, run.resources = gate.finish(run.resources)
-    finally:
-        sys.setswitchinterval(switch_interval)
+    run = _run(settings, args, worker, gate.submit)
+    report, run.resources = gate.finish(run.resources)
     return run, report
 
 
 def preview(
     args: argparse.Namespace,
     settings: StackSettings,
-    pack: PolicyPackProcess | None,
+    gate: RemoteGate | None,
     skipped: str,
     started: float,
     worker: Worker,
 ) -> int:
-    """Run, gate, price and report one preview (`skipped` says why there is no pack, if there is none)."""
+    """Run, gate, price and report one preview (`skipped` says why there is no gate, if there is none)."""
     try:
         before = load_totals(args.compare) if args.compare else None
         prices = load_prices(args.prices)
         baseline = load_baseline(args.baseline)
-        run, policy = _run_and_gate(args, settings, pack, worker)
+        run, policy = _run_and_gate(args, settings, gate, worker)
     except (ValueError, FileNotFoundError, PolicyPackError) as err:
         raise InputError(str(err)) from None
     cost = estimate(run.resources, prices, baseline, object_storage=_uses_object_storage(run.settings))

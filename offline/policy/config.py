@@ -3,28 +3,22 @@
 pulumi/pulumi `ReconcilePolicyPackConfig`: every policy starts from its own enforcement level and the
 `default`s of its config schema, then the pack's `initialConfig`, then the `--policy-pack-config` file
 (`{"all": "<level>", "<policy>": "<level>" | {"enforcementLevel": …, "<key>": …}}`); the result is
-validated against the policy's schema, with `enforcementLevel` added to it (offline/policy/schema_check.py,
-in the preview's worker when there is one).
+validated against the policy's schema, with `enforcementLevel` added to it (offline/policy/schema_check.py).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 
 from .pack import PolicyPackError
-
-if TYPE_CHECKING:
-    from .schema_check import Finding
-
-SchemaChecks = Callable[[Sequence[tuple[Any, Mapping[str, Any]]]], "list[Finding | None]"]
-"""`schema_check.first_errors`, run here or in the preview's worker."""
+from .schema_check import first_errors
 
 LEVELS = {
     "advisory": analyzer_pb2.ADVISORY,
@@ -64,20 +58,10 @@ def _split(value: Any, where: str) -> tuple[str | None, dict[str, Any]]:
     raise PolicyPackError(f"{where} must be an enforcement level or an object, got {value!r}")
 
 
-def check_here(checks: Sequence[tuple[Any, Mapping[str, Any]]]) -> list[Finding | None]:
-    """The schema checks in this process."""
-    from .schema_check import first_errors
-
-    return first_errors(checks)
-
-
 def reconcile(
-    info: analyzer_pb2.AnalyzerInfo,
-    file_config: Mapping[str, Any],
-    source: str,
-    check: SchemaChecks = check_here,
+    info: analyzer_pb2.AnalyzerInfo, file_config: Mapping[str, Any], source: str
 ) -> dict[str, PolicySetting]:
-    """Every policy's level and config; `check` validates them all against their schemas at once."""
+    """Every policy's level and config, validated against their schemas."""
     names = {policy.name for policy in info.policies}
     unknown = sorted(set(file_config) - names - {"all"})
     if unknown:
@@ -118,7 +102,7 @@ def reconcile(
         }
         checks.append(({**props, "enforcementLevel": level}, full_schema))
         settings[policy.name] = PolicySetting(level, props)
-    for name, wrong_level, finding in zip(settings, wrong_levels, check(checks), strict=True):
+    for name, wrong_level, finding in zip(settings, wrong_levels, first_errors(checks), strict=True):
         if wrong_level is not None:  # the first problem in policy order, as one policy at a time finds it
             raise PolicyPackError(wrong_level)
         if finding is None:

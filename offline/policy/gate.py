@@ -24,51 +24,11 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 
-from ..program import Registration
+from ..registration import Registration
 from . import messages
-from .config import LEVEL_NAMES, SchemaChecks, check_here, configure_request, load_config_file, reconcile
+from .config import LEVEL_NAMES, configure_request, load_config_file, reconcile
 from .pack import PackProject, PolicyPackError, PolicyPackProcess, StackContext
-
-
-@dataclass(frozen=True)
-class Violation:
-    policy: str
-    level: str
-    """advisory, mandatory (remediate is reported as mandatory, as the engine does)."""
-    description: str
-    message: str
-    urn: str
-    resource_type: str = ""
-    resource_name: str = ""
-
-
-@dataclass(frozen=True)
-class Remediation:
-    """A remediate-level policy rewrote a resource's inputs before analysis."""
-
-    policy: str
-    urn: str
-    resource_type: str
-    resource_name: str
-
-
-@dataclass(frozen=True)
-class PolicyReport:
-    pack: str
-    version: str
-    directory: Path
-    policies: tuple[str, ...]
-    violations: tuple[Violation, ...] = ()
-    remediations: tuple[Remediation, ...] = ()
-    resources_analyzed: int = 0
-
-    @property
-    def mandatory(self) -> tuple[Violation, ...]:
-        return tuple(v for v in self.violations if v.level == "mandatory")
-
-    @property
-    def passed(self) -> bool:
-        return not self.mandatory
+from .verdict import PolicyReport, Remediation, Violation
 
 
 def _level(number: int) -> str:
@@ -181,17 +141,8 @@ class Gate:
     remediation.
     """
 
-    def __init__(
-        self,
-        pack: PolicyPackProcess,
-        config_file: Path | None,
-        *,
-        connect: bool,
-        check: SchemaChecks = check_here,
-    ) -> None:
-        """`check`: how the pack's config is checked against its policies' schemas (policy/config.py)."""
+    def __init__(self, pack: PolicyPackProcess, config_file: Path | None, *, connect: bool) -> None:
         self.pack = pack
-        self._check = check
         self._file_config = load_config_file(config_file)
         self._config_source = str(config_file or "policy pack defaults")
         self._connect = connect
@@ -215,7 +166,7 @@ class Gate:
                 self.pack.connect()
             self._info = self.pack.stub.GetAnalyzerInfo(empty_pb2.Empty())
             self.pack.stub.GetPluginInfo(empty_pb2.Empty())
-            settings = reconcile(self._info, self._file_config, self._config_source, self._check)
+            settings = reconcile(self._info, self._file_config, self._config_source)
             self.pack.stub.Configure(configure_request(settings))
             with ThreadPoolExecutor(_IN_FLIGHT, thread_name_prefix="policy-analyze") as workers:
                 while (item := self._queue.get()) is not _DONE:

@@ -15,7 +15,7 @@ from google.protobuf import struct_pb2
 from pulumi.output import Unknown
 from pulumi.runtime.proto import analyzer_pb2
 
-from ..program import Registration
+from ..registration import Registration
 from ..wire import UNKNOWN
 
 

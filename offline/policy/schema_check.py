@@ -4,8 +4,8 @@ pulumi/pulumi's analyzer `validatePolicyConfig` runs `gojsonschema.Validate`, wh
 drafts 4, 6 and 7: draft 7 here (a policy's schema names no `$schema`). Each check gets the error
 jsonschema's `best_match` picks, or a note that the schema itself is not valid JSON Schema.
 
-The answers are plain JSON so that the preview's worker (offline/worker.py) can run the checks in its
-own interpreter: the preview's never imports jsonschema.
+The preview runs them where it runs the gate, in its worker (offline/worker.py): the preview's own
+interpreter never imports jsonschema.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cost.estimate import CostEstimate
-from ..policy.gate import PolicyReport
+from ..policy.verdict import PolicyReport
 from ..program import ProgramRun, Registration
 from ..wire import UNKNOWN, mask
 

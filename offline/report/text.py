@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..policy.gate import PolicyReport
+from ..policy.verdict import PolicyReport
 from .preview import STACK_TYPE, Artifact, Preview
 
 

@@ -9,6 +9,12 @@ bytes and hands out a fresh copy of the remembered result, so no caller can see 
 result is kept marshalled: `marshal.loads` builds the copy in C, at half the cost of walking it).
 Everything else the servicer asks of `json_format` is the real module's.
 
+The servicer then hands each conversion to `deserialize_properties`, which walks it to turn the
+engine's special objects (secrets, assets, archives, marked by the signature key) into Python values
+and otherwise rebuilds the same dicts and lists. A Struct whose bytes hold no signature key has none
+of them, so for the copy just handed out `install()` lets the servicer's `deserialize_properties`
+return it as it is (the copy is the caller's own; nothing else refers to it).
+
 `policies/__main__.py` installs it in the pack's process; `tests/policies/test_conversion.py` checks
 that the pack answers every request of the dev and prod previews the same with and without it.
 """
@@ -16,11 +22,15 @@ that the pack answers every request of the dev and prod previews the same with a
 from __future__ import annotations
 
 import marshal
+import threading
 from collections import OrderedDict
 from typing import Any
 
 import pulumi_policy.policy
 from google.protobuf import json_format, struct_pb2
+from pulumi_policy.deserialize import SPECIAL_SIG_KEY, deserialize_properties
+
+_SIGNATURE = SPECIAL_SIG_KEY.encode()
 
 _REMEMBERED = 512
 """Structs kept: more than the resources a request carries, so AnalyzeStack's loop over stack policies
@@ -35,6 +45,8 @@ class RememberingJsonFormat:
         self._converted: OrderedDict[bytes, bytes] = OrderedDict()
         """Serialized Struct -> its conversion, marshalled (JSON values only: dicts, lists, str, float,
         bool, None, all of which marshal round-trips)."""
+        self._last_plain = threading.local()
+        """Per server thread: the copy last handed out, when its Struct holds no signature key."""
 
     def MessageToDict(self, message: Any, **options: Any) -> dict[str, Any]:  # noqa: N802 (json_format's name)
         if options or not isinstance(message, struct_pb2.Struct):
@@ -49,7 +61,15 @@ class RememberingJsonFormat:
         else:
             self._converted.move_to_end(key)
         copy: dict[str, Any] = marshal.loads(converted)
+        self._last_plain.value = None if _SIGNATURE in key else copy
         return copy
+
+    def deserialize_properties(self, props: dict[str, Any], proxy_secrets: bool = False) -> Any:
+        """pulumi_policy's `deserialize_properties`, skipped for the plain copy just handed out."""
+        plain, self._last_plain.value = getattr(self._last_plain, "value", None), None
+        if props is plain and not proxy_secrets:
+            return props
+        return deserialize_properties(props, proxy_secrets)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(json_format, name)
@@ -57,9 +77,13 @@ class RememberingJsonFormat:
 
 def install() -> bool:
     """Give pulumi_policy's servicer the remembering converter; False (and nothing changed) when the SDK
-    no longer converts through its module-level `json_format` (tests/policies/test_conversion.py fails
-    then, so the change is noticed)."""
+    no longer converts through its module-level `json_format` and `deserialize_properties`
+    (tests/policies/test_conversion.py fails then, so the change is noticed)."""
     if getattr(pulumi_policy.policy, "json_format", None) is not json_format:
         return False
-    pulumi_policy.policy.json_format = RememberingJsonFormat()
+    if getattr(pulumi_policy.policy, "deserialize_properties", None) is not deserialize_properties:
+        return False
+    remembering = RememberingJsonFormat()
+    pulumi_policy.policy.json_format = remembering
+    pulumi_policy.policy.deserialize_properties = remembering.deserialize_properties
     return True

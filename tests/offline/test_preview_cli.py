@@ -184,3 +184,23 @@ def test_bad_input_exits_2_with_one_clear_message(
     code, text, err, _ = _preview(monkeypatch, capsys, *args)
     assert (code, text) == (2, "")
     assert message in err and "Traceback" not in err
+
+
+def test_the_gates_errors_in_the_worker_reach_the_user(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The gate runs in the preview's worker (offline/worker.py): what it refuses still ends the preview
+    with exit 2 and the gate's own message."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"no-such-policy": "advisory"}))
+    code, text, err, _ = _preview(monkeypatch, capsys, "dev", "--policy-config", str(config))
+    assert (code, text) == (2, "")
+    assert "configures no-such-policy, which pack platform-security does not have" in err
+
+    broken = tmp_path / "broken-pack"
+    broken.mkdir()
+    (broken / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (broken / "__main__.py").write_text("raise RuntimeError('pack is broken')\n")
+    code, text, err, _ = _preview(monkeypatch, capsys, "dev", "--policy-pack", str(broken))
+    assert (code, text) == (2, "")
+    assert "exited before it started its Analyzer server" in err and "RuntimeError: pack is broken" in err

@@ -1,20 +1,17 @@
-"""The preview's worker (offline/worker.py): the pulumi-tls stand-ins and the policy config checks run in
-a second interpreter, with the same answers as in this one, and the preview's own interpreter never
-loads cryptography or jsonschema."""
+"""The preview's worker (offline/worker.py): the pulumi-tls stand-ins and the policy gate run in a second
+interpreter, with the same answers as in this one, and the preview's own interpreter never loads
+cryptography, jsonschema or the gate."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
-from typing import Any
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from offline.policy import schema_check
 from offline.program import PROJECT_DIR
 from offline.worker import Worker, WorkerError
 
@@ -59,23 +56,6 @@ def test_a_bad_input_raises_the_stand_ins_own_error_here() -> None:
         worker.tls("private_key", {"algorithm": "DSA"})
 
 
-def test_the_config_checks_answer_as_in_this_process() -> None:
-    schema = {"type": "object", "properties": {"maxServers": {"type": "integer"}}, "required": ["maxServers"]}
-    checks: list[tuple[Any, Mapping[str, Any]]] = [
-        ({"maxServers": 3}, schema),
-        ({"maxServers": "ten"}, schema),
-        ({}, schema),
-        ({}, {"type": 5}),
-    ]
-    with Worker() as worker:
-        remote = worker.schema_checks(checks)
-    assert remote == schema_check.first_errors(checks)
-    assert remote[0] is None
-    assert remote[1] == {"path": ["maxServers"], "message": "'ten' is not of type 'integer'"}
-    assert remote[2] == {"path": [], "message": "'maxServers' is a required property"}
-    assert "is not valid under any of the given schemas" in remote[3]["schema"]
-
-
 def test_a_worker_that_died_is_reported() -> None:
     with Worker() as worker:
         worker._process.kill()
@@ -84,14 +64,16 @@ def test_a_worker_that_died_is_reported() -> None:
             worker.call("tls.rsa_keys_waiting", 2048)
 
 
-def test_the_previews_own_interpreter_never_loads_cryptography_or_jsonschema() -> None:
-    """What the worker is for: both libraries (and their work) stay in its interpreter."""
+def test_the_previews_own_interpreter_never_loads_cryptography_jsonschema_or_the_gate() -> None:
+    """What the worker is for: those libraries, and the gate's conversation with the pack, stay in its
+    interpreter."""
     probe = (
         "import sys, offline.cli\n"
         "code = offline.cli.main(['preview', 'prod'])\n"
-        "print(code, 'cryptography' in sys.modules, 'jsonschema' in sys.modules, file=sys.stderr)\n"
+        "loaded = [m in sys.modules for m in ('cryptography', 'jsonschema', 'offline.policy.gate')]\n"
+        "print(code, *loaded, file=sys.stderr)\n"
     )
     command = [sys.executable, "-c", probe]
     run = subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300, check=False)
-    assert run.stderr.strip().splitlines()[-1] == "0 False False", run.stderr[-2000:]
+    assert run.stderr.strip().splitlines()[-1] == "0 False False False", run.stderr[-2000:]
     assert "Policies:\n    ⚠️ platform-security@" in run.stdout  # the pack's config was checked and it ran

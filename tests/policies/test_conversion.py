@@ -17,6 +17,7 @@ from pulumi_policy.policy import _PolicyAnalyzerServicer
 
 from offline.policy import messages
 from offline.program import ProgramRun, run_program
+from offline.wire import secret
 
 from .policy_wire import Pack, load_config
 
@@ -61,6 +62,15 @@ def test_the_pack_answers_the_same_with_its_speed_ups_installed(
 
     monkeypatch.setattr(remembering, "MessageToDict", counted)
     monkeypatch.setattr(pulumi_policy.policy, "json_format", remembering)
+    monkeypatch.setattr(pulumi_policy.policy, "deserialize_properties", remembering.deserialize_properties)
+    walked: list[int] = []
+    walk = conversion.deserialize_properties
+
+    def counted_walk(props: dict, proxy_secrets: bool = False) -> dict:
+        walked.append(1)
+        return walk(props, proxy_secrets)
+
+    monkeypatch.setattr(conversion, "deserialize_properties", counted_walk)
     configure = _PolicyAnalyzerServicer._configure_runtime_settings
     configured: list[int] = []
 
@@ -75,6 +85,7 @@ def test_the_pack_answers_the_same_with_its_speed_ups_installed(
     assert unknown_proxy.install() is True
     assert _answers(run) == plain
     assert len(calls) > 10 * len(run.resources)  # the servicer converts per policy: the cache is used
+    assert len(walked) < 0.7 * len(calls)  # conversions that hold no secret are not walked again
     assert configured == [1]  # one thread, one environment: configured once, not 2 x resources + 1
 
 
@@ -82,8 +93,23 @@ def test_install_finds_the_servicers_converter(monkeypatch: pytest.MonkeyPatch) 
     """With the pinned pulumi_policy the pack's process gets the remembering converter; an SDK that
     stopped converting through its module's `json_format` fails here instead of silently going slow."""
     monkeypatch.setattr(pulumi_policy.policy, "json_format", json_format)
+    monkeypatch.setattr(pulumi_policy.policy, "deserialize_properties", conversion.deserialize_properties)
     assert conversion.install() is True
-    assert isinstance(pulumi_policy.policy.json_format, conversion.RememberingJsonFormat)
+    remembering = pulumi_policy.policy.json_format
+    assert isinstance(remembering, conversion.RememberingJsonFormat)
+    assert pulumi_policy.policy.deserialize_properties == remembering.deserialize_properties
+
+
+def test_a_plain_copy_is_not_walked_again_and_anything_else_is() -> None:
+    converter = conversion.RememberingJsonFormat()
+    plain = converter.MessageToDict(messages.to_struct({"name": "web", "ports": [80]}))
+    assert converter.deserialize_properties(plain) is plain  # the copy just handed out, no signature
+    other = {"name": "web"}
+    assert converter.deserialize_properties(other) is not other  # not the one handed out: the SDK's walk
+    with_secret = converter.MessageToDict(messages.to_struct({"token": secret("s3cr3t")}))
+    assert converter.deserialize_properties(with_secret) == {"token": "s3cr3t"}  # unwrapped by the SDK
+    again = converter.MessageToDict(messages.to_struct({"name": "web", "ports": [80]}))
+    assert converter.deserialize_properties(again, True) is not again  # Remediate's: always the SDK's
 
 
 def test_each_caller_gets_its_own_copy() -> None:
