@@ -23,7 +23,6 @@ class Section(BaseModel):
         populate_by_name=True,
         extra="forbid",
         frozen=True,
-        defer_build=True,
     )
 
 
