@@ -83,6 +83,7 @@ class _HostedGate:
         from .policy.pack import PolicyPackProcess
 
         self.close()
+        self._error = None
         try:
             self._pack = PolicyPackProcess(project, context)
             self._pack.start()
