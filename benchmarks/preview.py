@@ -57,7 +57,6 @@ INPUTS = [
     "offline/fake_tls.py",
     "offline/worker.py",
     "offline/mocks.py",
-    "offline/policy/schema_check.py",
     "offline/lean_imports.py",
     "offline/type_hints.py",
     "offline/dill_globals.py",

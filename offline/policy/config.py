@@ -3,7 +3,7 @@
 pulumi/pulumi `ReconcilePolicyPackConfig`: every policy starts from its own enforcement level and the
 `default`s of its config schema, then the pack's `initialConfig`, then the `--policy-pack-config` file
 (`{"all": "<level>", "<policy>": "<level>" | {"enforcementLevel": …, "<key>": …}}`); the result is
-validated against the policy's schema, with `enforcementLevel` added to it (offline/policy/schema_check.py).
+validated against the policy's schema, with `enforcementLevel` added to it.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 from google.protobuf import json_format
 from pulumi.runtime.proto import analyzer_pb2
 
 from .pack import PolicyPackError
-from .schema_check import first_errors
 
 LEVELS = {
     "advisory": analyzer_pb2.ADVISORY,
@@ -58,6 +58,22 @@ def _split(value: Any, where: str) -> tuple[str | None, dict[str, Any]]:
     raise PolicyPackError(f"{where} must be an enforcement level or an object, got {value!r}")
 
 
+def _validate(
+    instance: Mapping[str, Any], schema: Mapping[str, Any], pack: str, policy: str, source: str
+) -> None:
+    """Validate as the engine does (pulumi/pulumi analyzer `validatePolicyConfig`: `gojsonschema.Validate`),
+    whose library implements drafts 4, 6 and 7: draft 7 here (a policy's schema names no `$schema`).
+    A schema that is not valid JSON Schema is the pack's fault; an invalid config is `source`'s."""
+    try:
+        jsonschema.Draft7Validator.check_schema(schema)
+    except jsonschema.SchemaError as err:
+        raise PolicyPackError(f"pack {pack}: policy {policy}'s config schema: {err.message}") from None
+    error = jsonschema.exceptions.best_match(jsonschema.Draft7Validator(schema).iter_errors(instance))
+    if error is not None:
+        where = ".".join(str(p) for p in error.absolute_path) or "(root)"
+        raise PolicyPackError(f"{source}: policy {policy} config {where}: {error.message}")
+
+
 def reconcile(
     info: analyzer_pb2.AnalyzerInfo, file_config: Mapping[str, Any], source: str
 ) -> dict[str, PolicySetting]:
@@ -71,8 +87,6 @@ def reconcile(
         )
     all_level, _ = _split(file_config.get("all"), f"{source}: all") if "all" in file_config else (None, {})
     settings = {}
-    wrong_levels: list[str | None] = []
-    checks: list[tuple[Any, Mapping[str, Any]]] = []
     for policy in info.policies:
         schema = (
             json_format.MessageToDict(policy.configSchema.properties)
@@ -90,27 +104,17 @@ def reconcile(
             file_level, file_props = _split(file_config[policy.name], f"{source}: {policy.name}")
             level = file_level or level
             props.update(file_props)
-        wrong_levels.append(
-            None
-            if level in LEVELS
-            else f"{source}: {policy.name} enforcement level {level!r} is not one of {', '.join(LEVELS)}"
-        )
+        if level not in LEVELS:
+            raise PolicyPackError(
+                f"{source}: {policy.name} enforcement level {level!r} is not one of {', '.join(LEVELS)}"
+            )
         full_schema = {
             "type": "object",
             "properties": {**schema, "enforcementLevel": {"type": "string", "enum": list(LEVELS)}},
             "required": list(policy.configSchema.required),
         }
-        checks.append(({**props, "enforcementLevel": level}, full_schema))
+        _validate({**props, "enforcementLevel": level}, full_schema, info.name, policy.name, source)
         settings[policy.name] = PolicySetting(level, props)
-    for name, wrong_level, finding in zip(settings, wrong_levels, first_errors(checks), strict=True):
-        if wrong_level is not None:  # the first problem in policy order, as one policy at a time finds it
-            raise PolicyPackError(wrong_level)
-        if finding is None:
-            continue
-        if "schema" in finding:
-            raise PolicyPackError(f"pack {info.name}: policy {name}'s config schema: {finding['schema']}")
-        where = ".".join(str(p) for p in finding["path"]) or "(root)"
-        raise PolicyPackError(f"{source}: policy {name} config {where}: {finding['message']}")
     return settings
 
 
